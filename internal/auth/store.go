@@ -1,0 +1,37 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"parley"
+)
+
+// Store is what the account service needs from storage.
+type Store interface {
+	// CreateUser inserts u and sets u.ID and u.CreatedAt. Returns ECONFLICT if
+	// the username is taken (usernames compare case-insensitively).
+	CreateUser(ctx context.Context, u *parley.User) error
+	// FindUserByID returns ENOTFOUND if there is no such user.
+	FindUserByID(ctx context.Context, id int64) (*parley.User, error)
+	// FindUserByUsername matches case-insensitively; ENOTFOUND if none.
+	FindUserByUsername(ctx context.Context, username string) (*parley.User, error)
+	// UpdateProfile saves DisplayName, Country and PublicKey of u.
+	UpdateProfile(ctx context.Context, u *parley.User) error
+	// SetUserRole changes a user's platform role; ENOTFOUND if none.
+	SetUserRole(ctx context.Context, userID int64, role parley.Role) error
+	// ListUsers returns users ordered by id, after the given id, at most limit.
+	ListUsers(ctx context.Context, afterID int64, limit int) ([]*parley.User, error)
+
+	// CreateSession inserts s and sets s.ID.
+	CreateSession(ctx context.Context, s *parley.Session) error
+	// FindSessionByTokenHash returns ENOTFOUND if there is none (expired and
+	// revoked sessions are returned; the caller checks Active).
+	FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.Session, error)
+	// RevokeSession marks one session revoked at time at.
+	RevokeSession(ctx context.Context, id int64, at time.Time) error
+	// RevokeUserSessions revokes every active session of a user.
+	RevokeUserSessions(ctx context.Context, userID int64, at time.Time) error
+	// DeleteExpiredSessions removes sessions that expired before t.
+	DeleteExpiredSessions(ctx context.Context, before time.Time) (int64, error)
+}

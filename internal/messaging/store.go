@@ -1,0 +1,90 @@
+package messaging
+
+import (
+	"context"
+	"time"
+
+	"parley"
+)
+
+// Store is what the messaging service needs from storage. Every method that
+// changes something others must hear about writes its events to the outbox
+// in the same transaction as the change.
+type Store interface {
+	// CreateChat inserts chat and its owner as first member (role owner; for a
+	// direct or secret chat, also the peer as a regular member), sets
+	// chat.ID, chat.CreatedAt and chat.MemberCount, and writes a chat.joined
+	// event for each member. Returns ECONFLICT if a channel handle is taken,
+	// or if a direct chat between the two already exists (direct chats are
+	// unique per pair; secret chats are not).
+	CreateChat(ctx context.Context, chat *parley.Chat, peerID int64) error
+	// FindChatByID returns ENOTFOUND if there is no such chat.
+	FindChatByID(ctx context.Context, id int64) (*parley.Chat, error)
+	// FindChatByHandle matches a channel's handle case-insensitively.
+	FindChatByHandle(ctx context.Context, handle string) (*parley.Chat, error)
+	// FindDirectChat returns the direct chat between two users, or ENOTFOUND.
+	FindDirectChat(ctx context.Context, userA, userB int64) (*parley.Chat, error)
+	// SearchChannels returns channels whose handle or title contains query
+	// (case-insensitively), most subscribers first, at most limit. An empty
+	// query lists the largest channels.
+	SearchChannels(ctx context.Context, query string, limit int) ([]*parley.Chat, error)
+	// ListChatsForUser returns the chats the user is a member of, newest
+	// activity first, each with the newest message and, for two-person chats,
+	// the peer.
+	ListChatsForUser(ctx context.Context, userID int64) ([]*parley.ChatSummary, error)
+	// ListChatIDsForUser returns the ids of every chat the user belongs to.
+	ListChatIDsForUser(ctx context.Context, userID int64) ([]int64, error)
+
+	// AddMember adds m, increments the chat's member count and writes a
+	// chat.joined event. Returns ECONFLICT if m is already a member and
+	// ETOOLARGE if the chat is at its member limit (checked in the same
+	// transaction, so concurrent joins cannot pass it).
+	AddMember(ctx context.Context, m *parley.Member) error
+	// RemoveMember removes a membership (ENOTFOUND if none) and writes chat.left.
+	RemoveMember(ctx context.Context, chatID, userID int64) error
+	// FindMember returns ENOTFOUND if the user is not a member.
+	FindMember(ctx context.Context, chatID, userID int64) (*parley.Member, error)
+	// SetMemberRole changes a member's role; ENOTFOUND if not a member.
+	SetMemberRole(ctx context.Context, chatID, userID int64, role parley.MemberRole) error
+	// ListMembers returns members ordered by user id after afterUserID.
+	ListMembers(ctx context.Context, chatID, afterUserID int64, limit int) ([]*parley.Member, error)
+
+	// CreateInvite inserts an invite.
+	CreateInvite(ctx context.Context, inv *parley.Invite) error
+	// FindInvite returns ENOTFOUND if there is no such token.
+	FindInvite(ctx context.Context, token string) (*parley.Invite, error)
+	// RevokeInvite marks the invite revoked.
+	RevokeInvite(ctx context.Context, token string, at time.Time) error
+	// UseInvite adds the member as AddMember does and counts one use of the
+	// invite, in one transaction.
+	UseInvite(ctx context.Context, token string, m *parley.Member) error
+
+	// InsertMessage assigns msg.Seq (the chat's next sequence number) and
+	// msg.ID, stores it, appends an update (message.new) with the chat's next
+	// pts and writes it to the outbox, all in one transaction, and returns the
+	// update. It returns only once the transaction is durable. Concurrent
+	// calls may be committed together in one transaction (group commit).
+	InsertMessage(ctx context.Context, msg *parley.Message) (*parley.Update, error)
+	// EditMessage replaces the text of a message, sets EditedAt, and appends
+	// a message.edited update; returns the update.
+	EditMessage(ctx context.Context, chatID, seq int64, text string, at time.Time) (*parley.Update, error)
+	// DeleteMessage deletes a message for everyone: its content is cleared,
+	// DeletedAt set, and a message.deleted update appended.
+	DeleteMessage(ctx context.Context, chatID, seq int64, at time.Time) (*parley.Update, error)
+	// FindMessage returns ENOTFOUND if there is no such message.
+	FindMessage(ctx context.Context, chatID, seq int64) (*parley.Message, error)
+	// ListMessages returns messages with seq < beforeSeq (all when beforeSeq
+	// is 0), newest first, at most limit; deleted messages are left out.
+	ListMessages(ctx context.Context, chatID, beforeSeq int64, limit int) ([]*parley.Message, error)
+	// ListUpdates returns the chat's updates with pts > afterPts in pts order,
+	// at most limit.
+	ListUpdates(ctx context.Context, chatID, afterPts int64, limit int) ([]*parley.Update, error)
+	// RecordViews counts one view by userID of each listed message that the
+	// user had not viewed before, and returns the new view counts by seq.
+	RecordViews(ctx context.Context, chatID, userID int64, seqs []int64) (map[int64]int64, error)
+
+	// SaveMedia inserts the media row unless one with the same ID exists.
+	SaveMedia(ctx context.Context, m *parley.Media) error
+	// FindMedia returns ENOTFOUND if there is no such media.
+	FindMedia(ctx context.Context, id string) (*parley.Media, error)
+}

@@ -1,0 +1,55 @@
+package parley
+
+import "time"
+
+// Role is an account's role on the platform. Every endpoint names the roles
+// that may call it.
+type Role string
+
+const (
+	RoleMember       Role = "member"
+	RoleModerator    Role = "moderator"
+	RoleLegalOfficer Role = "legal_officer"
+	RoleAdmin        Role = "admin"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleMember, RoleModerator, RoleLegalOfficer, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// User is an account.
+type User struct {
+	ID          int64     `json:"id"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	Country     string    `json:"country"` // ISO 3166-1 alpha-2, upper case; "" when unknown
+	Role        Role      `json:"role"`
+	CreatedAt   time.Time `json:"created_at"`
+	// PublicKey is the account's secret-chat public key (an ECDH P-256 key in
+	// JWK form, made in the browser). The private key never reaches the server.
+	PublicKey string `json:"public_key,omitempty"`
+
+	PasswordHash string `json:"-"`
+}
+
+// Session is a signed-in session. Only a hash of the token is stored, so a
+// copy of the database does not let anyone sign in.
+type Session struct {
+	ID        int64      `json:"id"`
+	TokenHash []byte     `json:"-"`
+	UserID    int64      `json:"user_id"`
+	Kind      string     `json:"kind"` // "web" (cookie) or "api" (bearer token)
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Active reports whether the session may be used at time now.
+func (s *Session) Active(now time.Time) bool {
+	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
+}
