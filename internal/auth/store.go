@@ -18,6 +18,8 @@ type Store interface {
 	FindUserByUsername(ctx context.Context, username string) (*parley.User, error)
 	// UpdateProfile saves DisplayName, Country and PublicKey of u.
 	UpdateProfile(ctx context.Context, u *parley.User) error
+	// SetPasswordHash replaces a user's password hash; ENOTFOUND if none.
+	SetPasswordHash(ctx context.Context, userID int64, hash string) error
 	// SetUserRole changes a user's platform role; ENOTFOUND if none.
 	SetUserRole(ctx context.Context, userID int64, role parley.Role) error
 	// ListUsers returns users ordered by id, after the given id, at most limit.

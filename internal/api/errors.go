@@ -1,0 +1,112 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"parley"
+)
+
+// statusOf maps application error codes to HTTP status codes. It is the
+// only place where that mapping lives; the web pages use it too.
+var statusOf = map[string]int{
+	parley.EINVALID:      http.StatusBadRequest,
+	parley.ENOTFOUND:     http.StatusNotFound,
+	parley.ECONFLICT:     http.StatusConflict,
+	parley.EUNAUTHORIZED: http.StatusUnauthorized,
+	parley.EFORBIDDEN:    http.StatusForbidden,
+	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	parley.ERATELIMIT:    http.StatusTooManyRequests,
+	parley.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	parley.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for err.
+func StatusOf(err error) int {
+	if s, ok := statusOf[parley.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the one error body of the JSON API.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong: a stable code, a message for people and,
+// when one field is at fault, its name.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// WriteError writes err as the API's error body. Internal errors are logged
+// with their details and shown only as "internal error".
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := parley.ErrorCode(err)
+	if code == parley.EINTERNAL {
+		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, StatusOf(err), ErrorBody{Error: ErrorDetail{Code: code, Message: parley.ErrorMessage(err), Field: parley.ErrorField(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// MaxJSONBody bounds every JSON request body. The largest legitimate body is
+// a secret message: 64 KiB of ciphertext, base64-encoded.
+const MaxJSONBody = 128 << 10
+
+// decodeJSON reads one JSON object into v, refusing unknown fields, trailing
+// data and bodies over MaxJSONBody, with a message that says what is wrong.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return parley.Errorf(parley.EINVALID, "send a JSON body with Content-Type application/json")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBody)
+	return DecodeJSONBytes(r.Body, v)
+}
+
+// DecodeJSONBytes decodes exactly one JSON value from rd into v. It is the
+// request decoder of the API, exported for its fuzz test.
+func DecodeJSONBytes(rd io.Reader, v any) error {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooBig):
+			return parley.Errorf(parley.ETOOLARGE, "request body is larger than %d bytes", tooBig.Limit)
+		case errors.Is(err, io.EOF):
+			return parley.Errorf(parley.EINVALID, "request body is empty; send a JSON object")
+		case errors.As(err, &syntax):
+			return parley.Errorf(parley.EINVALID, "request body is not valid JSON (at byte %d)", syntax.Offset)
+		case errors.As(err, &typeErr):
+			return parley.FieldError(typeErr.Field, "field %s must be a %s", typeErr.Field, typeErr.Type.String())
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return parley.FieldError(name, "unknown field %q", name)
+		default:
+			return parley.Errorf(parley.EINVALID, "request body is not valid JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return parley.Errorf(parley.EINVALID, "request body must hold one JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return parley.Errorf(parley.EINVALID, "request body must hold one JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley"
+	"parley/internal/realtime"
+)
+
+// maxResumeChats bounds the resume list of one connection.
+const maxResumeChats = 1000
+
+// handleLive upgrades to a WebSocket that streams updates of the caller's
+// chats. ?resume=CHAT:PTS,CHAT:PTS names the last update the client saw in
+// each chat; the updates after it are sent first, then live ones, each
+// exactly once. A "ready" frame marks the end of the catch-up.
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) error {
+	resume, err := parseResume(r.URL.Query().Get("resume"))
+	if err != nil {
+		return err
+	}
+	// The library checks that a browser's Origin matches the Host, so
+	// another site cannot open a socket with a member's cookie.
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil // Accept has written the error response
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(4096)
+	ctx := conn.CloseRead(r.Context())
+
+	c := realtime.NewClient(CurrentUser(r.Context()).ID, resume)
+	if err := s.Hub.Register(ctx, c); err != nil {
+		conn.Close(websocket.StatusInternalError, "could not load your chats")
+		return nil
+	}
+	defer s.Hub.Unregister(c)
+	err = s.Hub.Run(ctx, c, func(ctx context.Context, f realtime.Frame) error {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return conn.Write(wctx, websocket.MessageText, b)
+	})
+	switch {
+	case errors.Is(err, realtime.ErrTooSlow):
+		conn.Close(websocket.StatusTryAgainLater, "too slow; reconnect with resume")
+	case err != nil && ctx.Err() == nil:
+		s.Log.Debug("live connection ended", "err", err)
+	}
+	return nil
+}
+
+// parseResume parses "CHAT:PTS,CHAT:PTS".
+func parseResume(v string) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if v == "" {
+		return out, nil
+	}
+	parts := strings.Split(v, ",")
+	if len(parts) > maxResumeChats {
+		return nil, parley.Errorf(parley.ETOOLARGE, "resume names more than %d chats", maxResumeChats)
+	}
+	for _, p := range parts {
+		a, b, ok := strings.Cut(p, ":")
+		chat, err1 := strconv.ParseInt(a, 10, 64)
+		pts, err2 := strconv.ParseInt(b, 10, 64)
+		if !ok || err1 != nil || err2 != nil || chat <= 0 || pts < 0 {
+			return nil, parley.FieldError("resume", "resume must be a list of CHAT:PTS pairs, such as 12:40,15:3")
+		}
+		out[chat] = pts
+	}
+	return out, nil
+}

@@ -1,0 +1,281 @@
+// Package api is Parley's HTTP JSON API under /api/v1, its WebSocket
+// endpoint for live delivery, the health and metrics endpoints and the
+// middleware that every request passes (sessions, roles, limits, logs). The
+// handlers are thin: decode, call a domain service, encode.
+package api
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"parley"
+	"parley/internal/auth"
+	"parley/internal/messaging"
+	"parley/internal/ratelimit"
+	"parley/internal/realtime"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Auth      *auth.Service
+	Messaging *messaging.Service
+	Hub       *realtime.Hub
+	Log       *slog.Logger
+	Clock     parley.Clock
+	// SignInLimiter bounds sign-in and sign-up attempts per client address.
+	SignInLimiter *ratelimit.Limiter
+	// Ready reports whether the server can take traffic (store and stream).
+	Ready func(ctx context.Context) error
+	// Metrics is registered by NewMetrics; nil disables /metrics.
+	Metrics *Metrics
+	// SecureCookies marks the session cookie Secure (on unless serving plain
+	// HTTP on loopback for development and tests).
+	SecureCookies bool
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public   access = iota // anyone, signed in or not
+	signedIn               // any signed-in account
+	admin                  // accounts with the admin role
+)
+
+// route is one API endpoint. The table of routes drives the mux, the role
+// checks and the test that keeps openapi.json in step.
+type route struct {
+	method, pattern string
+	access          access
+	handle          func(w http.ResponseWriter, r *http.Request) error
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"POST", "/api/v1/auth/signup", public, s.handleSignUp},
+		{"POST", "/api/v1/auth/signin", public, s.handleSignIn},
+		{"POST", "/api/v1/auth/signout", signedIn, s.handleSignOut},
+		{"GET", "/api/v1/me", signedIn, s.handleMe},
+		{"PATCH", "/api/v1/me", signedIn, s.handleUpdateMe},
+		{"GET", "/api/v1/users/{username}", signedIn, s.handleGetUser},
+		{"GET", "/api/v1/chats", signedIn, s.handleListChats},
+		{"POST", "/api/v1/chats", signedIn, s.handleCreateChat},
+		{"GET", "/api/v1/chats/{chatID}", signedIn, s.handleGetChat},
+		{"POST", "/api/v1/chats/{chatID}/subscribe", signedIn, s.handleSubscribe},
+		{"POST", "/api/v1/chats/{chatID}/leave", signedIn, s.handleLeave},
+		{"PUT", "/api/v1/chats/{chatID}/members/{userID}", signedIn, s.handleSetMemberRole},
+		{"POST", "/api/v1/chats/{chatID}/invites", signedIn, s.handleCreateInvite},
+		{"DELETE", "/api/v1/invites/{token}", signedIn, s.handleRevokeInvite},
+		{"POST", "/api/v1/invites/{token}/join", signedIn, s.handleJoinInvite},
+		{"GET", "/api/v1/chats/{chatID}/messages", signedIn, s.handleHistory},
+		{"POST", "/api/v1/chats/{chatID}/messages", signedIn, s.handlePost},
+		{"PATCH", "/api/v1/chats/{chatID}/messages/{seq}", signedIn, s.handleEdit},
+		{"DELETE", "/api/v1/chats/{chatID}/messages/{seq}", signedIn, s.handleDelete},
+		{"GET", "/api/v1/chats/{chatID}/updates", signedIn, s.handleUpdates},
+		{"POST", "/api/v1/chats/{chatID}/views", signedIn, s.handleViews},
+		{"GET", "/api/v1/channels", signedIn, s.handleSearchChannels},
+		{"GET", "/api/v1/channels/{handle}", signedIn, s.handleGetChannel},
+		{"POST", "/api/v1/media", signedIn, s.handleUpload},
+		{"GET", "/api/v1/live", signedIn, s.handleLive},
+		{"GET", "/api/v1/admin/users", admin, s.handleListUsers},
+		{"PUT", "/api/v1/admin/users/{userID}/role", admin, s.handleSetRole},
+		{"GET", "/api/v1/openapi.json", public, s.handleOpenAPI},
+	}
+}
+
+// Register adds the API, media, health and metrics routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, rt := range s.routes() {
+		rt := rt
+		mux.HandleFunc(rt.method+" "+rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+			if err := s.check(r, rt.access); err != nil {
+				WriteError(w, r, s.Log, err)
+				return
+			}
+			if err := rt.handle(w, r); err != nil {
+				WriteError(w, r, s.Log, err)
+			}
+		})
+	}
+	mux.HandleFunc("GET /media/{id}", s.handleMedia)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
+	// Unknown API paths answer in the API's error format, not with HTML.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, s.Log, parley.Errorf(parley.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func (s *Server) check(r *http.Request, a access) error {
+	if a == public {
+		return nil
+	}
+	u := CurrentUser(r.Context())
+	if u == nil {
+		return parley.Errorf(parley.EUNAUTHORIZED, "sign in first")
+	}
+	if a == admin && u.Role != parley.RoleAdmin {
+		return parley.Errorf(parley.EFORBIDDEN, "this endpoint is for admins")
+	}
+	return nil
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.Ready != nil {
+		if err := s.Ready(ctx); err != nil {
+			s.Log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sessionKey
+)
+
+// CurrentUser returns the signed-in user of the request, or nil.
+func CurrentUser(ctx context.Context) *parley.User {
+	u, _ := ctx.Value(userKey).(*parley.User)
+	return u
+}
+
+// CurrentSession returns the session of the request, or nil.
+func CurrentSession(ctx context.Context) *parley.Session {
+	s, _ := ctx.Value(sessionKey).(*parley.Session)
+	return s
+}
+
+// SessionCookie is the name of the web session cookie.
+const SessionCookie = "parley_session"
+
+// SetSessionCookie sets the web session cookie: HttpOnly, SameSite=Lax and
+// Secure where the server is reached over HTTPS.
+func (s *Server) SetSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// ClearSessionCookie removes the web session cookie.
+func (s *Server) ClearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// Middleware resolves the session (bearer token or cookie) of every
+// request, refuses cross-origin form posts, records metrics and logs.
+func (s *Server) Middleware(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	inner := cop.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		ctx := r.Context()
+		if token := sessionToken(r); token != "" {
+			u, sess, err := s.Auth.Authenticate(ctx, token)
+			if err == nil {
+				ctx = context.WithValue(ctx, userKey, u)
+				ctx = context.WithValue(ctx, sessionKey, sess)
+			} else if parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+				WriteError(sw, r, s.Log, err)
+				return
+			}
+		}
+		sw.Header().Set("X-Content-Type-Options", "nosniff")
+		sw.Header().Set("Referrer-Policy", "same-origin")
+		r = r.WithContext(ctx)
+		if r.Header.Get("Authorization") != "" {
+			// Bearer-token requests come from programs, not from a browser
+			// that could be tricked into sending them; they need no origin check.
+			next.ServeHTTP(sw, r)
+		} else {
+			inner.ServeHTTP(sw, r)
+		}
+		if s.Metrics != nil {
+			s.Metrics.observe(r, sw.status, time.Since(start))
+		}
+		if sw.status >= 500 {
+			s.Log.Warn("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
+		} else {
+			s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
+		}
+	})
+}
+
+func sessionToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		return ""
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// ClientIP is the address that rate limits key on.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController and the WebSocket upgrade reach the
+// underlying connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the connection to the WebSocket library.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("api: connection cannot be hijacked")
+	}
+	w.status, w.wrote = http.StatusSwitchingProtocols, true
+	return hj.Hijack()
+}
+
+// Flush sends buffered data to the client.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,248 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"parley"
+	"parley/internal/api"
+	"parley/internal/auth"
+	"parley/internal/media"
+	"parley/internal/messaging"
+	"parley/internal/ratelimit"
+	"parley/internal/realtime"
+	"parley/internal/store/sqlite"
+	"parley/internal/stream"
+)
+
+// App is one running Parley process.
+type App struct {
+	Config    Config
+	Log       *slog.Logger
+	Clock     parley.Clock
+	DB        *sqlite.DB
+	Stream    *stream.Stream
+	Relay     *stream.Relay
+	Hub       *realtime.Hub
+	Auth      *auth.Service
+	Messaging *messaging.Service
+	API       *api.Server
+	Metrics   *api.Metrics
+
+	listener   net.Listener
+	httpServer *http.Server
+	cancel     context.CancelFunc // stops the relay, the subscription and live connections
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+}
+
+// New opens storage and the event stream and builds the services. It does
+// not listen yet; Start does.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("app: data directory: %w", err)
+	}
+	a := &App{Config: cfg, Log: log, Clock: parley.SystemClock{}}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeResources()
+		}
+	}()
+
+	db, err := sqlite.Open(ctx, cfg.databasePath())
+	if err != nil {
+		return nil, fmt.Errorf("app: open database: %w", err)
+	}
+	a.DB = db
+	st, err := stream.Open(ctx, stream.Config{URL: cfg.NATSURL, StoreDir: filepath.Join(cfg.DataDir, "nats"), Prefix: cfg.NATSPrefix}, log)
+	if err != nil {
+		return nil, fmt.Errorf("app: open event stream: %w", err)
+	}
+	a.Stream = st
+	blobs, err := media.NewBlobs(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return nil, fmt.Errorf("app: media directory: %w", err)
+	}
+
+	a.Auth = &auth.Service{Store: db, Hasher: auth.NewHasher(2, auth.DefaultArgon2Params), Clock: a.Clock, Log: log}
+	a.Messaging = &messaging.Service{Store: db, Blobs: blobs, Clock: a.Clock, Log: log, Users: db,
+		Limits: media.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}}
+	a.Hub = realtime.NewHub(db, log)
+	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
+	a.Metrics = api.NewMetrics()
+	a.registerGauges()
+	a.API = &api.Server{
+		Auth: a.Auth, Messaging: a.Messaging, Hub: a.Hub, Log: log, Clock: a.Clock,
+		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
+		Ready:         a.ready,
+		Metrics:       a.Metrics,
+		SecureCookies: cfg.SecureCookies,
+	}
+	ok = true
+	return a, nil
+}
+
+func (a *App) registerGauges() {
+	m := a.Metrics
+	m.Gauge("parley_outbox_pending", "Events in the outbox waiting to be relayed.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := a.DB.CountPendingEvents(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	m.Counter("parley_events_relayed_total", "Events the stream acknowledged from the outbox relay.", func() float64 { return float64(a.Relay.Relayed()) })
+	m.Counter("parley_relay_failures_total", "Outbox relay rounds that failed and were retried.", func() float64 { return float64(a.Relay.Failures()) })
+	m.Gauge("parley_live_connections", "Open WebSocket connections on this process.", func() float64 { return float64(a.Hub.Connected()) })
+	m.Counter("parley_live_updates_queued_total", "Updates queued to live connections.", func() float64 { return float64(a.Hub.Delivered()) })
+	m.Counter("parley_live_slow_disconnects_total", "Live connections cut off for falling behind.", func() float64 { return float64(a.Hub.Dropped()) })
+}
+
+func (a *App) ready(ctx context.Context) error {
+	if _, err := a.DB.SchemaVersion(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := a.Stream.Ready(ctx); err != nil {
+		return fmt.Errorf("event stream: %w", err)
+	}
+	return nil
+}
+
+// Handler returns the HTTP handler of the whole server.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.API.Register(mux)
+	return a.API.Middleware(mux)
+}
+
+// Start listens on the configured address and starts the relay, the live
+// hub's subscription and the HTTP server. It returns once listening.
+func (a *App) Start() error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s: %w", a.Config.Addr, err)
+	}
+	a.listener = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+
+	stop, err := a.Stream.Subscribe(ctx, ">", func(m stream.Message) { a.Hub.HandleEvent(m.Subject, m.Kind, m.Data) })
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("app: subscribe to event stream: %w", err)
+	}
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		<-ctx.Done()
+		stop()
+	}()
+	go func() {
+		defer a.wg.Done()
+		if err := a.Relay.Run(ctx); err != nil {
+			a.Log.Error("outbox relay stopped", "err", err)
+		}
+	}()
+
+	a.httpServer = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	a.Log.Info("parley listening", "url", a.URL(), "data_dir", a.Config.DataDir, "nats", natsDescription(a.Config))
+	return nil
+}
+
+func natsDescription(c Config) string {
+	if c.NATSURL == "" {
+		return "embedded"
+	}
+	return c.NATSURL
+}
+
+// URL is the base URL the server listens on.
+func (a *App) URL() string {
+	if a.listener == nil {
+		return ""
+	}
+	return "http://" + a.listener.Addr().String()
+}
+
+// Close shuts down gracefully: it stops accepting requests, waits for those
+// in flight (up to the shutdown timeout), ends live connections (clients
+// resume elsewhere), stops the relay after its current round, and closes the
+// stream and the database. Nothing acknowledged is lost: every acknowledged
+// write is already committed, and events not yet relayed stay in the outbox.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() {
+		if a.httpServer != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+			err = a.httpServer.Shutdown(ctx)
+			cancel()
+		}
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.wg.Wait()
+		a.closeResources()
+	})
+	return err
+}
+
+func (a *App) closeResources() {
+	if a.Stream != nil {
+		a.Stream.Close()
+	}
+	if a.DB != nil {
+		if err := a.DB.Close(); err != nil {
+			a.Log.Warn("closing database", "err", err)
+		}
+	}
+}
+
+// Migrate brings the configured database to the newest schema and returns
+// its version. Opening the database migrates it; this only makes the step
+// explicit for operators who run it before rolling out a new binary.
+func Migrate(ctx context.Context, cfg Config) (int, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.databasePath()), 0o750); err != nil {
+		return 0, err
+	}
+	db, err := sqlite.Open(ctx, cfg.databasePath())
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return 0, err
+	}
+	return db.SchemaVersion(ctx)
+}

@@ -1,0 +1,210 @@
+// Package app wires Parley together: storage, event stream, services, the
+// HTTP server, the outbox relay and the live hub. cmd/parley builds a Config
+// from flags and environment and runs an App; end-to-end tests start the
+// same App on port 0.
+package app
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything that can be set from flags or PARLEY_* variables.
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	NATSURL         string
+	NATSPrefix      string
+	LogLevel        string
+	LogFormat       string
+	MaxImageBytes   int64
+	MaxImagePixels  int64
+	SignInPerMinute float64
+	SecureCookies   bool
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig is the embedded default: SQLite and NATS in-process, data in
+// ./data, listening on loopback only.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "data",
+		NATSPrefix:      "parley",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		MaxImageBytes:   10 << 20,
+		MaxImagePixels:  40_000_000,
+		SignInPerMinute: 20,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// Flags registers every setting on fs. Each flag's default is taken from
+// its PARLEY_* variable when that is set, so flags override environment and
+// environment overrides the built-in default.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	str := func(p *string, name, env, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ("+env+")")
+	}
+	str(&c.Addr, "addr", "PARLEY_ADDR", "address to listen on, host:port; port 0 picks a free port")
+	str(&c.DataDir, "data-dir", "PARLEY_DATA_DIR", "directory for the SQLite database, media files and embedded event stream")
+	str(&c.DatabaseURL, "database-url", "PARLEY_DATABASE_URL", "database URL; empty uses SQLite in the data directory")
+	str(&c.NATSURL, "nats-url", "PARLEY_NATS_URL", "external NATS server URL (JetStream enabled); empty runs NATS inside the process, listening on no port")
+	str(&c.NATSPrefix, "nats-prefix", "PARLEY_NATS_PREFIX", "subject prefix and stream name of the event stream, to share one NATS between deployments")
+	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "log level: debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "log format: text or json")
+	fs.Var(envInt(&c.MaxImageBytes, "PARLEY_MAX_IMAGE_BYTES"), "max-image-bytes", "largest accepted image file, in bytes (PARLEY_MAX_IMAGE_BYTES)")
+	fs.Var(envInt(&c.MaxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), "max-image-pixels", "largest accepted image, in pixels (width × height), checked before decoding (PARLEY_MAX_IMAGE_PIXELS)")
+	fs.Var(envFloat(&c.SignInPerMinute, "PARLEY_SIGNIN_PER_MINUTE"), "signin-per-minute", "sign-in and sign-up attempts allowed per client address per minute (PARLEY_SIGNIN_PER_MINUTE)")
+	fs.Var(envBool(&c.SecureCookies, "PARLEY_SECURE_COOKIES"), "secure-cookies", "mark session cookies Secure; turn on when served over HTTPS (PARLEY_SECURE_COOKIES)")
+	fs.Var(envDuration(&c.ShutdownTimeout, "PARLEY_SHUTDOWN_TIMEOUT"), "shutdown-timeout", "how long a graceful shutdown waits for requests to finish (PARLEY_SHUTDOWN_TIMEOUT)")
+}
+
+// Validate checks the configuration and says what is wrong.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		return fmt.Errorf("config: -addr must not be empty")
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("config: -data-dir must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		return fmt.Errorf("config: -database-url %q: only sqlite:PATH is supported in this version; PostgreSQL is planned behind the same store interface", c.DatabaseURL)
+	}
+	if _, err := c.slogLevel(); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: -log-format must be text or json, not %q", c.LogFormat)
+	}
+	if c.MaxImageBytes < 1024 || c.MaxImagePixels < 1024 {
+		return fmt.Errorf("config: image limits are too small to accept any photo")
+	}
+	if c.SignInPerMinute <= 0 {
+		return fmt.Errorf("config: -signin-per-minute must be positive")
+	}
+	return nil
+}
+
+func (c *Config) slogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("config: -log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	return l, nil
+}
+
+// NewLogger returns the logger the configuration asks for.
+func (c *Config) NewLogger() *slog.Logger {
+	level, _ := c.slogLevel()
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// databasePath is the SQLite file the configuration names.
+func (c *Config) databasePath() string {
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && p != "" {
+		return p
+	}
+	return c.DataDir + "/parley.db"
+}
+
+type envValue struct {
+	set    func(string) error
+	get    func() string
+	isBool bool
+}
+
+// IsBoolFlag lets a boolean flag be given without a value.
+func (v envValue) IsBoolFlag() bool { return v.isBool }
+
+func (v envValue) Set(s string) error { return v.set(s) }
+func (v envValue) String() string {
+	if v.get == nil {
+		return ""
+	}
+	return v.get()
+}
+
+// fromEnv applies an environment variable's value through v, panicking
+// with a clear message on a bad value: configuration errors stop the
+// program before it starts.
+func fromEnv(env string, v envValue) envValue {
+	if s, ok := os.LookupEnv(env); ok {
+		if err := v.set(s); err != nil {
+			fmt.Fprintf(os.Stderr, "parley: %s=%q: %v\n", env, s, err)
+			os.Exit(2)
+		}
+	}
+	return v
+}
+
+func envInt(p *int64, env string) envValue {
+	return fromEnv(env, envValue{
+		set: func(s string) error {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("not a whole number")
+			}
+			*p = n
+			return nil
+		},
+		get: func() string { return strconv.FormatInt(*p, 10) },
+	})
+}
+
+func envFloat(p *float64, env string) envValue {
+	return fromEnv(env, envValue{
+		set: func(s string) error {
+			n, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("not a number")
+			}
+			*p = n
+			return nil
+		},
+		get: func() string { return strconv.FormatFloat(*p, 'g', -1, 64) },
+	})
+}
+
+func envBool(p *bool, env string) envValue {
+	return fromEnv(env, envValue{
+		set: func(s string) error {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("not true or false")
+			}
+			*p = b
+			return nil
+		},
+		get:    func() string { return strconv.FormatBool(*p) },
+		isBool: true,
+	})
+}
+
+func envDuration(p *time.Duration, env string) envValue {
+	return fromEnv(env, envValue{
+		set: func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("not a duration such as 15s")
+			}
+			*p = d
+			return nil
+		},
+		get: func() string { return p.String() },
+	})
+}

@@ -1,0 +1,170 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"parley"
+)
+
+// Blobs stores immutable byte strings on local disk under the lower-case hex
+// SHA-256 of their content, in two levels of subdirectories
+// (dir/ab/cd/abcd…) so that no directory grows to millions of entries.
+//
+// Because the name is the content hash, the same image uploaded twice is
+// stored once, a file never changes once written, and concurrent writers of
+// the same blob cannot corrupt each other: each writes a complete temporary
+// file and renames it into place.
+type Blobs struct {
+	dir string
+}
+
+// NewBlobs returns a store rooted at dir, creating dir if it does not exist.
+func NewBlobs(dir string) (*Blobs, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("media: create blob directory: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("media: blob directory: %w", err)
+	}
+	return &Blobs{dir: abs}, nil
+}
+
+// Put stores data and returns its id, the hex SHA-256 of data. Storing bytes
+// that are already present does nothing, so callers need not check first.
+//
+// The write is atomic and durable: the bytes go to a temporary file in the
+// final directory, which is synced and then renamed, and the directory is
+// synced so the rename survives a crash. A reader therefore sees the whole
+// blob or none of it, never a prefix.
+func (b *Blobs) Put(data []byte) (id string, err error) {
+	id = hashHex(data)
+	path, _ := b.Path(id) // a hash is always a valid id
+	if _, err := os.Stat(path); err == nil {
+		return id, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("media: stat blob: %w", err)
+	}
+
+	dir := filepath.Dir(path)
+	if err := b.makeDirs(id); err != nil {
+		return "", fmt.Errorf("media: create blob directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-"+id[:8]+"-*")
+	if err != nil {
+		return "", fmt.Errorf("media: create temporary blob: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return "", fmt.Errorf("media: write blob: %w", err)
+	}
+	// Blobs are served to other users; make them readable like any file the
+	// server writes, rather than CreateTemp's owner-only default.
+	if err = tmp.Chmod(0o644); err != nil {
+		return "", fmt.Errorf("media: chmod blob: %w", err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return "", fmt.Errorf("media: sync blob: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return "", fmt.Errorf("media: close blob: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("media: rename blob: %w", err)
+	}
+	if err = syncDir(dir); err != nil {
+		return "", fmt.Errorf("media: sync blob directory: %w", err)
+	}
+	return id, nil
+}
+
+// Open opens the blob id for reading. It returns EINVALID if id is not 64
+// lower-case hex digits and ENOTFOUND if no such blob is stored.
+func (b *Blobs) Open(id string) (*os.File, error) {
+	path, err := b.Path(id)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "media not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("media: open blob: %w", err)
+	}
+	return f, nil
+}
+
+// Has reports whether the blob id is stored. An invalid id is never stored.
+func (b *Blobs) Has(id string) bool {
+	path, err := b.Path(id)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// Path returns the file name of the blob id, whether or not it is stored. It
+// returns EINVALID unless id is 64 lower-case hex digits: ids come from URLs,
+// and this check is what keeps "../../etc/passwd" from leaving the store.
+func (b *Blobs) Path(id string) (string, error) {
+	if !validID(id) {
+		return "", parley.Errorf(parley.EINVALID, "invalid media id")
+	}
+	return filepath.Join(b.dir, id[0:2], id[2:4], id), nil
+}
+
+// validID reports whether id looks like a hex SHA-256: exactly 64 characters
+// from 0-9 and a-f. Upper case is refused so that one blob has one name.
+func validID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// makeDirs creates the two directory levels that hold blob id. A directory
+// it creates is made durable by syncing its parent, for the same reason the
+// blob's own directory is synced after the rename.
+func (b *Blobs) makeDirs(id string) error {
+	parent := b.dir
+	for _, name := range []string{id[0:2], id[2:4]} {
+		dir := filepath.Join(parent, name)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			if err := syncDir(parent); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		parent = dir
+	}
+	return nil
+}
+
+// syncDir flushes a directory's entries, so that a file just renamed into it
+// is still there after a power cut.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

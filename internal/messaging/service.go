@@ -1,0 +1,552 @@
+// Package messaging holds chats and messages: channels, groups, direct and
+// secret chats, membership, invites, posting, editing, deleting, history
+// and the per-chat update log that live clients resume from.
+package messaging
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"parley"
+	"parley/internal/media"
+)
+
+// Limits on chats.
+const (
+	MaxTitleLen       = 128
+	MaxDescriptionLen = 1024
+	MaxViewsPerCall   = 100
+	MaxInviteTTL      = 366 * 24 * time.Hour
+)
+
+var handleRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{4,31}$`)
+
+// Service is the messaging service. The JSON API and the web pages both
+// call it, so every rule here holds for both.
+type Service struct {
+	Store  Store
+	Blobs  *media.Blobs
+	Limits media.Limits
+	Clock  parley.Clock
+	Log    *slog.Logger
+	// Users resolves accounts, for peers of direct and secret chats.
+	Users interface {
+		FindUserByID(ctx context.Context, id int64) (*parley.User, error)
+	}
+}
+
+// CreateChatInput describes a new chat. PeerID is required for direct and
+// secret chats; Handle for channels.
+type CreateChatInput struct {
+	Kind        parley.ChatKind `json:"kind"`
+	Handle      string          `json:"handle"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	MemberLimit int64           `json:"member_limit"`
+	PeerID      int64           `json:"peer_id"`
+}
+
+// CreateChat creates a chat owned by actor. Asking for a direct chat that
+// already exists returns the existing one.
+func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateChatInput) (*parley.Chat, error) {
+	chat := &parley.Chat{Kind: in.Kind, OwnerID: actor.ID, CreatedAt: s.Clock.Now()}
+	title := strings.TrimSpace(in.Title)
+	desc := strings.TrimSpace(in.Description)
+	switch in.Kind {
+	case parley.ChatChannel, parley.ChatGroup:
+		if err := checkText("title", title, 1, MaxTitleLen); err != nil {
+			return nil, err
+		}
+		if err := checkText("description", desc, 0, MaxDescriptionLen); err != nil {
+			return nil, err
+		}
+		chat.Title, chat.Description = title, desc
+		if in.Kind == parley.ChatChannel {
+			handle := strings.TrimPrefix(strings.TrimSpace(in.Handle), "@")
+			if !handleRE.MatchString(handle) {
+				return nil, parley.FieldError("handle", "handle must be 5 to 32 letters, digits or underscores, starting with a letter")
+			}
+			chat.Handle = handle
+		} else {
+			if in.Handle != "" {
+				return nil, parley.FieldError("handle", "only channels have a handle")
+			}
+			chat.MemberLimit = in.MemberLimit
+			if chat.MemberLimit == 0 {
+				chat.MemberLimit = parley.DefaultMemberLimit
+			}
+			if chat.MemberLimit < 2 || chat.MemberLimit > parley.DefaultMemberLimit {
+				return nil, parley.FieldError("member_limit", "member limit must be between 2 and %d", parley.DefaultMemberLimit)
+			}
+		}
+		if err := s.Store.CreateChat(ctx, chat, 0); err != nil {
+			return nil, err
+		}
+		return chat, nil
+	case parley.ChatDirect, parley.ChatSecret:
+		if in.PeerID == 0 {
+			return nil, parley.FieldError("peer_id", "name the account to chat with")
+		}
+		if in.PeerID == actor.ID {
+			return nil, parley.FieldError("peer_id", "a two-person chat needs someone else")
+		}
+		peer, err := s.Users.FindUserByID(ctx, in.PeerID)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			return nil, parley.FieldError("peer_id", "no account with id %d", in.PeerID)
+		} else if err != nil {
+			return nil, err
+		}
+		chat.MemberLimit = 2
+		if in.Kind == parley.ChatSecret {
+			if actor.PublicKey == "" {
+				return nil, parley.Errorf(parley.ECONFLICT, "set up secret chats first: open Parley in a browser so it can make your keys")
+			}
+			if peer.PublicKey == "" {
+				return nil, parley.Errorf(parley.ECONFLICT, "%s has not set up secret chats yet (they must open Parley in a browser once)", peer.Username)
+			}
+		}
+		err = s.Store.CreateChat(ctx, chat, peer.ID)
+		if in.Kind == parley.ChatDirect && parley.ErrorCode(err) == parley.ECONFLICT {
+			return s.Store.FindDirectChat(ctx, actor.ID, peer.ID)
+		} else if err != nil {
+			return nil, err
+		}
+		return chat, nil
+	default:
+		return nil, parley.FieldError("kind", "kind must be channel, group, direct or secret")
+	}
+}
+
+// GetChat returns a chat the actor may read, and the actor's membership
+// (nil when reading a public channel without subscribing). A private chat the
+// actor is not in is reported as not found, so its existence is not revealed.
+func (s *Service) GetChat(ctx context.Context, actor *parley.User, chatID int64) (*parley.Chat, *parley.Member, error) {
+	chat, err := s.Store.FindChatByID(ctx, chatID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.Store.FindMember(ctx, chatID, actor.ID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if chat.Kind.Public() {
+			return chat, nil, nil
+		}
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return chat, m, nil
+}
+
+// FindChannel returns a channel by its @handle.
+func (s *Service) FindChannel(ctx context.Context, handle string) (*parley.Chat, error) {
+	return s.Store.FindChatByHandle(ctx, strings.TrimPrefix(handle, "@"))
+}
+
+// ListChats returns the actor's chats, newest activity first.
+func (s *Service) ListChats(ctx context.Context, actor *parley.User) ([]*parley.ChatSummary, error) {
+	return s.Store.ListChatsForUser(ctx, actor.ID)
+}
+
+// SearchChannels finds public channels by handle or title.
+func (s *Service) SearchChannels(ctx context.Context, query string, limit int) ([]*parley.Chat, error) {
+	query = strings.TrimPrefix(strings.TrimSpace(query), "@")
+	if utf8.RuneCountInString(query) > 64 {
+		return nil, parley.FieldError("q", "search text must be at most 64 characters")
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	return s.Store.SearchChannels(ctx, query, limit)
+}
+
+// Subscribe makes the actor a subscriber of a channel.
+func (s *Service) Subscribe(ctx context.Context, actor *parley.User, chatID int64) error {
+	chat, err := s.Store.FindChatByID(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	if chat.Kind != parley.ChatChannel {
+		return parley.Errorf(parley.EFORBIDDEN, "only channels can be subscribed to; groups are joined by invite link")
+	}
+	return s.Store.AddMember(ctx, &parley.Member{ChatID: chatID, UserID: actor.ID, Role: parley.MemberSubscriber, JoinedAt: s.Clock.Now()})
+}
+
+// Leave removes the actor from a chat. The owner cannot leave.
+func (s *Service) Leave(ctx context.Context, actor *parley.User, chatID int64) error {
+	m, err := s.Store.FindMember(ctx, chatID, actor.ID)
+	if err != nil {
+		return err
+	}
+	if m.Role == parley.MemberOwner {
+		return parley.Errorf(parley.ECONFLICT, "the owner cannot leave their own chat")
+	}
+	return s.Store.RemoveMember(ctx, chatID, actor.ID)
+}
+
+// SetMemberRole promotes or demotes a member of a group or channel. Only
+// the owner may.
+func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID, userID int64, role parley.MemberRole) error {
+	me, err := s.member(ctx, chatID, actor.ID)
+	if err != nil {
+		return err
+	}
+	if me.Role != parley.MemberOwner {
+		return parley.Errorf(parley.EFORBIDDEN, "only the owner can change roles")
+	}
+	chat, err := s.Store.FindChatByID(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case userID == actor.ID:
+		return parley.FieldError("user_id", "the owner's own role cannot change")
+	case role == parley.MemberAdmin:
+	case role == parley.MemberRegular && chat.Kind == parley.ChatGroup:
+	case role == parley.MemberSubscriber && chat.Kind == parley.ChatChannel:
+	default:
+		return parley.FieldError("role", "role must be admin, or member in a group, or subscriber in a channel")
+	}
+	return s.Store.SetMemberRole(ctx, chatID, userID, role)
+}
+
+// CreateInvite makes an invite link to a group, valid for ttl (0: until
+// revoked). Owners and admins may.
+func (s *Service) CreateInvite(ctx context.Context, actor *parley.User, chatID int64, ttl time.Duration) (*parley.Invite, error) {
+	chat, me, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if chat.Kind != parley.ChatGroup {
+		return nil, parley.Errorf(parley.ECONFLICT, "invite links are for groups")
+	}
+	if me == nil || !me.Role.CanManage() {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can make invite links")
+	}
+	if ttl < 0 || ttl > MaxInviteTTL {
+		return nil, parley.FieldError("expires_in", "an invite may last at most %d days", int(MaxInviteTTL.Hours()/24))
+	}
+	token, err := newInviteToken()
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	inv := &parley.Invite{Token: token, ChatID: chatID, CreatedBy: actor.ID, CreatedAt: now}
+	if ttl > 0 {
+		exp := now.Add(ttl)
+		inv.ExpiresAt = &exp
+	}
+	if err := s.Store.CreateInvite(ctx, inv); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// RevokeInvite stops an invite link from working.
+func (s *Service) RevokeInvite(ctx context.Context, actor *parley.User, token string) error {
+	inv, err := s.Store.FindInvite(ctx, token)
+	if err != nil {
+		return err
+	}
+	me, err := s.member(ctx, inv.ChatID, actor.ID)
+	if err != nil {
+		return err
+	}
+	if !me.Role.CanManage() {
+		return parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can revoke invite links")
+	}
+	return s.Store.RevokeInvite(ctx, token, s.Clock.Now())
+}
+
+// JoinByInvite adds the actor to the invite's group.
+func (s *Service) JoinByInvite(ctx context.Context, actor *parley.User, token string) (*parley.Chat, error) {
+	inv, err := s.Store.FindInvite(ctx, token)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, parley.Errorf(parley.ENOTFOUND, "this invite link does not exist")
+	} else if err != nil {
+		return nil, err
+	}
+	if !inv.Usable(s.Clock.Now()) {
+		return nil, parley.Errorf(parley.ECONFLICT, "this invite link has expired or was revoked")
+	}
+	m := &parley.Member{ChatID: inv.ChatID, UserID: actor.ID, Role: parley.MemberRegular, JoinedAt: s.Clock.Now()}
+	if err := s.Store.UseInvite(ctx, token, m); err != nil {
+		return nil, err
+	}
+	return s.Store.FindChatByID(ctx, inv.ChatID)
+}
+
+// PostInput is a new message. In a secret chat only Ciphertext, Nonce and
+// ReplyToSeq may be set.
+type PostInput struct {
+	Text        string  `json:"text"`
+	MediaID     string  `json:"media_id"`
+	ReplyToSeq  int64   `json:"reply_to_seq"`
+	ForwardFrom *MsgRef `json:"forward_from"`
+	Ciphertext  string  `json:"ciphertext"`
+	Nonce       string  `json:"nonce"`
+}
+
+// MsgRef names a message.
+type MsgRef struct {
+	ChatID int64 `json:"chat_id"`
+	Seq    int64 `json:"seq"`
+}
+
+// PostMessage posts a message and returns the update that announces it. It
+// returns once the message is durable.
+func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID int64, in PostInput) (*parley.Update, error) {
+	chat, me, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if me == nil || !me.Role.CanPost(chat.Kind) {
+		if chat.Kind == parley.ChatChannel {
+			return nil, parley.Errorf(parley.EFORBIDDEN, "only the channel's owner and admins can post")
+		}
+		return nil, parley.Errorf(parley.EFORBIDDEN, "you are not a member of this chat")
+	}
+	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: s.Clock.Now(), ReplyToSeq: in.ReplyToSeq}
+	if chat.Kind == parley.ChatSecret {
+		if in.Text != "" || in.MediaID != "" || in.ForwardFrom != nil {
+			return nil, parley.FieldError("text", "a secret chat takes only ciphertext made in the browser; plain text is refused so it never reaches the server")
+		}
+		if err := checkBase64("ciphertext", in.Ciphertext, 17, parley.MaxCiphertextLen); err != nil {
+			return nil, err
+		}
+		if err := checkBase64("nonce", in.Nonce, 12, 12); err != nil {
+			return nil, err
+		}
+		msg.Ciphertext, msg.Nonce = in.Ciphertext, in.Nonce
+	} else {
+		if in.Ciphertext != "" || in.Nonce != "" {
+			return nil, parley.FieldError("ciphertext", "ciphertext belongs in secret chats only")
+		}
+		msg.Text, msg.MediaID = in.Text, in.MediaID
+		if in.ForwardFrom != nil {
+			if err := s.fillForward(ctx, actor, msg, *in.ForwardFrom); err != nil {
+				return nil, err
+			}
+		}
+		if err := checkMessageText(msg.Text); err != nil {
+			return nil, err
+		}
+		if msg.MediaID != "" {
+			if _, err := s.Store.FindMedia(ctx, msg.MediaID); parley.ErrorCode(err) == parley.ENOTFOUND {
+				return nil, parley.FieldError("media_id", "no uploaded image with id %q; upload it first", msg.MediaID)
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		if msg.Text == "" && msg.MediaID == "" {
+			return nil, parley.FieldError("text", "a message needs text or an image")
+		}
+	}
+	if in.ReplyToSeq != 0 {
+		if in.ReplyToSeq < 0 || in.ReplyToSeq > chat.LastSeq {
+			return nil, parley.FieldError("reply_to_seq", "no message %d in this chat to reply to", in.ReplyToSeq)
+		}
+	}
+	return s.Store.InsertMessage(ctx, msg)
+}
+
+// fillForward copies the content of the forwarded message into msg and
+// records its origin. Forwarding a forward keeps the first origin.
+func (s *Service) fillForward(ctx context.Context, actor *parley.User, msg *parley.Message, ref MsgRef) error {
+	src, _, err := s.GetChat(ctx, actor, ref.ChatID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return parley.FieldError("forward_from", "no chat %d you can read", ref.ChatID)
+	} else if err != nil {
+		return err
+	}
+	if src.Kind == parley.ChatSecret {
+		return parley.FieldError("forward_from", "messages from secret chats cannot be forwarded")
+	}
+	orig, err := s.Store.FindMessage(ctx, ref.ChatID, ref.Seq)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && orig.Deleted()) {
+		return parley.FieldError("forward_from", "message %d of chat %d does not exist", ref.Seq, ref.ChatID)
+	} else if err != nil {
+		return err
+	}
+	if msg.Text != "" || msg.MediaID != "" {
+		return parley.FieldError("text", "a forward carries the original's content; send a comment as its own message")
+	}
+	msg.Text, msg.MediaID = orig.Text, orig.MediaID
+	if orig.Forward != nil {
+		o := *orig.Forward
+		msg.Forward = &o
+	} else {
+		msg.Forward = &parley.Origin{ChatID: src.ID, Seq: orig.Seq, SenderID: orig.SenderID, ChatTitle: src.Title}
+	}
+	return nil
+}
+
+// EditMessage changes the text of one's own message within the edit window.
+func (s *Service) EditMessage(ctx context.Context, actor *parley.User, chatID, seq int64, text string) (*parley.Update, error) {
+	chat, _, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if chat.Kind == parley.ChatSecret {
+		return nil, parley.Errorf(parley.ECONFLICT, "secret messages cannot be edited; delete and send again")
+	}
+	msg, err := s.Store.FindMessage(ctx, chatID, seq)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Deleted() {
+		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was deleted", seq)
+	}
+	if msg.SenderID != actor.ID {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender can edit a message")
+	}
+	now := s.Clock.Now()
+	if now.Sub(msg.CreatedAt) > parley.EditWindow {
+		return nil, parley.Errorf(parley.ECONFLICT, "messages can be edited for %d hours after sending", int(parley.EditWindow.Hours()))
+	}
+	if err := checkMessageText(text); err != nil {
+		return nil, err
+	}
+	if text == "" && msg.MediaID == "" {
+		return nil, parley.FieldError("text", "a message needs text or an image")
+	}
+	return s.Store.EditMessage(ctx, chatID, seq, text, now)
+}
+
+// DeleteMessage deletes a message for everyone. The sender may, and so may
+// the chat's owner and admins.
+func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID, seq int64) (*parley.Update, error) {
+	_, me, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := s.Store.FindMessage(ctx, chatID, seq)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Deleted() {
+		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was already deleted", seq)
+	}
+	if msg.SenderID != actor.ID && (me == nil || !me.Role.CanManage()) {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender or the chat's admins can delete a message")
+	}
+	return s.Store.DeleteMessage(ctx, chatID, seq, s.Clock.Now())
+}
+
+// History returns a page of messages older than beforeSeq (newest first).
+func (s *Service) History(ctx context.Context, actor *parley.User, chatID, beforeSeq int64, limit int) ([]*parley.Message, error) {
+	if _, _, err := s.GetChat(ctx, actor, chatID); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > parley.MaxPageSize {
+		return nil, parley.FieldError("limit", "limit must be between 1 and %d", parley.MaxPageSize)
+	}
+	if beforeSeq < 0 {
+		return nil, parley.FieldError("before", "before must be a sequence number")
+	}
+	return s.Store.ListMessages(ctx, chatID, beforeSeq, limit)
+}
+
+// Updates returns the chat's updates after afterPts, for a client catching up.
+func (s *Service) Updates(ctx context.Context, actor *parley.User, chatID, afterPts int64, limit int) ([]*parley.Update, error) {
+	if _, _, err := s.GetChat(ctx, actor, chatID); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > parley.MaxPageSize {
+		return nil, parley.FieldError("limit", "limit must be between 1 and %d", parley.MaxPageSize)
+	}
+	if afterPts < 0 {
+		return nil, parley.FieldError("after_pts", "after_pts must not be negative")
+	}
+	return s.Store.ListUpdates(ctx, chatID, afterPts, limit)
+}
+
+// RecordViews counts the actor's views of channel posts.
+func (s *Service) RecordViews(ctx context.Context, actor *parley.User, chatID int64, seqs []int64) (map[int64]int64, error) {
+	if len(seqs) == 0 || len(seqs) > MaxViewsPerCall {
+		return nil, parley.FieldError("seqs", "give between 1 and %d message numbers", MaxViewsPerCall)
+	}
+	if _, _, err := s.GetChat(ctx, actor, chatID); err != nil {
+		return nil, err
+	}
+	return s.Store.RecordViews(ctx, chatID, actor.ID, seqs)
+}
+
+// UploadImage checks an image, stores it once by its SHA-256 with a
+// thumbnail, and records it. Limits are checked before decoding.
+func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []byte) (*parley.Media, error) {
+	img, err := media.Intake(data, s.Limits)
+	if err != nil {
+		return nil, err
+	}
+	if existing, err := s.Store.FindMedia(ctx, img.SHA256); err == nil {
+		return existing, nil
+	}
+	if _, err := s.Blobs.Put(data); err != nil {
+		return nil, err
+	}
+	if _, err := s.Blobs.Put(img.Thumb); err != nil {
+		return nil, err
+	}
+	m := &parley.Media{ID: img.SHA256, Mime: img.Mime, Size: int64(len(data)), Width: img.Width, Height: img.Height,
+		ThumbID: img.ThumbSHA256, UploaderID: actor.ID, CreatedAt: s.Clock.Now()}
+	if err := s.Store.SaveMedia(ctx, m); err != nil {
+		return nil, err
+	}
+	return s.Store.FindMedia(ctx, m.ID)
+}
+
+func (s *Service) member(ctx context.Context, chatID, userID int64) (*parley.Member, error) {
+	m, err := s.Store.FindMember(ctx, chatID, userID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "you are not a member of this chat")
+	}
+	return m, err
+}
+
+func checkMessageText(text string) error {
+	if !utf8.ValidString(text) {
+		return parley.FieldError("text", "text must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(text); n > parley.MaxMessageRunes {
+		return parley.FieldError("text", "text is %d characters; the limit is %d", n, parley.MaxMessageRunes)
+	}
+	return nil
+}
+
+func checkText(field, v string, min, max int) error {
+	if !utf8.ValidString(v) {
+		return parley.FieldError(field, "%s must be valid UTF-8", field)
+	}
+	n := utf8.RuneCountInString(v)
+	if n < min {
+		return parley.FieldError(field, "%s is required", field)
+	}
+	if n > max {
+		return parley.FieldError(field, "%s must be at most %d characters", field, max)
+	}
+	return nil
+}
+
+// checkBase64 checks that v is standard base64 decoding to between min and
+// max bytes.
+func checkBase64(field, v string, min, max int) error {
+	if v == "" {
+		return parley.FieldError(field, "%s is required", field)
+	}
+	if len(v) > base64.StdEncoding.EncodedLen(max) {
+		return parley.FieldError(field, "%s is too long", field)
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return parley.FieldError(field, "%s must be standard base64", field)
+	}
+	if len(b) < min || len(b) > max {
+		return parley.FieldError(field, "%s must decode to %d to %d bytes", field, min, max)
+	}
+	return nil
+}

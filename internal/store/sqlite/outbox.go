@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"parley"
+)
+
+// insertEvent writes one event to the outbox inside tx, the transaction of
+// the change it describes, so the event exists if and only if the change
+// does. payload is encoded as JSON.
+func insertEvent(ctx context.Context, q queryer, subject, kind string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return internal("encode event", err)
+	}
+	if _, err := q.ExecContext(ctx, sqlInsertEvent, subject, kind, b, toMicro(time.Now())); err != nil {
+		return internal("insert event", err)
+	}
+	return nil
+}
+
+// insertMembershipEvent writes chat.joined or chat.left on the account's
+// subject, so every process serving that account learns to follow or drop
+// the chat.
+func insertMembershipEvent(ctx context.Context, q queryer, kind string, chatID, userID int64) error {
+	return insertEvent(ctx, q, parley.UserSubject(userID), kind, parley.MembershipEvent{UserID: userID, ChatID: chatID})
+}
+
+// maxEventPage bounds PendingEvents.
+const maxEventPage = 1000
+
+// PendingEvents returns the oldest events not yet relayed, in id order, at
+// most limit (at most 1000; zero or less means 1000).
+func (db *DB) PendingEvents(ctx context.Context, limit int) ([]parley.Event, error) {
+	rows, err := db.reader.QueryContext(ctx,
+		`SELECT id, subject, kind, payload, created_at FROM outbox ORDER BY id LIMIT ?`,
+		pageLimit(limit, maxEventPage))
+	if err != nil {
+		return nil, internal("pending events", err)
+	}
+	defer rows.Close()
+	events := []parley.Event{}
+	for rows.Next() {
+		var e parley.Event
+		var created int64
+		if err := rows.Scan(&e.ID, &e.Subject, &e.Kind, &e.Payload, &created); err != nil {
+			return nil, internal("pending events", err)
+		}
+		e.CreatedAt = fromMicro(created)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("pending events", err)
+	}
+	return events, nil
+}
+
+// DeleteEvents removes relayed events. Ids that are already gone are
+// ignored, because the relay may delete the same event twice after a retry.
+func (db *DB) DeleteEvents(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return internal("delete events", err)
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// One parameter holding a JSON array keeps the statement the same size
+	// whatever the number of ids, below SQLite's limit on parameters.
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))`, string(b)); err != nil {
+		return internal("delete events", err)
+	}
+	return db.commit(tx, false)
+}
+
+// CountPendingEvents returns how many events wait to be relayed.
+func (db *DB) CountPendingEvents(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
+		return 0, internal("count pending events", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// SQL of the statements on the path of every new message. They are prepared
+// once, on the writer connection, because SQLite spends more time parsing
+// these short statements than running them.
+const (
+	sqlSenderName = `SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = ?`
+	sqlNextSeq    = `
+		UPDATE chats SET last_seq = last_seq + 1, pts = pts + 1, active_at = max(active_at, ?)
+		WHERE id = ?
+		RETURNING last_seq, pts`
+	sqlInsertMessage = `
+		INSERT INTO messages (chat_id, seq, sender_id, text, media_id, reply_to_seq,
+			forward_chat_id, forward_seq, forward_sender_id, forward_chat_title,
+			ciphertext, nonce, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`
+	sqlInsertUpdate = `
+		INSERT INTO updates (chat_id, pts, kind, seq, sender_id, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertEvent = `INSERT INTO outbox (subject, kind, payload, created_at) VALUES (?, ?, ?, ?)`
+	sqlSavepoint   = `SAVEPOINT message`
+	sqlRollbackTo  = `ROLLBACK TO message`
+	sqlRelease     = `RELEASE message`
+)
+
+// hotStmts are the prepared statements of the message path. The copy held
+// by DB belongs to the writer pool; bind returns a copy usable inside one
+// transaction.
+type hotStmts struct {
+	senderName, nextSeq, insertMessage, insertUpdate, insertEvent *sql.Stmt
+	savepoint, rollbackTo, release                                *sql.Stmt
+}
+
+func (h *hotStmts) all() []**sql.Stmt {
+	return []**sql.Stmt{&h.senderName, &h.nextSeq, &h.insertMessage, &h.insertUpdate, &h.insertEvent,
+		&h.savepoint, &h.rollbackTo, &h.release}
+}
+
+// prepareHotStmts prepares the message path on the writer pool. It runs
+// after the migrations, since preparing checks the tables exist.
+func prepareHotStmts(ctx context.Context, db *sql.DB) (*hotStmts, error) {
+	h := &hotStmts{}
+	queries := []string{sqlSenderName, sqlNextSeq, sqlInsertMessage, sqlInsertUpdate, sqlInsertEvent,
+		sqlSavepoint, sqlRollbackTo, sqlRelease}
+	for i, p := range h.all() {
+		st, err := db.PrepareContext(ctx, queries[i])
+		if err != nil {
+			h.close()
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*p = st
+	}
+	return h, nil
+}
+
+// bind returns the statements for use inside tx. On the single writer
+// connection they were prepared on, this reuses the prepared statements;
+// the bound copies are released when tx ends.
+func (h *hotStmts) bind(ctx context.Context, tx *sql.Tx) *hotStmts {
+	b := &hotStmts{}
+	src := h.all()
+	for i, p := range b.all() {
+		*p = tx.StmtContext(ctx, *src[i])
+	}
+	return b
+}
+
+func (h *hotStmts) close() error {
+	var errs []error
+	for _, p := range h.all() {
+		if *p != nil {
+			errs = append(errs, (*p).Close())
+		}
+	}
+	return errors.Join(errs...)
+}

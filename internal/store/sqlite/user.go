@@ -1,0 +1,276 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"parley"
+)
+
+// usernameKey is the form in which usernames are compared: two usernames
+// that differ only in case are the same account.
+func usernameKey(username string) string { return strings.ToLower(username) }
+
+// CreateUser inserts u, setting u.ID, u.CreatedAt (when zero) and u.Role
+// (RoleMember when empty). It returns ECONFLICT if the username is taken in
+// any letter case.
+func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	created := nowOr(u.CreatedAt)
+	role := u.Role
+	if role == "" {
+		role = parley.RoleMember
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO users (username, username_key, display_name, country, role, public_key, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		u.Username, usernameKey(u.Username), u.DisplayName, u.Country, string(role), u.PublicKey, u.PasswordHash,
+		toMicro(created),
+	).Scan(&id)
+	if isUnique(err) {
+		return parley.Errorf(parley.ECONFLICT, "username %s is taken", u.Username)
+	} else if err != nil {
+		return internal("create user", err)
+	}
+	if err := db.commit(tx, false); err != nil {
+		return err
+	}
+	u.ID, u.CreatedAt, u.Role = id, created, role
+	return nil
+}
+
+const userColumns = `id, username, display_name, country, role, public_key, password_hash, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*parley.User, error) {
+	var u parley.User
+	var role string
+	var created int64
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Country, &role, &u.PublicKey, &u.PasswordHash, &created); err != nil {
+		return nil, err
+	}
+	u.Role, u.CreatedAt = parley.Role(role), fromMicro(created)
+	return &u, nil
+}
+
+// FindUserByID returns ENOTFOUND if there is no such user.
+func (db *DB) FindUserByID(ctx context.Context, id int64) (*parley.User, error) {
+	u, err := scanUser(db.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
+	} else if err != nil {
+		return nil, internal("find user", err)
+	}
+	return u, nil
+}
+
+// FindUserByUsername matches case-insensitively; ENOTFOUND if none.
+func (db *DB) FindUserByUsername(ctx context.Context, username string) (*parley.User, error) {
+	u, err := scanUser(db.reader.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE username_key = ?`, usernameKey(username)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "user %s not found", username)
+	} else if err != nil {
+		return nil, internal("find user", err)
+	}
+	return u, nil
+}
+
+// UpdateProfile saves DisplayName, Country and PublicKey of u; the username,
+// role and password are changed elsewhere. ENOTFOUND if there is no such user.
+func (db *DB) UpdateProfile(ctx context.Context, u *parley.User) error {
+	return db.updateUser(ctx, u.ID, "update profile",
+		`UPDATE users SET display_name = ?, country = ?, public_key = ? WHERE id = ?`,
+		u.DisplayName, u.Country, u.PublicKey, u.ID)
+}
+
+// SetPasswordHash replaces a user's password hash; ENOTFOUND if none.
+func (db *DB) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	return db.updateUser(ctx, userID, "set password hash",
+		`UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+}
+
+// SetUserRole changes a user's platform role; ENOTFOUND if none.
+func (db *DB) SetUserRole(ctx context.Context, userID int64, role parley.Role) error {
+	return db.updateUser(ctx, userID, "set user role",
+		`UPDATE users SET role = ? WHERE id = ?`, string(role), userID)
+}
+
+// updateUser runs one UPDATE of one user row in its own transaction.
+func (db *DB) updateUser(ctx context.Context, id int64, op, query string, args ...any) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return internal(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return internal(op, err)
+	} else if n == 0 {
+		return parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
+	}
+	return db.commit(tx, false)
+}
+
+// ListUsers returns users ordered by id, after the given id, at most limit
+// (at most 1000; a limit of zero or less means 1000).
+func (db *DB) ListUsers(ctx context.Context, afterID int64, limit int) ([]*parley.User, error) {
+	rows, err := db.reader.QueryContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`,
+		afterID, pageLimit(limit, maxListLimit))
+	if err != nil {
+		return nil, internal("list users", err)
+	}
+	defer rows.Close()
+	users := []*parley.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, internal("list users", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list users", err)
+	}
+	return users, nil
+}
+
+// userExists returns ENOTFOUND unless the user exists. Writes check it first
+// so that a missing account is reported by id rather than as a foreign-key
+// failure.
+func userExists(ctx context.Context, q queryer, id int64) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
+	} else if err != nil {
+		return internal("find user", err)
+	}
+	return nil
+}
+
+// CreateSession inserts s and sets s.ID, and s.CreatedAt when zero. The
+// token hash is unique; a collision (which a random token makes impossible in
+// practice) is ECONFLICT. ENOTFOUND if the user does not exist.
+func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	if err := userExists(ctx, tx, s.UserID); err != nil {
+		return err
+	}
+	created := nowOr(s.CreatedAt)
+	var id int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at, revoked_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		s.TokenHash, s.UserID, s.Kind, toMicro(created), toMicro(s.ExpiresAt), nullMicro(s.RevokedAt),
+	).Scan(&id)
+	if isUnique(err) {
+		return parley.Errorf(parley.ECONFLICT, "session token already exists")
+	} else if err != nil {
+		return internal("create session", err)
+	}
+	if err := db.commit(tx, false); err != nil {
+		return err
+	}
+	s.ID, s.CreatedAt, s.ExpiresAt = id, created, micro(s.ExpiresAt)
+	return nil
+}
+
+// FindSessionByTokenHash returns the session with the given token hash,
+// whether active, expired or revoked (the caller checks Active); ENOTFOUND if
+// there is none.
+func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.Session, error) {
+	var s parley.Session
+	var created, expires int64
+	var revoked sql.NullInt64
+	err := db.reader.QueryRowContext(ctx, `
+		SELECT id, token_hash, user_id, kind, created_at, expires_at, revoked_at
+		FROM sessions WHERE token_hash = ?`, hash,
+	).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "session not found")
+	} else if err != nil {
+		return nil, internal("find session", err)
+	}
+	s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMicro(created), fromMicro(expires), timePtr(revoked)
+	return &s, nil
+}
+
+// RevokeSession marks one session revoked at time at. A session revoked
+// before keeps its first revocation time. ENOTFOUND if there is no such
+// session.
+func (db *DB) RevokeSession(ctx context.Context, id int64, at time.Time) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx,
+		`UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, toMicro(at), id)
+	if err != nil {
+		return internal("revoke session", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return internal("revoke session", err)
+	} else if n == 0 {
+		return parley.Errorf(parley.ENOTFOUND, "session %d not found", id)
+	}
+	return db.commit(tx, false)
+}
+
+// RevokeUserSessions revokes every session of a user that is not revoked
+// yet, for example when the password changes or the account is suspended.
+func (db *DB) RevokeUserSessions(ctx context.Context, userID int64, at time.Time) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, toMicro(at), userID); err != nil {
+		return internal("revoke user sessions", err)
+	}
+	return db.commit(tx, false)
+}
+
+// DeleteExpiredSessions removes sessions that expired before the given time
+// and returns how many it removed. Revoked sessions that have not expired
+// stay until they do, so a revoked token is still recognised as revoked.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int64, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, toMicro(before))
+	if err != nil {
+		return 0, internal("delete expired sessions", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, internal("delete expired sessions", err)
+	}
+	if err := db.commit(tx, false); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
