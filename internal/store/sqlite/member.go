@@ -218,6 +218,12 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 		return err
 	}
 	inv.CreatedAt = created
+	if inv.ExpiresAt != nil {
+		inv.ExpiresAt = ptrTime(micro(*inv.ExpiresAt))
+	}
+	if inv.RevokedAt != nil {
+		inv.RevokedAt = ptrTime(micro(*inv.RevokedAt))
+	}
 	return nil
 }
 

@@ -147,7 +147,11 @@ func cloneValues(v url.Values) url.Values {
 func (db *DB) Close() error {
 	db.once.Do(func() { close(db.closing) })
 	<-db.done
-	return errors.Join(db.hot.close(), db.writer.Close(), db.reader.Close())
+	// The writer closes last: the last connection to close checkpoints the
+	// WAL into the database file, which a read-only connection may not do.
+	rerr := db.reader.Close()
+	herr := db.hot.close()
+	return errors.Join(rerr, herr, db.writer.Close())
 }
 
 // OutboxSignal returns a channel that receives a value after every commit
@@ -230,6 +234,9 @@ func nullMicro(t *time.Time) sql.NullInt64 {
 	}
 	return sql.NullInt64{Int64: toMicro(*t), Valid: true}
 }
+
+// ptrTime returns a pointer to t.
+func ptrTime(t time.Time) *time.Time { return &t }
 
 // timePtr converts an optional stored time back.
 func timePtr(v sql.NullInt64) *time.Time {

@@ -170,15 +170,27 @@ func TestOutboxSignal(t *testing.T) {
 	if err := db.CreateChat(ctx, c, 0); err != nil {
 		t.Fatal(err)
 	}
+	wantSignal := func(what string) {
+		t.Helper()
+		select {
+		case <-db.OutboxSignal():
+		case <-time.After(time.Second):
+			t.Fatalf("no signal after %s", what)
+		}
+	}
+	wantSignal("CreateChat")
 	if _, err := db.InsertMessage(ctx, &parley.Message{ChatID: c.ID, SenderID: u.ID, Text: "wake up"}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-db.OutboxSignal():
-	case <-time.After(time.Second):
-		t.Fatal("no signal after writing events")
+	wantSignal("InsertMessage")
+	if _, err := db.InsertMessageSingle(ctx, &parley.Message{ChatID: c.ID, SenderID: u.ID, Text: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.EditMessage(ctx, c.ID, 1, "edited", time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	// Two commits while nobody listened leave one signal, not two.
+	wantSignal("InsertMessageSingle and EditMessage")
 	select {
 	case <-db.OutboxSignal():
 		t.Fatal("a second signal was buffered")
