@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"parley"
@@ -94,7 +95,11 @@ func DecodeJSONBytes(rd io.Reader, v any) error {
 		case errors.As(err, &syntax):
 			return parley.Errorf(parley.EINVALID, "request body is not valid JSON (at byte %d)", syntax.Offset)
 		case errors.As(err, &typeErr):
-			return parley.FieldError(typeErr.Field, "field %s must be a %s", typeErr.Field, typeErr.Type.String())
+			field := jsonFieldPath(reflect.TypeOf(v), typeErr.Field)
+			if field == "" {
+				return parley.Errorf(parley.EINVALID, "request body must be a JSON object")
+			}
+			return parley.FieldError(field, "field %s must be %s", field, jsonTypeName(typeErr.Type))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return parley.FieldError(name, "unknown field %q", name)
@@ -106,7 +111,68 @@ func DecodeJSONBytes(rd io.Reader, v any) error {
 		return parley.Errorf(parley.EINVALID, "request body must hold one JSON object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		// A body whose object fits under the limit but whose trailing
+		// bytes do not is too large, not malformed.
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return parley.Errorf(parley.ETOOLARGE, "request body is larger than %d bytes", tooBig.Limit)
+		}
 		return parley.Errorf(parley.EINVALID, "request body must hold one JSON object")
 	}
 	return nil
+}
+
+// jsonFieldPath turns the Go path of a decoding error into the path of JSON
+// keys the client sent. encoding/json names embedded structs in the path
+// ("CreateChatInput.member_limit"), though their fields sit at the top level
+// of the JSON object, and a client must not be told about Go types.
+func jsonFieldPath(t reflect.Type, goPath string) string {
+	if goPath == "" {
+		return ""
+	}
+	var out []string
+	for _, part := range strings.Split(goPath, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, part), nil
+			continue
+		}
+		if f, ok := t.FieldByName(part); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type // an embedded struct: not a key in the JSON
+			continue
+		}
+		next := reflect.Type(nil)
+		for _, f := range reflect.VisibleFields(t) {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == part {
+				next = f.Type
+				break
+			}
+		}
+		out, t = append(out, part), next
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonTypeName names the JSON type that decodes into t.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	default:
+		return "a JSON object"
+	}
 }

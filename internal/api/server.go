@@ -183,6 +183,14 @@ func (s *Server) ClearSessionCookie(w http.ResponseWriter) {
 // request, refuses cross-origin form posts, records metrics and logs.
 func (s *Server) Middleware(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := parley.Errorf(parley.EFORBIDDEN, "cross-origin request refused; send requests from Parley's own pages")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			WriteError(w, r, s.Log, err) // the API answers in its one error body
+			return
+		}
+		http.Error(w, parley.ErrorMessage(err), http.StatusForbidden)
+	}))
 	inner := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -112,7 +112,7 @@ func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateC
 		}
 		err = s.Store.CreateChat(ctx, chat, peer.ID)
 		if in.Kind == parley.ChatDirect && parley.ErrorCode(err) == parley.ECONFLICT {
-			return s.Store.FindDirectChat(ctx, actor.ID, peer.ID)
+			return s.reopenDirectChat(ctx, actor.ID, peer.ID)
 		} else if err != nil {
 			return nil, err
 		}
@@ -120,6 +120,35 @@ func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateC
 	default:
 		return nil, parley.FieldError("kind", "kind must be channel, group, direct or secret")
 	}
+}
+
+// reopenDirectChat returns the direct chat between two accounts, first
+// bringing back whichever of them had left it: direct chats are unique per
+// pair, so without this one who left could never write to the other again.
+func (s *Service) reopenDirectChat(ctx context.Context, actorID, peerID int64) (*parley.Chat, error) {
+	chat, err := s.Store.FindDirectChat(ctx, actorID, peerID)
+	if err != nil {
+		return nil, err
+	}
+	rejoined := false
+	for _, id := range []int64{actorID, peerID} {
+		_, err := s.Store.FindMember(ctx, chat.ID, id)
+		if parley.ErrorCode(err) != parley.ENOTFOUND {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err = s.Store.AddMember(ctx, &parley.Member{ChatID: chat.ID, UserID: id, Role: parley.MemberRegular, JoinedAt: s.Clock.Now()})
+		if err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+			return nil, err
+		}
+		rejoined = true
+	}
+	if !rejoined {
+		return chat, nil
+	}
+	return s.Store.FindChatByID(ctx, chat.ID)
 }
 
 // GetChat returns a chat the actor may read, and the actor's membership
@@ -166,7 +195,10 @@ func (s *Service) SearchChannels(ctx context.Context, query string, limit int) (
 
 // Subscribe makes the actor a subscriber of a channel.
 func (s *Service) Subscribe(ctx context.Context, actor *parley.User, chatID int64) error {
-	chat, err := s.Store.FindChatByID(ctx, chatID)
+	// GetChat, not FindChatByID: a private chat the actor is not in must
+	// answer as if it did not exist, or subscribe would reveal which ids
+	// belong to groups and direct chats.
+	chat, _, err := s.GetChat(ctx, actor, chatID)
 	if err != nil {
 		return err
 	}
