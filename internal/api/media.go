@@ -77,7 +77,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, ctype := m.ID, m.Mime
-	if r.URL.Query().Get("thumb") != "" {
+	if t := r.URL.Query().Get("thumb"); t == "1" || t == "true" {
 		id, ctype = m.ThumbID, "image/jpeg"
 	}
 	f, err := s.Messaging.Blobs.Open(id)

@@ -22,6 +22,11 @@ type Frame struct {
 	ChatID int64          `json:"chat_id,omitempty"`
 }
 
+type membershipChange struct {
+	kind   string
+	chatID int64
+}
+
 type item struct {
 	update *parley.Update
 	joined int64
@@ -32,10 +37,14 @@ type item struct {
 type Client struct {
 	UserID int64
 
-	chats    map[int64]struct{} // guarded by the hub's lock
-	queue    chan item
-	slow     chan struct{}
-	overflow atomic.Bool
+	chats map[int64]struct{} // guarded by the hub's lock
+	// registering and held are guarded by the hub's lock: membership events
+	// that arrive while Register reads the user's chats wait in held.
+	registering bool
+	held        []membershipChange
+	queue       chan item
+	slow        chan struct{}
+	overflow    atomic.Bool
 
 	// last is the newest pts delivered per chat; only Run touches it. A chat
 	// absent from last takes whatever comes next as its starting point.
@@ -65,6 +74,17 @@ func (h *Hub) Run(ctx context.Context, c *Client, send func(context.Context, Fra
 	}
 	h.mu.RUnlock()
 	for chatID, pts := range c.last {
+		// A client that claims more than the chat has (a restored database,
+		// a confused client) would otherwise ignore every update until the
+		// chat caught up with its claim: start it from the chat's real pts.
+		chat, err := h.store.FindChatByID(ctx, chatID)
+		if err != nil {
+			return err
+		}
+		if pts > chat.Pts {
+			pts = chat.Pts
+			c.last[chatID] = pts
+		}
 		if err := h.catchUp(ctx, c, chatID, pts, -1, send); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 type Store interface {
 	ListChatIDsForUser(ctx context.Context, userID int64) ([]int64, error)
 	ListUpdates(ctx context.Context, chatID, afterPts int64, limit int) ([]*parley.Update, error)
+	FindChatByID(ctx context.Context, id int64) (*parley.Chat, error)
 }
 
 // Hub tracks local connections by chat and by user.
@@ -56,23 +57,38 @@ func (h *Hub) Dropped() uint64 { return h.dropped.Load() }
 // Register adds a client for the chats it belongs to. Live updates queue
 // from this moment, so nothing published after Register is missed; the
 // client's own catch-up from the store covers what came before.
+//
+// The client is registered by user before its chats are read, and the
+// membership events that arrive meanwhile are held and applied after the
+// list, in order: whichever way a join or leave races the read, the client
+// ends up following exactly the chats the user belongs to.
 func (h *Hub) Register(ctx context.Context, c *Client) error {
-	ids, err := h.store.ListChatIDsForUser(ctx, c.UserID)
-	if err != nil {
-		return err
-	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	users := h.byUser[c.UserID]
 	if users == nil {
 		users = map[*Client]struct{}{}
 		h.byUser[c.UserID] = users
 	}
 	users[c] = struct{}{}
+	c.registering = true
+	h.connected.Add(1)
+	h.mu.Unlock()
+
+	ids, err := h.store.ListChatIDsForUser(ctx, c.UserID)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		h.unregisterLocked(c)
+		return err
+	}
 	for _, id := range ids {
 		h.addLocked(c, id)
 	}
-	h.connected.Add(1)
+	c.registering = false
+	for _, ev := range c.held {
+		h.applyMembershipLocked(c, ev.kind, ev.chatID)
+	}
+	c.held = nil
 	return nil
 }
 
@@ -80,6 +96,10 @@ func (h *Hub) Register(ctx context.Context, c *Client) error {
 func (h *Hub) Unregister(c *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.unregisterLocked(c)
+}
+
+func (h *Hub) unregisterLocked(c *Client) {
 	if _, ok := h.byUser[c.UserID][c]; !ok {
 		return
 	}
@@ -143,18 +163,30 @@ func (h *Hub) HandleEvent(subject, kind string, data []byte) {
 		}
 		h.mu.Lock()
 		for c := range h.byUser[id] {
-			switch kind {
-			case parley.EventChatJoined:
-				if _, in := c.chats[ev.ChatID]; !in {
-					h.addLocked(c, ev.ChatID)
-					h.push(c, item{joined: ev.ChatID})
-				}
-			case parley.EventChatLeft:
-				h.removeLocked(c, ev.ChatID)
-				h.push(c, item{left: ev.ChatID})
+			if c.registering {
+				c.held = append(c.held, membershipChange{kind: kind, chatID: ev.ChatID})
+				continue
 			}
+			h.applyMembershipLocked(c, kind, ev.ChatID)
 		}
 		h.mu.Unlock()
+	}
+}
+
+// applyMembershipLocked starts or stops following a chat for one client
+// and tells the client.
+func (h *Hub) applyMembershipLocked(c *Client, kind string, chatID int64) {
+	switch kind {
+	case parley.EventChatJoined:
+		if _, in := c.chats[chatID]; !in {
+			h.addLocked(c, chatID)
+			h.push(c, item{joined: chatID})
+		}
+	case parley.EventChatLeft:
+		if _, in := c.chats[chatID]; in {
+			h.removeLocked(c, chatID)
+			h.push(c, item{left: chatID})
+		}
 	}
 }
 

@@ -395,3 +395,25 @@ func TestResumeAcrossPages(t *testing.T) {
 		t.Fatalf("got %s %s after the catch-up; want ready", f.Type, describe(f))
 	}
 }
+
+// A client that claims a pts beyond the chat's (say, after the database was
+// restored from a backup) is moved back to the chat's real pts, so the next
+// post reaches it instead of being taken for a duplicate.
+func TestResumeBeyondTheChatStartsFromItsRealPts(t *testing.T) {
+	w := newWorld(t)
+	a, b := w.user(t, "anna"), w.user(t, "ben")
+	g := w.group(t, a, b)
+	w.post(t, a, g.ID, "one")
+	w.relay(t, nil)
+
+	k := w.connect(t, b, map[int64]int64{g.ID: 50})
+	if f := k.next(t); f.Type != "ready" {
+		t.Fatalf("got %s, want ready", f.Type)
+	}
+	w.post(t, a, g.ID, "two")
+	w.relay(t, nil)
+	f := k.next(t)
+	if f.Type != "update" || f.Update.Pts != 2 || f.Update.Message.Text != "two" {
+		t.Fatalf("got %s %s, want the update with pts 2", f.Type, describe(f))
+	}
+}
