@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +39,13 @@ type Service struct {
 	Users interface {
 		FindUserByID(ctx context.Context, id int64) (*parley.User, error)
 	}
+	// DecodeSlots bounds how many images are decoded at once (default 2).
+	// An image within the limits can still take a few hundred megabytes and
+	// a second of CPU to decode, so a burst of uploads must queue, not pile up.
+	DecodeSlots int
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 }
 
 // CreateChatInput describes a new chat. PeerID is required for direct and
@@ -511,7 +519,20 @@ func (s *Service) RecordViews(ctx context.Context, actor *parley.User, chatID in
 // UploadImage checks an image, stores it once by its SHA-256 with a
 // thumbnail, and records it. Limits are checked before decoding.
 func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []byte) (*parley.Media, error) {
+	s.slotsOnce.Do(func() {
+		n := s.DecodeSlots
+		if n <= 0 {
+			n = 2
+		}
+		s.slots = make(chan struct{}, n)
+	})
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, parley.Errorf(parley.EUNAVAILABLE, "the server is busy with other uploads; try again")
+	}
 	img, err := media.Intake(data, s.Limits)
+	<-s.slots
 	if err != nil {
 		return nil, err
 	}
