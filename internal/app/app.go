@@ -21,6 +21,7 @@ import (
 	"parley/internal/realtime"
 	"parley/internal/store/sqlite"
 	"parley/internal/stream"
+	"parley/internal/web"
 )
 
 // App is one running Parley process.
@@ -36,6 +37,8 @@ type App struct {
 	Messaging *messaging.Service
 	API       *api.Server
 	Metrics   *api.Metrics
+	// Web is the browser client; Handler builds it on the same services.
+	Web *web.Server
 
 	listener   net.Listener
 	httpServer *http.Server
@@ -126,6 +129,10 @@ func (a *App) ready(ctx context.Context) error {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Register(mux)
+	if a.Web == nil {
+		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, API: a.API, Log: a.Log}
+	}
+	a.Web.Register(mux)
 	return a.API.Middleware(mux)
 }
 
@@ -205,6 +212,11 @@ func (a *App) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 			err = a.httpServer.Shutdown(ctx)
 			cancel()
+			if err != nil {
+				// Requests still running after the timeout (or idle
+				// connections a browser opened ahead of time) are cut.
+				a.httpServer.Close()
+			}
 		}
 		if a.cancel != nil {
 			a.cancel()

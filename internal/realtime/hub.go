@@ -75,6 +75,10 @@ func (h *Hub) Register(ctx context.Context, c *Client) error {
 	h.mu.Unlock()
 
 	ids, err := h.store.ListChatIDsForUser(ctx, c.UserID)
+	var watch []int64
+	if err == nil {
+		watch, err = h.publicChatsToWatch(ctx, c, ids)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
@@ -84,12 +88,45 @@ func (h *Hub) Register(ctx context.Context, c *Client) error {
 	for _, id := range ids {
 		h.addLocked(c, id)
 	}
+	for _, id := range watch {
+		h.addLocked(c, id)
+	}
 	c.registering = false
 	for _, ev := range c.held {
 		h.applyMembershipLocked(c, ev.kind, ev.chatID)
 	}
 	c.held = nil
 	return nil
+}
+
+// MaxWatchedChats bounds how many public chats one connection may follow
+// without being a member (a reader looking at a channel before subscribing).
+const MaxWatchedChats = 20
+
+// publicChatsToWatch returns the chats the client named in its resume list
+// that it is not a member of but may read because they are public: a
+// reader of a channel page sees new posts live before subscribing.
+func (h *Hub) publicChatsToWatch(ctx context.Context, c *Client, memberOf []int64) ([]int64, error) {
+	member := make(map[int64]bool, len(memberOf))
+	for _, id := range memberOf {
+		member[id] = true
+	}
+	var watch []int64
+	for id := range c.last {
+		if member[id] || len(watch) >= MaxWatchedChats {
+			continue
+		}
+		chat, err := h.store.FindChatByID(ctx, id)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if chat.Kind.Public() {
+			watch = append(watch, id)
+		}
+	}
+	return watch, nil
 }
 
 // Unregister removes a client.

@@ -417,3 +417,28 @@ func TestResumeBeyondTheChatStartsFromItsRealPts(t *testing.T) {
 		t.Fatalf("got %s %s, want the update with pts 2", f.Type, describe(f))
 	}
 }
+
+// A reader looking at a public channel without subscribing names it in its
+// resume list and receives its new posts live; a private group named the
+// same way stays silent.
+func TestPublicChannelIsWatchedWithoutSubscribing(t *testing.T) {
+	w := newWorld(t)
+	owner, reader := w.user(t, "owner"), w.user(t, "reader")
+	ch := &parley.Chat{Kind: parley.ChatChannel, Handle: "watched", Title: "Watched", OwnerID: owner.ID}
+	if err := w.db.CreateChat(context.Background(), ch, 0); err != nil {
+		t.Fatal(err)
+	}
+	private := w.group(t, owner)
+	k := w.connect(t, reader, map[int64]int64{ch.ID: 0, private.ID: 0})
+	if f := k.next(t); f.Type != "ready" {
+		t.Fatalf("got %s, want ready", f.Type)
+	}
+	w.post(t, owner, private.ID, "members only")
+	w.post(t, owner, ch.ID, "for everyone")
+	w.relay(t, nil)
+	f := k.next(t)
+	if f.Type != "update" || f.Update.ChatID != ch.ID || f.Update.Message.Text != "for everyone" {
+		t.Fatalf("got %s %s, want the channel post", f.Type, describe(f))
+	}
+	k.quiet(t)
+}

@@ -1,0 +1,27 @@
+package web
+
+import (
+	"net/http"
+
+	"parley"
+)
+
+// chatLeave leaves a group or unsubscribes from a channel.
+func (s *Server) chatLeave(w http.ResponseWriter, r *http.Request, u *parley.User) error {
+	chatID, err := pathID(r, "chatID")
+	if err != nil {
+		return err
+	}
+	chat, _, err := s.Messaging.GetChat(r.Context(), u, chatID)
+	if err != nil {
+		return err
+	}
+	if err := s.Messaging.Leave(r.Context(), u, chatID); err != nil {
+		if parley.ErrorCode(err) == parley.EFORBIDDEN {
+			return parley.Errorf(parley.ECONFLICT, "you are not a member of %s", chat.Title)
+		}
+		return err
+	}
+	setFlash(w, "You left "+chatName(chat, "")+".")
+	return seeOther(w, r, "/chats")
+}

@@ -1,0 +1,246 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"parley"
+	"parley/internal/api"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pages holds one parsed template set per page: the shared layout and
+// partials, plus the page's own "content". Parsing at start-up means a
+// broken template fails every test, not a user's request.
+var pages = parsePages()
+
+var templateFuncs = template.FuncMap{
+	"static":  staticURL,
+	"clock":   func(t time.Time) string { return t.UTC().Format("2 Jan 15:04") },
+	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"excerpt": excerpt,
+	"field":   field,
+	"plural": func(n int64, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
+}
+
+func parsePages() map[string]*template.Template {
+	base := template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html"))
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, name := range names {
+		page := strings.TrimSuffix(path.Base(name), ".html")
+		if page == "layout" || page == "partials" {
+			continue
+		}
+		t := template.Must(base.Clone())
+		out[page] = template.Must(t.ParseFS(templateFS, name))
+	}
+	return out
+}
+
+// page is what every page's template gets: the title, the signed-in
+// account (nil for visitors), a one-time notice from the previous action,
+// and which part of the navigation is current.
+type page struct {
+	Title   string
+	User    *parley.User
+	Flash   string
+	Section string
+}
+
+func (p *page) base() *page { return p }
+
+// pageData is implemented by every page's data through its embedded page.
+type pageData interface{ base() *page }
+
+// render writes the named page with the given status. The page is rendered
+// to a buffer first, so a template error becomes a clean error page rather
+// than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageData) {
+	t, ok := pages[name]
+	if !ok {
+		s.renderError(w, r, fmt.Errorf("web: no template %q", name))
+		return
+	}
+	p := data.base()
+	if p.User == nil {
+		p.User = api.CurrentUser(r.Context())
+	}
+	p.Flash = takeFlash(w, r)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.Log.Error("web: render", "page", name, "err", err)
+		if name != "error" {
+			s.renderError(w, r, err)
+		} else {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	page
+	Status  int
+	Message string
+}
+
+// renderError shows err to the user as a page with the status the API
+// would use for it. Internal errors are logged with their details and shown
+// only as a short apology: a stack trace or a SQL message never reaches a
+// browser. A session that ended sends the user to sign in again.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	code := parley.ErrorCode(err)
+	if code == parley.EUNAUTHORIZED {
+		redirectToSignIn(w, r)
+		return
+	}
+	status := api.StatusOf(err)
+	p := &errorPage{Status: status, Message: parley.ErrorMessage(err)}
+	switch code {
+	case parley.ENOTFOUND:
+		p.Title = "Not found"
+	case parley.EFORBIDDEN:
+		p.Title = "Not allowed"
+	case parley.EINTERNAL:
+		s.Log.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Title = "Something went wrong"
+		p.Message = "Something went wrong on our side. Please try again in a moment."
+	default:
+		p.Title = "That did not work"
+	}
+	s.render(w, r, status, "error", p)
+}
+
+// form carries what the user typed and what was wrong with it, so a form
+// that failed validation comes back with the input kept and each message
+// next to its field. Passwords are never put back.
+type form struct {
+	Values map[string]string
+	Errors map[string]string
+	// Error is a message that belongs to no single field.
+	Error string
+}
+
+func newForm() *form { return &form{Values: map[string]string{}, Errors: map[string]string{}} }
+
+// formFrom copies the named fields of a parsed request form.
+func formFrom(r *http.Request, names ...string) *form {
+	f := newForm()
+	for _, n := range names {
+		f.Values[n] = r.PostFormValue(n)
+	}
+	return f
+}
+
+// Get returns the value typed into a field.
+func (f *form) Get(name string) string { return f.Values[name] }
+
+// Err returns the message for a field, or "".
+func (f *form) Err(name string) string { return f.Errors[name] }
+
+// fail records err on the form: on the field it names when the form has
+// that field (after renaming service field names to form field names with
+// rename, e.g. "peer_id" to "username"), otherwise as the form's message.
+func (f *form) fail(err error, rename map[string]string) {
+	field := parley.ErrorField(err)
+	if to, ok := rename[field]; ok {
+		field = to
+	}
+	if _, ok := f.Values[field]; ok && field != "" {
+		f.Errors[field] = parley.ErrorMessage(err)
+		return
+	}
+	f.Error = parley.ErrorMessage(err)
+}
+
+// formError reports whether err is one the user can fix by changing the
+// form (anything but a failure on our side), which re-renders the form.
+func formError(err error) bool {
+	switch parley.ErrorCode(err) {
+	case parley.EINTERNAL, parley.EUNAUTHORIZED, parley.EUNAVAILABLE:
+		return false
+	}
+	return true
+}
+
+// flashCookie carries a one-line notice across a redirect ("Channel
+// created"), shown once on the next page.
+const flashCookie = "parley_flash"
+
+func setFlash(w http.ResponseWriter, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(msg)),
+		Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || !utf8.Valid(b) || len(b) > 200 {
+		return ""
+	}
+	return string(b)
+}
+
+// fieldView is one form field as the "field" partial renders it.
+type fieldView struct {
+	Name, Label, Type, Hint, Value, Error string
+	// Attrs are extra attributes written in the template itself (never
+	// user input), such as required or maxlength.
+	Attrs template.HTMLAttr
+}
+
+// Described is the ids of the hint and the error, for aria-describedby.
+func (f fieldView) Described() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, "f-"+f.Name+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, "f-"+f.Name+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+// field builds a fieldView from a form; attrs come from template literals.
+func field(f *form, name, label, typ, hint string, attrs ...string) fieldView {
+	return fieldView{Name: name, Label: label, Type: typ, Hint: hint, Value: f.Get(name), Error: f.Err(name),
+		Attrs: template.HTMLAttr(strings.Join(attrs, " "))}
+}
+
+// excerpt shortens text to n characters for previews.
+func excerpt(n int, text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	r := []rune(text)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
