@@ -614,8 +614,11 @@ func TestRelaySignal(t *testing.T) {
 			start := time.Now()
 			signal <- struct{}{}
 			c.wait(t, int(i+1), 5*time.Second)
-			if d := time.Since(start); d > 100*time.Millisecond {
-				t.Errorf("event %d arrived %v after the signal, want < 100ms", i+1, d)
+			// The poll interval is an hour, so arriving at all within the
+			// wait proves the signal woke the relay; the bound is loose so a
+			// busy machine does not fail the test.
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("event %d arrived %v after the signal, want well under the hour-long poll", i+1, d)
 			}
 		}
 	})
