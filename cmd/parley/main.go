@@ -28,6 +28,7 @@ Commands:
   demo      run the server with a demo world: accounts for each role (passwords
             printed at start), channels with posts and images, groups, direct chats
   migrate   create or upgrade the database schema, then exit
+  hash      print the PDQ perceptual hash of image files (for hash-list curators)
   version   print the version
 
 Run 'parley <command> -h' for the flags of a command. Every flag can also be
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stdout, stderr, true)
 	case "migrate":
 		return migrate(ctx, args, stderr)
+	case "hash":
+		return runHash(args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "parley", version)
 		return nil
