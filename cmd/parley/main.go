@@ -28,6 +28,7 @@ Commands:
   demo      run the server with a demo world: accounts for each role (passwords
             printed at start), channels with posts and images, groups, direct chats
   migrate   create or upgrade the database schema, then exit
+  audit     'audit verify' checks the audit log's hash chain and names the first broken link
   hash      print the PDQ perceptual hash of image files (for hash-list curators)
   version   print the version
 
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stdout, stderr, true)
 	case "migrate":
 		return migrate(ctx, args, stderr)
+	case "audit":
+		return runAudit(ctx, args, stdout, stderr)
 	case "hash":
 		return runHash(args, os.Stdin, stdout, stderr)
 	case "version":

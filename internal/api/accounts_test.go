@@ -247,6 +247,27 @@ func TestAdminChangesRoles(t *testing.T) {
 	admin.wantError(t, "PUT", "/api/v1/admin/users/999999/role", map[string]string{"role": "member"}, 404, parley.ENOTFOUND, "")
 	admin.wantError(t, "PUT", fmt.Sprintf("/api/v1/admin/users/%d/role", admin.user.ID), map[string]string{"role": "member"}, 400, parley.EINVALID, "role")
 	admin.wantError(t, "GET", "/api/v1/admin/users?limit=0", nil, 400, parley.EINVALID, "limit")
+
+	// The role change is in the audit log, whose chain verifies; only
+	// admins may read either.
+	var log struct {
+		Entries []parley.AuditEntry `json:"entries"`
+	}
+	admin.mustJSON(t, "GET", "/api/v1/admin/audit", nil, http.StatusOK, &log)
+	if len(log.Entries) != 1 || log.Entries[0].Action != parley.AuditUserRoleChanged ||
+		log.Entries[0].ActorID != admin.user.ID || log.Entries[0].TargetID != fmt.Sprint(mod.user.ID) {
+		t.Fatalf("audit log = %+v; want the one role change by the admin", log.Entries)
+	}
+	var report struct {
+		Entries int64 `json:"entries"`
+		Intact  bool  `json:"intact"`
+	}
+	admin.mustJSON(t, "GET", "/api/v1/admin/audit/verify", nil, http.StatusOK, &report)
+	if !report.Intact || report.Entries != 1 {
+		t.Fatalf("audit verification = %+v; want intact with 1 entry", report)
+	}
+	mod.wantError(t, "GET", "/api/v1/admin/audit", nil, 403, parley.EFORBIDDEN, "")
+	mod.wantError(t, "GET", "/api/v1/admin/audit/verify", nil, 403, parley.EFORBIDDEN, "")
 }
 
 func TestHealthAndOpenAPI(t *testing.T) {

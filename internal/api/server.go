@@ -85,6 +85,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/live", signedIn, s.handleLive},
 		{"GET", "/api/v1/admin/users", admin, s.handleListUsers},
 		{"PUT", "/api/v1/admin/users/{userID}/role", admin, s.handleSetRole},
+		{"GET", "/api/v1/admin/audit", admin, s.handleListAudit},
+		{"GET", "/api/v1/admin/audit/verify", admin, s.handleVerifyAudit},
 		{"GET", "/api/v1/openapi.json", public, s.handleOpenAPI},
 	}
 }

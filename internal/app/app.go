@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}()
 
-	db, err := sqlite.Open(ctx, cfg.databasePath())
+	db, err := sqlite.Open(ctx, cfg.DatabasePath())
 	if err != nil {
 		return nil, fmt.Errorf("app: open database: %w", err)
 	}
@@ -245,10 +245,10 @@ func Migrate(ctx context.Context, cfg Config) (int, error) {
 	if err := cfg.Validate(); err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.databasePath()), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(cfg.DatabasePath()), 0o750); err != nil {
 		return 0, err
 	}
-	db, err := sqlite.Open(ctx, cfg.databasePath())
+	db, err := sqlite.Open(ctx, cfg.DatabasePath())
 	if err != nil {
 		return 0, err
 	}

@@ -114,8 +114,8 @@ func (c *Config) NewLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// databasePath is the SQLite file the configuration names.
-func (c *Config) databasePath() string {
+// DatabasePath is the SQLite file the configuration names.
+func (c *Config) DatabasePath() string {
 	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && p != "" {
 		return p
 	}

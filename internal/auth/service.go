@@ -222,7 +222,7 @@ func (s *Service) SetRole(ctx context.Context, actor *parley.User, userID int64,
 	if actor.ID == userID && role != parley.RoleAdmin {
 		return parley.FieldError("role", "an admin cannot demote themselves; ask another admin")
 	}
-	if err := s.Store.SetUserRole(ctx, userID, role); err != nil {
+	if err := s.Store.SetUserRole(ctx, actor.ID, userID, role, s.Clock.Now()); err != nil {
 		return err
 	}
 	s.Log.Info("role changed", "actor", actor.ID, "user", userID, "role", role)

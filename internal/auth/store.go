@@ -20,8 +20,15 @@ type Store interface {
 	UpdateProfile(ctx context.Context, u *parley.User) error
 	// SetPasswordHash replaces a user's password hash; ENOTFOUND if none.
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error
-	// SetUserRole changes a user's platform role; ENOTFOUND if none.
-	SetUserRole(ctx context.Context, userID int64, role parley.Role) error
+	// SetUserRole changes a user's platform role and appends an audit entry
+	// (action user.role_changed, by actorID, at the given time) in the same
+	// transaction; ENOTFOUND if there is no such user.
+	SetUserRole(ctx context.Context, actorID, userID int64, role parley.Role, at time.Time) error
+	// AppendAudit records one privileged act in the audit log, setting its
+	// ID, PrevHash and Hash.
+	AppendAudit(ctx context.Context, e *parley.AuditEntry) error
+	// ListAuditEntries returns entries after afterID in id order, at most limit.
+	ListAuditEntries(ctx context.Context, afterID int64, limit int) ([]*parley.AuditEntry, error)
 	// ListUsers returns users ordered by id, after the given id, at most limit.
 	ListUsers(ctx context.Context, afterID int64, limit int) ([]*parley.User, error)
 

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,10 +101,31 @@ func (db *DB) SetPasswordHash(ctx context.Context, userID int64, hash string) er
 		`UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }
 
-// SetUserRole changes a user's platform role; ENOTFOUND if none.
-func (db *DB) SetUserRole(ctx context.Context, userID int64, role parley.Role) error {
-	return db.updateUser(ctx, userID, "set user role",
-		`UPDATE users SET role = ? WHERE id = ?`, string(role), userID)
+// SetUserRole changes a user's platform role and records the change in the
+// audit log, in one transaction; ENOTFOUND if there is no such user.
+func (db *DB) SetUserRole(ctx context.Context, actorID, userID int64, role parley.Role, at time.Time) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var old string
+	err = tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ?`, userID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENOTFOUND, "user %d not found", userID)
+	} else if err != nil {
+		return internal("set user role", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, string(role), userID); err != nil {
+		return internal("set user role", err)
+	}
+	details, _ := json.Marshal(map[string]string{"from": old, "to": string(role)})
+	e := &parley.AuditEntry{At: at, ActorID: actorID, Action: parley.AuditUserRoleChanged,
+		TargetType: "user", TargetID: strconv.FormatInt(userID, 10), Details: string(details)}
+	if err := appendAudit(ctx, tx, e); err != nil {
+		return err
+	}
+	return db.commit(tx, false)
 }
 
 // updateUser runs one UPDATE of one user row in its own transaction.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/stream"
@@ -61,6 +62,7 @@ func tests() []test {
 		{"User/SetPasswordHash", testUserSetPasswordHash},
 		{"User/SetUserRole", testUserSetRole},
 		{"User/ListUsers", testUserList},
+		{"Audit/Chain", testAuditChain},
 
 		{"Session/CreateAndFind", testSessionCreateAndFind},
 		{"Session/Revoke", testSessionRevoke},
@@ -313,7 +315,7 @@ func testUserNotFound(t *testing.T, s Store) {
 	wantCode(t, err, parley.ENOTFOUND)
 	_, err = s.FindUserByUsername(ctx, "nobody")
 	wantCode(t, err, parley.ENOTFOUND)
-	wantCode(t, s.SetUserRole(ctx, u.ID+1000, parley.RoleAdmin), parley.ENOTFOUND)
+	wantCode(t, s.SetUserRole(ctx, u.ID, u.ID+1000, parley.RoleAdmin, t0), parley.ENOTFOUND)
 	wantCode(t, s.SetPasswordHash(ctx, u.ID+1000, "x"), parley.ENOTFOUND)
 }
 
@@ -353,11 +355,47 @@ func testUserSetPasswordHash(t *testing.T, s Store) {
 func testUserSetRole(t *testing.T, s Store) {
 	ctx := t.Context()
 	u := newUser(t, s, "grace")
-	must(t, s.SetUserRole(ctx, u.ID, parley.RoleLegalOfficer))
+	admin := newUser(t, s, "heidi")
+	must(t, s.SetUserRole(ctx, admin.ID, u.ID, parley.RoleLegalOfficer, t0))
 	got, err := s.FindUserByID(ctx, u.ID)
 	must(t, err)
 	if got.Role != parley.RoleLegalOfficer {
 		t.Fatalf("Role = %q, want %q", got.Role, parley.RoleLegalOfficer)
+	}
+	// The change is in the audit log, by the admin, with both roles.
+	entries, err := s.ListAuditEntries(ctx, 0, 10)
+	must(t, err)
+	if len(entries) != 1 {
+		t.Fatalf("audit log has %d entries, want 1", len(entries))
+	}
+	e := entries[0]
+	if e.ID != 1 || e.ActorID != admin.ID || e.Action != parley.AuditUserRoleChanged || e.TargetType != "user" ||
+		e.TargetID != fmt.Sprint(u.ID) || e.Details != `{"from":"member","to":"legal_officer"}` || !e.At.Equal(t0) {
+		t.Fatalf("audit entry = %+v", e)
+	}
+}
+
+// testAuditChain appends entries and checks they form an intact chain that
+// audit.Verify accepts, each linked to the one before.
+func testAuditChain(t *testing.T, s Store) {
+	ctx := t.Context()
+	for i := range 5 {
+		e := &parley.AuditEntry{At: t0.Add(time.Duration(i) * time.Second), ActorID: 7, Action: "test.act",
+			TargetType: "chat", TargetID: fmt.Sprint(i), Details: `{"n":1}`}
+		must(t, s.AppendAudit(ctx, e))
+		if e.ID != int64(i+1) || len(e.Hash) != 32 {
+			t.Fatalf("entry %d: id %d, hash %x", i, e.ID, e.Hash)
+		}
+	}
+	entries, err := s.ListAuditEntries(ctx, 2, 2)
+	must(t, err)
+	if len(entries) != 2 || entries[0].ID != 3 || entries[1].ID != 4 {
+		t.Fatalf("page after 2: %+v", entries)
+	}
+	r, err := audit.Verify(ctx, s.ListAuditEntries)
+	must(t, err)
+	if !r.Intact || r.Entries != 5 {
+		t.Fatalf("report %+v, want intact with 5 entries", r)
 	}
 }
 
