@@ -33,20 +33,40 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nil // Accept has written the error response
 	}
-	defer conn.CloseNow()
 	conn.SetReadLimit(4096)
-	ctx := conn.CloseRead(r.Context())
-
+	base := s.LiveContext
+	if base == nil {
+		base = context.Background()
+	}
+	ctx := conn.CloseRead(base)
 	c := realtime.NewClient(CurrentUser(r.Context()).ID, resume)
 	if err := s.Hub.Register(ctx, c); err != nil {
 		conn.Close(websocket.StatusInternalError, "could not load your chats")
 		return nil
 	}
-	defer s.Hub.Unregister(c)
-	err = s.Hub.Run(ctx, c, func(ctx context.Context, f realtime.Frame) error {
-		b, err := json.Marshal(f)
-		if err != nil {
-			return err
+	// The connection is served on a goroutine of its own and the handler
+	// returns: the handler's goroutine has a deep stack from the HTTP server
+	// and middleware, which an idle connection would otherwise keep for as
+	// long as it is open. A fresh goroutine starts with a small stack.
+	s.live.Add(1)
+	go func() {
+		defer s.live.Done()
+		defer conn.CloseNow()
+		defer s.Hub.Unregister(c)
+		s.serveLive(ctx, conn, c)
+	}()
+	return nil
+}
+
+// serveLive sends the client's frames until the connection ends.
+func (s *Server) serveLive(ctx context.Context, conn *websocket.Conn, c *realtime.Client) {
+	err := s.Hub.Run(ctx, c, func(ctx context.Context, f realtime.Frame) error {
+		b := f.Encoded
+		if b == nil {
+			var err error
+			if b, err = json.Marshal(f); err != nil {
+				return err
+			}
 		}
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -57,9 +77,14 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) error {
 		conn.Close(websocket.StatusTryAgainLater, "too slow; reconnect with resume")
 	case err != nil && ctx.Err() == nil:
 		s.Log.Debug("live connection ended", "err", err)
+	default:
+		conn.Close(websocket.StatusGoingAway, "server shutting down")
 	}
-	return nil
 }
+
+// WaitLive waits until every live connection has ended; LiveContext must
+// have been cancelled first.
+func (s *Server) WaitLive() { s.live.Wait() }
 
 // parseResume parses "CHAT:PTS,CHAT:PTS".
 func parseResume(v string) (map[int64]int64, error) {

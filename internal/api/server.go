@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"parley"
@@ -34,6 +35,11 @@ type Server struct {
 	Ready func(ctx context.Context) error
 	// Metrics is registered by NewMetrics; nil disables /metrics.
 	Metrics *Metrics
+	// LiveContext ends every live connection when cancelled (on shutdown);
+	// nil means live connections end only when their clients leave.
+	LiveContext context.Context
+	live        sync.WaitGroup
+
 	// SecureCookies marks the session cookie Secure (on unless serving plain
 	// HTTP on loopback for development and tests).
 	SecureCookies bool

@@ -165,6 +165,7 @@ func (a *App) Start() error {
 		}
 	}()
 
+	a.API.LiveContext = ctx
 	a.httpServer = &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -221,6 +222,7 @@ func (a *App) Close() error {
 		if a.cancel != nil {
 			a.cancel()
 		}
+		a.API.WaitLive()
 		a.wg.Wait()
 		a.closeResources()
 	})

@@ -10,7 +10,7 @@ import (
 
 // QueueSize is how many updates may wait for one client before it is
 // considered too slow and disconnected (it then resumes from its last pts).
-const QueueSize = 64
+const QueueSize = 32
 
 // ErrTooSlow is returned by Run when the client fell behind.
 var ErrTooSlow = errors.New("realtime: client fell behind; reconnect and resume")
@@ -20,6 +20,9 @@ type Frame struct {
 	Type   string         `json:"type"` // "update", "joined", "left" or "ready"
 	Update *parley.Update `json:"update,omitempty"`
 	ChatID int64          `json:"chat_id,omitempty"`
+	// Encoded, when set, is the frame already encoded as JSON: a live update
+	// is encoded once for all of a chat's subscribers, not once for each.
+	Encoded []byte `json:"-"`
 }
 
 type membershipChange struct {
@@ -28,9 +31,10 @@ type membershipChange struct {
 }
 
 type item struct {
-	update *parley.Update
-	joined int64
-	left   int64
+	update  *parley.Update
+	encoded []byte // the update's frame, encoded once for every client
+	joined  int64
+	left    int64
 }
 
 // Client is one live connection of one user.
@@ -102,7 +106,7 @@ func (h *Hub) Run(ctx context.Context, c *Client, send func(context.Context, Fra
 			var err error
 			switch {
 			case it.update != nil:
-				err = h.deliver(ctx, c, it.update, send)
+				err = h.deliver(ctx, c, it.update, it.encoded, send)
 			case it.joined != 0:
 				err = send(ctx, Frame{Type: "joined", ChatID: it.joined})
 			case it.left != 0:
@@ -118,7 +122,7 @@ func (h *Hub) Run(ctx context.Context, c *Client, send func(context.Context, Fra
 
 // deliver sends u unless the client has it already; if updates are missing
 // between the last one sent and u, they are read from the store first.
-func (h *Hub) deliver(ctx context.Context, c *Client, u *parley.Update, send func(context.Context, Frame) error) error {
+func (h *Hub) deliver(ctx context.Context, c *Client, u *parley.Update, encoded []byte, send func(context.Context, Frame) error) error {
 	last, known := c.last[u.ChatID]
 	if known && u.Pts <= last {
 		return nil // a duplicate, or already sent during catch-up
@@ -129,7 +133,7 @@ func (h *Hub) deliver(ctx context.Context, c *Client, u *parley.Update, send fun
 		}
 	}
 	c.last[u.ChatID] = u.Pts
-	return send(ctx, Frame{Type: "update", Update: u})
+	return send(ctx, Frame{Type: "update", Update: u, Encoded: encoded})
 }
 
 // catchUp sends the chat's updates after pts from the store, up to and

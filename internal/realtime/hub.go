@@ -189,8 +189,16 @@ func (h *Hub) HandleEvent(subject, kind string, data []byte) {
 			return
 		}
 		h.mu.RLock()
-		for c := range h.byChat[id] {
-			h.push(c, item{update: &u})
+		if clients := h.byChat[id]; len(clients) > 0 {
+			encoded, err := json.Marshal(Frame{Type: "update", Update: &u})
+			if err != nil {
+				h.mu.RUnlock()
+				h.log.Warn("realtime: cannot encode update", "subject", subject, "err", err)
+				return
+			}
+			for c := range clients {
+				h.push(c, item{update: &u, encoded: encoded})
+			}
 		}
 		h.mu.RUnlock()
 	case "user":

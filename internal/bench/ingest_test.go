@@ -1,0 +1,298 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"parley"
+	"parley/internal/app"
+	"parley/internal/auth"
+	"parley/internal/messaging"
+	"parley/internal/store/sqlite"
+)
+
+// Shape of the ingest benchmark. The clients are spread over groups of
+// ingestGroupSize members, every member posting: several writers per chat
+// exercise the per-chat sequence numbers under contention the way a busy
+// group does, and several chats exercise one outbox subject per chat, while
+// the group commit batches across all of them.
+const ingestGroupSize = 8
+
+// ingestText is a typical chat message of about a hundred bytes.
+const ingestText = "Meeting moved to 15:30, room B. Bring the draft of the transparency report, please! #%06d"
+
+// TestIngest measures acknowledged, durable messages per second through the
+// HTTP API of the real binary, beside the raw rates of the same SQLite store
+// without HTTP: one message per transaction from one goroutine and from as
+// many goroutines as there are API clients (the baseline the API must beat),
+// and the group commit that the API uses.
+func TestIngest(t *testing.T) {
+	Require(t)
+	d := EnvDuration(t, DurationEnv, 10*time.Second)
+	clients := EnvInt(t, "PARLEY_BENCH_CLIENTS", 64)
+	groups := max(1, clients/ingestGroupSize)
+	warmup := time.Second
+	ctx := t.Context()
+	fsync50, fsync99, err := FsyncLatency(t.TempDir(), 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type row struct {
+		name string
+		run  Run
+		note string
+	}
+	var rows []row
+	storeRun := func(name string, workers int, insert func(*sqlite.DB) func(context.Context, *parley.Message) (*parley.Update, error)) {
+		db, users, chats := seedStore(t, clients, groups)
+		ins := insert(db)
+		r := RunFor(ctx, RunOptions{Workers: workers, Warmup: warmup, Duration: d}, func(ctx context.Context, w, i int) error {
+			_, err := ins(ctx, &parley.Message{ChatID: chats[w%groups], SenderID: users[w], Text: fmt.Sprintf(ingestText, i)})
+			return err
+		})
+		rows = append(rows, row{name, r, fmt.Sprintf("%.0f µs", perOp(r.CPU, r.Ops))})
+		db.Close()
+	}
+	single := func(db *sqlite.DB) func(context.Context, *parley.Message) (*parley.Update, error) {
+		return db.InsertMessageSingle
+	}
+	group := func(db *sqlite.DB) func(context.Context, *parley.Message) (*parley.Update, error) {
+		return db.InsertMessage
+	}
+	storeRun("store, 1 msg/transaction, 1 goroutine", 1, single)
+	storeRun(fmt.Sprintf("store, 1 msg/transaction, %d goroutines", clients), clients, single)
+	storeRun(fmt.Sprintf("store, group commit, %d goroutines", clients), clients, group)
+
+	// The services the API calls, in process, without HTTP: what HTTP adds
+	// is the difference between this row and the next.
+	svc := serviceWorld(t, clients, groups)
+	r := RunFor(ctx, RunOptions{Workers: clients, Warmup: warmup, Duration: d}, func(ctx context.Context, w, i int) error {
+		u, _, err := svc.app.Auth.Authenticate(ctx, svc.tokens[w])
+		if err != nil {
+			return err
+		}
+		_, err = svc.app.Messaging.PostMessage(ctx, u, svc.chats[w%groups], messaging.PostInput{Text: fmt.Sprintf(ingestText, i)})
+		return err
+	})
+	rows = append(rows, row{fmt.Sprintf("services without HTTP, %d goroutines", clients), r, fmt.Sprintf("%.0f µs", perOp(r.CPU, r.Ops))})
+	if err := svc.app.Close(); err != nil {
+		t.Error(err)
+	}
+
+	// The API of the real binary, in its own process as in production.
+	bin := BuildParley(t)
+	srv := StartParley(t, bin, "-data-dir", t.TempDir(), "-signin-per-minute", "100000")
+	api := NewClient(srv.URL, clients+8)
+	if err := WaitReady(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	tokens, chats := ingestWorld(t, api, clients, groups)
+	r = RunFor(ctx, RunOptions{Workers: clients, Warmup: warmup, Duration: d, ServerPID: srv.PID()}, func(ctx context.Context, w, i int) error {
+		_, err := api.Post(ctx, tokens[w], chats[w%groups], fmt.Sprintf(ingestText, i))
+		return err
+	})
+	drainStart := time.Now()
+	pending, _ := api.Metric(ctx, "parley_outbox_pending")
+	if _, err := api.WaitMetric(ctx, "parley_outbox_pending", 0); err != nil {
+		t.Errorf("outbox did not drain after the run: %v", err)
+	}
+	drained := time.Since(drainStart)
+	rows = append(rows, row{fmt.Sprintf("HTTP API, %d keep-alive clients", clients), r,
+		fmt.Sprintf("server %.0f + client %.0f µs", perOp(r.ServerCPU, r.Ops), perOp(r.CPU, r.Ops))})
+
+	// Every acknowledged message is in its chat: the chats' counters add up
+	// to at least the messages acknowledged in the measured window.
+	var total int64
+	for g, id := range chats {
+		var c parley.Chat
+		if _, err := api.Do(ctx, "GET", fmt.Sprintf("/api/v1/chats/%d", id), tokens[g], nil, &c); err != nil {
+			t.Fatal(err)
+		}
+		total += c.LastSeq
+	}
+	if total < r.Ops {
+		t.Errorf("chats hold %d messages, fewer than the %d acknowledged", total, r.Ops)
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "ingest on %s\n", Machine())
+	fmt.Fprintf(&b, "%d writers, %d groups of %d members, ~%d-byte messages, %s warm-up then %s measured per row\n",
+		clients, groups, ingestGroupSize, len(ingestText), warmup, d)
+	fmt.Fprintf(&b, "fsync of 4 KiB on the data disk just before: p50 %s, p99 %s\n\n", Ms(fsync50), Ms(fsync99))
+	fmt.Fprintf(&b, "| %-44s | %9s | %8s | %8s | %6s | %-36s | %s |\n", "what", "msgs/s", "p50", "p99", "errors", "CPU per message", "others' load")
+	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 46), strings.Repeat("-", 11), strings.Repeat("-", 10), strings.Repeat("-", 10), strings.Repeat("-", 8), strings.Repeat("-", 38), strings.Repeat("-", 14))
+	for _, rw := range rows {
+		fmt.Fprintf(&b, "| %-44s | %9.0f | %8s | %8s | %6d | %-36s | %8.2f CPU |\n", rw.name, rw.run.Rate(), Ms(rw.run.P(50)), Ms(rw.run.P(99)), rw.run.Errors, rw.note, rw.run.OthersLoad())
+		if rw.run.FirstErr != nil {
+			fmt.Fprintf(&b, "    first error: %v\n", rw.run.FirstErr)
+		}
+	}
+	api64 := r.Rate()
+	base := rows[1].run.Rate()
+	fmt.Fprintf(&b, "\nAPI / store 1 msg per transaction (%d goroutines): %.1f×; aim ≥ 10,000 msgs/s: %s\n",
+		clients, api64/base, verdict(api64 >= 10_000))
+	fmt.Fprintf(&b, "outbox after the run: %.0f events pending, relayed in %s\n", pending, drained.Round(time.Millisecond))
+	t.Log("\n" + b.String())
+	if r.Errors > 0 {
+		t.Errorf("%d API posts failed; first: %v", r.Errors, r.FirstErr)
+	}
+}
+
+func perOp(cpu time.Duration, ops int64) float64 {
+	if ops == 0 {
+		return 0
+	}
+	return float64(cpu.Microseconds()) / float64(ops)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// seedStore opens a fresh store with users accounts and groups groups,
+// user w being a member of group w%groups.
+func seedStore(t *testing.T, users, groups int) (*sqlite.DB, []int64, []int64) {
+	t.Helper()
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uids := make([]int64, users)
+	for i := range uids {
+		u := &parley.User{Username: fmt.Sprintf("writer%03d", i), PasswordHash: "x"}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		uids[i] = u.ID
+	}
+	cids := make([]int64, groups)
+	for g := range cids {
+		c := &parley.Chat{Kind: parley.ChatGroup, Title: fmt.Sprintf("Group %d", g), OwnerID: uids[g], MemberLimit: parley.DefaultMemberLimit}
+		if err := db.CreateChat(ctx, c, 0); err != nil {
+			t.Fatal(err)
+		}
+		cids[g] = c.ID
+	}
+	for w, uid := range uids {
+		if w < groups {
+			continue // the owner
+		}
+		if err := db.AddMember(ctx, &parley.Member{ChatID: cids[w%groups], UserID: uid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, uids, cids
+}
+
+// ingestWorld signs up clients accounts through the API and makes groups
+// groups, account w a member of group w%groups. It returns the tokens and
+// the chat ids.
+func ingestWorld(t *testing.T, api *Client, clients, groups int) ([]string, []int64) {
+	t.Helper()
+	ctx := t.Context()
+	tokens := make([]string, clients)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	sem := make(chan struct{}, 8)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s, err := api.SignUp(ctx, fmt.Sprintf("writer%03d", i), "correct horse battery staple")
+			if err != nil {
+				errs <- err
+				return
+			}
+			tokens[i] = s.Token
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	chats := make([]int64, groups)
+	for g := range chats {
+		c, err := api.CreateChat(ctx, tokens[g], map[string]any{"kind": "group", "title": fmt.Sprintf("Group %d", g)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chats[g] = c.ID
+		var members []string
+		for w := g + groups; w < clients; w += groups {
+			members = append(members, tokens[w])
+		}
+		if err := api.JoinGroup(ctx, tokens[g], c.ID, members...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tokens, chats
+}
+
+// service is an in-process app with accounts and groups made through its
+// services.
+type service struct {
+	app    *app.App
+	tokens []string
+	chats  []int64
+}
+
+// serviceWorld starts an in-process app (listening on a free loopback port,
+// unused) with clients accounts in groups groups, account w a member of
+// group w%groups. Its password hasher is swapped for the cheapest settings:
+// sign-ups are set-up here, not what is measured.
+func serviceWorld(t *testing.T, clients, groups int) *service {
+	t.Helper()
+	ctx := t.Context()
+	cfg := app.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Auth.Hasher = auth.NewHasher(2, auth.TestArgon2Params)
+	if err := a.Start(); err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	s := &service{app: a, tokens: make([]string, clients), chats: make([]int64, groups)}
+	users := make([]*parley.User, clients)
+	for i := range users {
+		u, tok, _, err := a.Auth.SignUp(ctx, auth.SignUpInput{Username: fmt.Sprintf("writer%03d", i), Password: "correct horse battery staple"}, "api")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[i], s.tokens[i] = u, tok
+	}
+	for g := range s.chats {
+		c, err := a.Messaging.CreateChat(ctx, users[g], messaging.CreateChatInput{Kind: parley.ChatGroup, Title: fmt.Sprintf("Group %d", g)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.chats[g] = c.ID
+		inv, err := a.Messaging.CreateInvite(ctx, users[g], c.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for w := g + groups; w < clients; w += groups {
+			if _, err := a.Messaging.JoinByInvite(ctx, users[w], inv.Token); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return s
+}
