@@ -49,7 +49,7 @@ func (db *DB) AppendAudit(ctx context.Context, e *parley.AuditEntry) error {
 // ListAuditEntries returns entries with id > afterID in id order, at most
 // limit (at most 1000).
 func (db *DB) ListAuditEntries(ctx context.Context, afterID int64, limit int) ([]*parley.AuditEntry, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, at, actor_id, action, target_type, target_id, details, prev_hash, hash
+	rows, err := db.reads.QueryContext(ctx, `SELECT id, at, actor_id, action, target_type, target_id, details, prev_hash, hash
 		FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`, afterID, pageLimit(limit, 1000))
 	if err != nil {
 		return nil, internal("list audit entries", err)

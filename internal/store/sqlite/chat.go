@@ -137,13 +137,13 @@ func findChat(ctx context.Context, q queryer, id int64) (*parley.Chat, error) {
 
 // FindChatByID returns ENOTFOUND if there is no such chat.
 func (db *DB) FindChatByID(ctx context.Context, id int64) (*parley.Chat, error) {
-	return findChat(ctx, db.reader, id)
+	return findChat(ctx, db.reads, id)
 }
 
 // FindChatByHandle matches a channel's handle case-insensitively; ENOTFOUND
 // if no channel has it.
 func (db *DB) FindChatByHandle(ctx context.Context, handle string) (*parley.Chat, error) {
-	c, err := scanChat(db.reader.QueryRowContext(ctx,
+	c, err := scanChat(db.reads.QueryRowContext(ctx,
 		`SELECT `+chatColumns+` FROM chats c WHERE c.handle_key = ?`, handleKey(handle)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "channel @%s not found", handle)
@@ -157,7 +157,7 @@ func (db *DB) FindChatByHandle(ctx context.Context, handle string) (*parley.Chat
 // order, or ENOTFOUND.
 func (db *DB) FindDirectChat(ctx context.Context, userA, userB int64) (*parley.Chat, error) {
 	lo, hi := pair(userA, userB)
-	c, err := scanChat(db.reader.QueryRowContext(ctx,
+	c, err := scanChat(db.reads.QueryRowContext(ctx,
 		`SELECT `+chatColumns+` FROM chats c WHERE c.kind = 'direct' AND c.pair_lo = ? AND c.pair_hi = ?`, lo, hi))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no direct chat between users %d and %d", userA, userB)
@@ -175,7 +175,7 @@ func (db *DB) SearchChannels(ctx context.Context, query string, limit int) ([]*p
 	// instr rather than LIKE: the query is matched literally, so % and _ in
 	// it are not wildcards, and lower-casing in Go folds non-ASCII letters
 	// that SQLite's LIKE would not.
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT `+chatColumns+` FROM chats c
 		WHERE c.kind = 'channel'
 		  AND (?1 = '' OR instr(coalesce(c.handle_key, ''), ?1) > 0 OR instr(c.title_key, ?1) > 0)
@@ -204,7 +204,7 @@ func (db *DB) SearchChannels(ctx context.Context, query string, limit int) ([]*p
 // messages), each with the user's role, the newest message that is not
 // deleted and, for direct and secret chats, the other account.
 func (db *DB) ListChatsForUser(ctx context.Context, userID int64) ([]*parley.ChatSummary, error) {
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT `+chatColumns+`, me.role,
 			CASE WHEN c.pair_lo IS NULL THEN 0 WHEN c.pair_lo = me.user_id THEN c.pair_hi ELSE c.pair_lo END,
 			coalesce(nullif(peer.display_name, ''), peer.username, ''),
@@ -247,7 +247,7 @@ func (db *DB) ListChatsForUser(ctx context.Context, userID int64) ([]*parley.Cha
 // ListChatIDsForUser returns the ids of every chat the user belongs to, in
 // id order.
 func (db *DB) ListChatIDsForUser(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT chat_id FROM members WHERE user_id = ? ORDER BY chat_id`, userID)
+	rows, err := db.reads.QueryContext(ctx, `SELECT chat_id FROM members WHERE user_id = ? ORDER BY chat_id`, userID)
 	if err != nil {
 		return nil, internal("list chat ids", err)
 	}

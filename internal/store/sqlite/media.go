@@ -40,7 +40,7 @@ func (db *DB) SaveMedia(ctx context.Context, m *parley.Media) error {
 func (db *DB) FindMedia(ctx context.Context, id string) (*parley.Media, error) {
 	var m parley.Media
 	var created int64
-	err := db.reader.QueryRowContext(ctx, `
+	err := db.reads.QueryRowContext(ctx, `
 		SELECT id, mime, size, width, height, thumb_id, uploader_id, created_at FROM media WHERE id = ?`, id,
 	).Scan(&m.ID, &m.Mime, &m.Size, &m.Width, &m.Height, &m.ThumbID, &m.UploaderID, &created)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -124,7 +124,7 @@ func (db *DB) RemoveMember(ctx context.Context, chatID, userID int64) error {
 
 // FindMember returns ENOTFOUND if the user is not a member.
 func (db *DB) FindMember(ctx context.Context, chatID, userID int64) (*parley.Member, error) {
-	m, err := scanMember(db.reader.QueryRowContext(ctx,
+	m, err := scanMember(db.reads.QueryRowContext(ctx,
 		`SELECT chat_id, user_id, role, joined_at FROM members WHERE chat_id = ? AND user_id = ?`, chatID, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "user %d is not a member of chat %d", userID, chatID)
@@ -167,7 +167,7 @@ func (db *DB) SetMemberRole(ctx context.Context, chatID, userID int64, role parl
 // ListMembers returns members ordered by user id after afterUserID, at most
 // limit (at most 1000; zero or less means 1000).
 func (db *DB) ListMembers(ctx context.Context, chatID, afterUserID int64, limit int) ([]*parley.Member, error) {
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT chat_id, user_id, role, joined_at FROM members
 		WHERE chat_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`,
 		chatID, afterUserID, pageLimit(limit, maxListLimit))
@@ -247,7 +247,7 @@ func findInvite(ctx context.Context, q queryer, token string) (*parley.Invite, e
 
 // FindInvite returns ENOTFOUND if there is no such token.
 func (db *DB) FindInvite(ctx context.Context, token string) (*parley.Invite, error) {
-	return findInvite(ctx, db.reader, token)
+	return findInvite(ctx, db.reads, token)
 }
 
 // RevokeInvite marks the invite revoked at time at; an invite revoked before

@@ -272,7 +272,7 @@ func (db *DB) DeleteMessage(ctx context.Context, chatID, seq int64, at time.Time
 // deleted message is returned as what is left of it (DeletedAt set, no
 // content), so a caller can tell "deleted" from "never existed".
 func (db *DB) FindMessage(ctx context.Context, chatID, seq int64) (*parley.Message, error) {
-	return findMessage(ctx, db.reader, chatID, seq)
+	return findMessage(ctx, db.reads, chatID, seq)
 }
 
 // ListMessages returns messages with seq < beforeSeq (all when beforeSeq is
@@ -282,7 +282,7 @@ func (db *DB) ListMessages(ctx context.Context, chatID, beforeSeq int64, limit i
 	if beforeSeq <= 0 {
 		beforeSeq = math.MaxInt64
 	}
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT `+messageColumns+` FROM messages m LEFT JOIN users s ON s.id = m.sender_id
 		WHERE m.chat_id = ? AND m.seq < ? AND m.deleted_at IS NULL
 		ORDER BY m.seq DESC LIMIT ?`, chatID, beforeSeq, pageLimit(limit, parley.MaxPageSize))
@@ -308,7 +308,7 @@ func (db *DB) ListMessages(ctx context.Context, chatID, beforeSeq int64, limit i
 // most limit (at most MaxPageSize). Each carries the message as it was right
 // after the change, with the sender's current name.
 func (db *DB) ListUpdates(ctx context.Context, chatID, afterPts int64, limit int) ([]*parley.Update, error) {
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT u.pts, u.kind, u.message, u.at, coalesce(nullif(s.display_name, ''), s.username, '')
 		FROM updates u LEFT JOIN users s ON s.id = u.sender_id
 		WHERE u.chat_id = ? AND u.pts > ?

@@ -35,7 +35,7 @@ const maxEventPage = 1000
 // PendingEvents returns the oldest events not yet relayed, in id order, at
 // most limit (at most 1000; zero or less means 1000).
 func (db *DB) PendingEvents(ctx context.Context, limit int) ([]parley.Event, error) {
-	rows, err := db.reader.QueryContext(ctx,
+	rows, err := db.reads.QueryContext(ctx,
 		`SELECT id, subject, kind, payload, created_at FROM outbox ORDER BY id LIMIT ?`,
 		pageLimit(limit, maxEventPage))
 	if err != nil {
@@ -85,7 +85,7 @@ func (db *DB) DeleteEvents(ctx context.Context, ids []int64) error {
 // CountPendingEvents returns how many events wait to be relayed.
 func (db *DB) CountPendingEvents(ctx context.Context) (int64, error) {
 	var n int64
-	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
+	if err := db.reads.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
 		return 0, internal("count pending events", err)
 	}
 	return n, nil

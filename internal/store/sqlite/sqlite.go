@@ -50,6 +50,7 @@ type DB struct {
 	path   string
 	writer *sql.DB // exactly one connection: SQLite has one writer at a time
 	reader *sql.DB // read-only connections
+	reads  *readStmts
 	hot    *hotStmts
 
 	// inserts carries InsertMessage requests to the group-commit goroutine.
@@ -81,6 +82,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w := cloneValues(common)
 	w.Add("_pragma", "journal_mode(WAL)")
 	w.Add("_pragma", "synchronous(FULL)")
+	// Savepoints of a group-commit batch keep their journal in memory
+	// instead of spilling it to a temporary file.
+	w.Add("_pragma", "temp_store(MEMORY)")
 	// IMMEDIATE takes the write lock when a transaction begins, so a second
 	// process writing the same file waits (busy_timeout) at BEGIN instead of
 	// failing at its first write with a lock it cannot upgrade.
@@ -115,6 +119,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		path:         path,
 		writer:       writer,
 		reader:       reader,
+		reads:        newReadStmts(reader),
 		inserts:      make(chan *insertRequest),
 		closing:      make(chan struct{}),
 		done:         make(chan struct{}),
@@ -149,6 +154,7 @@ func (db *DB) Close() error {
 	<-db.done
 	// The writer closes last: the last connection to close checkpoints the
 	// WAL into the database file, which a read-only connection may not do.
+	db.reads.close()
 	rerr := db.reader.Close()
 	herr := db.hot.close()
 	return errors.Join(rerr, herr, db.writer.Close())

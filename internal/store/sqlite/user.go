@@ -66,7 +66,7 @@ func scanUser(row interface{ Scan(...any) error }) (*parley.User, error) {
 
 // FindUserByID returns ENOTFOUND if there is no such user.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*parley.User, error) {
-	u, err := scanUser(db.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.reads.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
 	} else if err != nil {
@@ -77,7 +77,7 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*parley.User, error) 
 
 // FindUserByUsername matches case-insensitively; ENOTFOUND if none.
 func (db *DB) FindUserByUsername(ctx context.Context, username string) (*parley.User, error) {
-	u, err := scanUser(db.reader.QueryRowContext(ctx,
+	u, err := scanUser(db.reads.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE username_key = ?`, usernameKey(username)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "user %s not found", username)
@@ -150,7 +150,7 @@ func (db *DB) updateUser(ctx context.Context, id int64, op, query string, args .
 // ListUsers returns users ordered by id, after the given id, at most limit
 // (at most 1000; a limit of zero or less means 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID int64, limit int) ([]*parley.User, error) {
-	rows, err := db.reader.QueryContext(ctx,
+	rows, err := db.reads.QueryContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`,
 		afterID, pageLimit(limit, maxListLimit))
 	if err != nil {
@@ -225,7 +225,7 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.
 	var s parley.Session
 	var created, expires int64
 	var revoked sql.NullInt64
-	err := db.reader.QueryRowContext(ctx, `
+	err := db.reads.QueryRowContext(ctx, `
 		SELECT id, token_hash, user_id, kind, created_at, expires_at, revoked_at
 		FROM sessions WHERE token_hash = ?`, hash,
 	).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked)
