@@ -105,18 +105,11 @@ func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) error {
-	after, err := queryInt(r, "after", 0)
+	after, limit, err := queryAdminPage(r)
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit", 100)
-	if err != nil {
-		return err
-	}
-	if limit < 1 || limit > 1000 {
-		return parley.FieldError("limit", "limit must be between 1 and 1000")
-	}
-	users, err := s.Auth.Store.ListUsers(r.Context(), after, int(limit))
+	users, err := s.Auth.Store.ListUsers(r.Context(), after, limit)
 	if err != nil {
 		return err
 	}
@@ -149,6 +142,29 @@ func pathInt(r *http.Request, name string) (int64, error) {
 		return 0, parley.FieldError(name, "%s must be a positive whole number", name)
 	}
 	return v, nil
+}
+
+// queryPage parses a page request: a cursor parameter (such as before,
+// after or after_pts) and limit, both optional whole numbers.
+func queryPage(r *http.Request, cursor string, defaultLimit int64) (int64, int64, error) {
+	c, err := queryInt(r, cursor, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit, err := queryInt(r, "limit", defaultLimit)
+	return c, limit, err
+}
+
+// queryAdminPage is queryPage for the admin lists, which take 1 to 1000.
+func queryAdminPage(r *http.Request) (int64, int, error) {
+	after, limit, err := queryPage(r, "after", 100)
+	if err != nil {
+		return 0, 0, err
+	}
+	if limit < 1 || limit > 1000 {
+		return 0, 0, parley.FieldError("limit", "limit must be between 1 and 1000")
+	}
+	return after, int(limit), nil
 }
 
 // queryInt parses an optional non-negative integer query parameter.

@@ -8,18 +8,11 @@ import (
 )
 
 func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) error {
-	after, err := queryInt(r, "after", 0)
+	after, limit, err := queryAdminPage(r)
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit", 100)
-	if err != nil {
-		return err
-	}
-	if limit < 1 || limit > 1000 {
-		return parley.FieldError("limit", "limit must be between 1 and 1000")
-	}
-	entries, err := s.Auth.Store.ListAuditEntries(r.Context(), after, int(limit))
+	entries, err := s.Auth.Store.ListAuditEntries(r.Context(), after, limit)
 	if err != nil {
 		return err
 	}

@@ -68,11 +68,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	before, err := queryInt(r, "before", 0)
-	if err != nil {
-		return err
-	}
-	limit, err := queryInt(r, "limit", 50)
+	before, limit, err := queryPage(r, "before", 50)
 	if err != nil {
 		return err
 	}
@@ -92,11 +88,7 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	after, err := queryInt(r, "after_pts", 0)
-	if err != nil {
-		return err
-	}
-	limit, err := queryInt(r, "limit", 100)
+	after, limit, err := queryPage(r, "after_pts", 100)
 	if err != nil {
 		return err
 	}
