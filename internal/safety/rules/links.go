@@ -1,0 +1,344 @@
+package rules
+
+import (
+	"bytes"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Links in a post are found by looking for host names, not for "http://":
+// spam writes "evil.example/join", "evil[.]example" or "hxxps://evil(.)example"
+// precisely because naive URL finders need a scheme. A host name here is a
+// run of letters, digits, '-' and '_' in at least two dot-separated labels
+// whose last label (the top-level domain) has a letter and two or more
+// characters, or a dotted IPv4 address. That also finds words joined by a
+// period without a space ("end.next"), which costs two map look-ups and never
+// matches a listed domain by accident.
+
+// defangs are the spellings of a dot used to defang or disguise links.
+var defangs = []string{"[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}"}
+
+// appendLinkView appends the text that links are looked for in: the clean
+// view with ASCII in lower case and disguised dots ("[.]", "(dot)", "。",
+// with any spaces around them) replaced by ".".
+func appendLinkView(dst, clean []byte) []byte {
+	for i := 0; i < len(clean); {
+		c := clean[i]
+		switch {
+		case c == '[' || c == '(' || c == '{':
+			if n := defangAt(clean[i:]); n > 0 {
+				dst = bytes.TrimRight(dst, " ")
+				dst = append(dst, '.')
+				i += n
+				for i < len(clean) && clean[i] == ' ' {
+					i++
+				}
+				continue
+			}
+		case c == 0xE3 && bytes.HasPrefix(clean[i:], []byte("。")):
+			// The ideographic full stop, which IDNA also reads as a dot
+			// (NFKC has already turned the halfwidth and fullwidth forms
+			// into it or into ".").
+			dst = append(dst, '.')
+			i += len("。")
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		i++
+	}
+	return dst
+}
+
+// defangAt returns the length of the disguised dot at the start of b, or 0.
+func defangAt(b []byte) int {
+	for _, d := range defangs {
+		if len(b) >= len(d) && strings.EqualFold(unsafeString(b[:len(d)]), d) {
+			return len(d)
+		}
+	}
+	return 0
+}
+
+// hostASCII marks the ASCII bytes that may be part of a host name.
+var hostASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	return t
+}()
+
+// hostRune reports whether r may be part of a host name (dots included).
+func hostRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return hostASCII[r]
+	}
+	if r < bmpSize {
+		return bmp().flags[r]&fWord != 0
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// scanLinks calls fn for each host name in the link view, with the path
+// (and query) that follows it, if any: "/join?x=1" for
+// "https://evil.example:8080/join?x=1#top". It returns early when fn
+// returns false. It jumps from dot to dot, so the words of a post that hold
+// no dot cost nothing.
+func scanLinks(view []byte, fn func(host, path []byte) bool) {
+	for i := 0; i < len(view); {
+		d := bytes.IndexByte(view[i:], '.')
+		if d < 0 {
+			return
+		}
+		// The run of host characters around the dot, not reaching back
+		// into the previous run (which ended at a non-host character).
+		start, end := i+d, i+d+1
+		for start > i {
+			c := view[start-1]
+			if c < utf8.RuneSelf {
+				if !hostASCII[c] {
+					break
+				}
+				start--
+				continue
+			}
+			r, size := utf8.DecodeLastRune(view[i:start])
+			if !hostRune(r) {
+				break
+			}
+			start -= size
+		}
+		for end < len(view) {
+			c := view[end]
+			if c < utf8.RuneSelf {
+				if !hostASCII[c] {
+					break
+				}
+				end++
+				continue
+			}
+			r, size := utf8.DecodeRune(view[end:])
+			if !hostRune(r) {
+				break
+			}
+			end += size
+		}
+		i = end
+		// A run may hold several names separated by ".." ("wait...
+		// evil.example" written without a space); each is a candidate.
+		run := view[start:end]
+		for len(run) > 0 {
+			piece := run
+			if next := bytes.Index(run, []byte("..")); next >= 0 {
+				piece, run = run[:next], run[next+2:]
+			} else {
+				run = nil
+			}
+			piece = trimHost(piece)
+			if !validHost(piece) {
+				continue
+			}
+			var path []byte
+			if run == nil {
+				path = pathAfter(view[end:])
+			}
+			if !fn(piece, path) {
+				return
+			}
+		}
+	}
+}
+
+// trimHost removes the dots, hyphens and underscores that may surround a
+// host name in a run ("(see evil.example.)").
+func trimHost(b []byte) []byte {
+	for len(b) > 0 && (b[0] == '.' || b[0] == '-' || b[0] == '_') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == '.' || b[len(b)-1] == '-' || b[len(b)-1] == '_') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// pathAfter returns the path and query that follow a host name, without a
+// port, fragment or trailing punctuation of the sentence around the link.
+func pathAfter(b []byte) []byte {
+	if len(b) > 0 && b[0] == ':' {
+		n := 1
+		for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+			n++
+		}
+		b = b[n:]
+	}
+	if len(b) == 0 || (b[0] != '/' && b[0] != '?') {
+		return nil
+	}
+	end := bytes.IndexAny(b, " \"'<>`#")
+	if end >= 0 {
+		b = b[:end]
+	}
+	return bytes.TrimRight(b, ".,;:!?)]}/")
+}
+
+// validHost reports whether b, a run of host characters and dots without
+// leading or trailing dots, is a plausible host name.
+func validHost(b []byte) bool {
+	if len(b) < 3 || len(b) > 253 {
+		return false
+	}
+	lastDot := bytes.LastIndexByte(b, '.')
+	if lastDot < 0 || bytes.Contains(b, []byte("..")) {
+		return false
+	}
+	tld := b[lastDot+1:]
+	for _, r := range unsafeString(tld) {
+		if unicode.IsLetter(r) {
+			return utf8.RuneCount(tld) >= 2
+		}
+	}
+	// No letter in the top-level domain: only a dotted IPv4 address
+	// ("203.0.113.9") is a host; "3.14" and "v1.2.3" are not.
+	return isIPv4(b)
+}
+
+// isIPv4 reports whether b is four dot-separated decimal numbers ≤ 255.
+func isIPv4(b []byte) bool {
+	parts := 0
+	for len(b) > 0 {
+		n, digits := 0, 0
+		for digits < len(b) && b[digits] >= '0' && b[digits] <= '9' {
+			n = n*10 + int(b[digits]-'0')
+			digits++
+			if digits > 3 {
+				return false
+			}
+		}
+		if digits == 0 || n > 255 {
+			return false
+		}
+		parts++
+		b = b[digits:]
+		if len(b) > 0 {
+			if b[0] != '.' {
+				return false
+			}
+			b = b[1:]
+			if len(b) == 0 {
+				return false
+			}
+		}
+	}
+	return parts == 4
+}
+
+// appendHostKey appends the key a host name is looked up under: its
+// skeleton (see Normalize), so that look-alike spellings of a listed domain
+// find it. Dots, hyphens and the word structure survive normalisation, so
+// the key keeps the host's labels.
+func appendHostKey(dst, host []byte, tmp *[]byte) []byte {
+	return appendNormalized(dst, unsafeString(host), tmp)
+}
+
+// unsafeString views b as a string without copying. The caller must not
+// change b while the string is in use; every use here is a look-up or a
+// comparison that ends before b is touched again.
+func unsafeString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// linkEntry is a parsed URLs or Domains entry: its host key and, for URLs,
+// its lower-case path without a trailing slash.
+type linkEntry struct {
+	key  string
+	path string
+}
+
+// parseLinkEntry parses a URLs (withPath) or Domains entry as staff write
+// it, defanged or not, with or without a scheme. The error text names what
+// is wrong; the caller adds the rule and field.
+func parseLinkEntry(s string, withPath bool) (linkEntry, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return linkEntry{}, "is empty"
+	}
+	if len(s) > maxLinkBytes {
+		return linkEntry{}, "is longer than " + itoa(maxLinkBytes) + " bytes"
+	}
+	var tmp []byte
+	clean := appendClean(nil, s, &tmp)
+	v := string(appendLinkView(nil, clean))
+	if i := strings.Index(v, "://"); i >= 0 {
+		v = v[i+3:]
+	}
+	host, rest := v, ""
+	if i := strings.IndexAny(v, "/?#"); i >= 0 {
+		host, rest = v[:i], v[i:]
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && isDigits(host[i+1:]) {
+		host = host[:i]
+	}
+	host = strings.TrimSuffix(host, ".")
+	if !withPath {
+		if strings.Trim(rest, "/") != "" {
+			return linkEntry{}, "has a path; a domain is a bare host name (put links with a path in urls)"
+		}
+		host = strings.TrimPrefix(host, "*.")
+	}
+	host = strings.TrimPrefix(host, "www.")
+	for _, r := range host {
+		if !hostRune(r) {
+			return linkEntry{}, "is not a host name: it contains " + quoteRune(r)
+		}
+	}
+	if !strings.Contains(host, ".") {
+		return linkEntry{}, "is not a domain name with at least two labels (a top-level domain alone would match too much)"
+	}
+	if !validHost([]byte(host)) {
+		return linkEntry{}, "is not a valid host name"
+	}
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	return linkEntry{
+		key:  string(appendHostKey(nil, []byte(host), &tmp)),
+		path: strings.TrimRight(rest, "/"),
+	}, ""
+}
+
+// pathMatches reports whether a link's path (lower case, trailing slashes
+// removed) is the entry's path or lies below it.
+func pathMatches(path []byte, prefix string) bool {
+	if prefix == "" {
+		return true
+	}
+	if !bytes.HasPrefix(path, []byte(prefix)) {
+		return false
+	}
+	if len(path) == len(prefix) {
+		return true
+	}
+	switch path[len(prefix)] {
+	case '/', '?', '&':
+		return true
+	}
+	return prefix[len(prefix)-1] == '?' || prefix[len(prefix)-1] == '&'
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
