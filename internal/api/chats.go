@@ -166,6 +166,19 @@ func (s *Server) handleCreateInvite(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+func (s *Server) handleListInvites(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "chatID")
+	if err != nil {
+		return err
+	}
+	invites, err := s.Messaging.ListInvites(r.Context(), CurrentUser(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invites": invites})
+	return nil
+}
+
 func (s *Server) handleRevokeInvite(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Messaging.RevokeInvite(r.Context(), CurrentUser(r.Context()), r.PathValue("token")); err != nil {
 		return err

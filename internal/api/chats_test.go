@@ -169,12 +169,25 @@ func TestGroupsInvitesAndDirectChats(t *testing.T) {
 	a.mustJSON(t, "POST", "/api/v1/invites/"+inv.Token+"/join", nil, http.StatusOK, nil)
 	a.wantError(t, "POST", path+"/invites", map[string]any{}, 403, parley.EFORBIDDEN, "")
 	a.wantError(t, "DELETE", "/api/v1/invites/"+inv.Token, nil, 403, parley.EFORBIDDEN, "")
+	a.wantError(t, "GET", path+"/invites", nil, 403, parley.EFORBIDDEN, "")
 	a.post(t, g.ID, "hello club")
+
+	var list struct {
+		Invites []parley.Invite `json:"invites"`
+	}
+	owner.mustJSON(t, "GET", path+"/invites", nil, http.StatusOK, &list)
+	if len(list.Invites) != 1 || list.Invites[0].Token != inv.Token || list.Invites[0].Uses != 1 {
+		t.Fatalf("working invites = %+v; want the one link, used once", list.Invites)
+	}
 
 	if resp, _ := owner.do(t, "DELETE", "/api/v1/invites/"+inv.Token, nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("revoke = %d", resp.StatusCode)
 	}
 	b.wantError(t, "POST", "/api/v1/invites/"+inv.Token+"/join", nil, 409, parley.ECONFLICT, "")
+	owner.mustJSON(t, "GET", path+"/invites", nil, http.StatusOK, &list)
+	if len(list.Invites) != 0 {
+		t.Fatalf("working invites after revoking = %+v; want none", list.Invites)
+	}
 	b.wantError(t, "POST", "/api/v1/invites/nonsense/join", nil, 404, parley.ENOTFOUND, "")
 
 	// The member limit: owner, anna and boris fill a group of 3.

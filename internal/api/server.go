@@ -76,6 +76,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/chats/{chatID}/subscribe", signedIn, s.handleSubscribe},
 		{"POST", "/api/v1/chats/{chatID}/leave", signedIn, s.handleLeave},
 		{"PUT", "/api/v1/chats/{chatID}/members/{userID}", signedIn, s.handleSetMemberRole},
+		{"GET", "/api/v1/chats/{chatID}/invites", signedIn, s.handleListInvites},
 		{"POST", "/api/v1/chats/{chatID}/invites", signedIn, s.handleCreateInvite},
 		{"DELETE", "/api/v1/invites/{token}", signedIn, s.handleRevokeInvite},
 		{"POST", "/api/v1/invites/{token}/join", signedIn, s.handleJoinInvite},

@@ -286,6 +286,22 @@ func (s *Service) CreateInvite(ctx context.Context, actor *parley.User, chatID i
 	return inv, nil
 }
 
+// ListInvites returns a group's working invite links, for its owner and
+// admins.
+func (s *Service) ListInvites(ctx context.Context, actor *parley.User, chatID int64) ([]*parley.Invite, error) {
+	chat, me, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if chat.Kind != parley.ChatGroup {
+		return nil, parley.Errorf(parley.ECONFLICT, "invite links are for groups")
+	}
+	if me == nil || !me.Role.CanManage() {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can see invite links")
+	}
+	return s.Store.ListInvites(ctx, chatID, s.Clock.Now(), 1000)
+}
+
 // RevokeInvite stops an invite link from working.
 func (s *Service) RevokeInvite(ctx context.Context, actor *parley.User, token string) error {
 	inv, err := s.Store.FindInvite(ctx, token)

@@ -53,6 +53,9 @@ type Store interface {
 	CreateInvite(ctx context.Context, inv *parley.Invite) error
 	// FindInvite returns ENOTFOUND if there is no such token.
 	FindInvite(ctx context.Context, token string) (*parley.Invite, error)
+	// ListInvites returns the chat's invites that still work at time now
+	// (neither revoked nor expired), newest first, at most limit.
+	ListInvites(ctx context.Context, chatID int64, now time.Time, limit int) ([]*parley.Invite, error)
 	// RevokeInvite marks the invite revoked.
 	RevokeInvite(ctx context.Context, token string, at time.Time) error
 	// UseInvite adds the member as AddMember does and counts one use of the

@@ -17,6 +17,14 @@ type invitePage struct {
 	Link    string
 	Form    *form // the new-link form
 	Revoke  *form // the revoke form
+	// Working lists the links that still work, newest first.
+	Working []inviteRow
+}
+
+// inviteRow is one working link, with its full address.
+type inviteRow struct {
+	*parley.Invite
+	Link string
 }
 
 // inviteExpiry is one choice of how long a new link works.
@@ -72,6 +80,13 @@ func (s *Server) loadInvitePage(ctx context.Context, r *http.Request, u *parley.
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only the group's owner and admins manage its invite links")
 	}
 	p := &invitePage{page: page{Title: "Invite links · " + chat.Title, Section: "chats"}, Chat: chat, Form: newForm(), Revoke: newForm()}
+	invites, err := s.Messaging.ListInvites(ctx, u, chatID)
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range invites {
+		p.Working = append(p.Working, inviteRow{Invite: inv, Link: inviteLink(r, inv.Token)})
+	}
 	p.Form.Values["expires_in"] = "0"
 	p.Revoke.Values["link"] = ""
 	return p, nil

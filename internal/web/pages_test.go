@@ -253,7 +253,10 @@ func TestInviteLinks(t *testing.T) {
 
 	alice.post(group+"/invites/revoke", url.Values{"link": {"https://elsewhere/join/nope"}}).wantStatus(t, "revoke unknown", http.StatusBadRequest).
 		contains(t, "revoke unknown", `id="f-link-error"`, `value="https://elsewhere/join/nope"`)
+	// The working link is listed, with its use, until it is revoked.
+	alice.get(group+"/invites").contains(t, "working links", `id="invite-`+token+`"`, "used 1 time")
 	alice.post(group+"/invites/revoke", url.Values{"link": {link}}).wantRedirect(t, "revoke", group+"/invites")
+	alice.get(group+"/invites").contains(t, "no working links", "No link works at the moment")
 
 	carol.get("/join/"+token).wantStatus(t, "revoked join page", http.StatusGone).contains(t, "revoked", "expired or was revoked")
 	carol.post("/join/"+token, nil).wantStatus(t, "revoked join", http.StatusConflict)

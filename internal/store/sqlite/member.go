@@ -227,22 +227,53 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 	return nil
 }
 
-// findInvite reads one invite through q.
-func findInvite(ctx context.Context, q queryer, token string) (*parley.Invite, error) {
+const inviteColumns = `token, chat_id, created_by, created_at, expires_at, revoked_at, uses`
+
+// scanInvite reads one invite row of inviteColumns.
+func scanInvite(row interface{ Scan(...any) error }) (*parley.Invite, error) {
 	var inv parley.Invite
 	var created int64
 	var expires, revoked sql.NullInt64
-	err := q.QueryRowContext(ctx, `
-		SELECT token, chat_id, created_by, created_at, expires_at, revoked_at, uses
-		FROM invites WHERE token = ?`, token,
-	).Scan(&inv.Token, &inv.ChatID, &inv.CreatedBy, &created, &expires, &revoked, &inv.Uses)
+	if err := row.Scan(&inv.Token, &inv.ChatID, &inv.CreatedBy, &created, &expires, &revoked, &inv.Uses); err != nil {
+		return nil, err
+	}
+	inv.CreatedAt, inv.ExpiresAt, inv.RevokedAt = fromMicro(created), timePtr(expires), timePtr(revoked)
+	return &inv, nil
+}
+
+// findInvite reads one invite through q.
+func findInvite(ctx context.Context, q queryer, token string) (*parley.Invite, error) {
+	inv, err := scanInvite(q.QueryRowContext(ctx, `SELECT `+inviteColumns+` FROM invites WHERE token = ?`, token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "invite not found")
 	} else if err != nil {
 		return nil, internal("find invite", err)
 	}
-	inv.CreatedAt, inv.ExpiresAt, inv.RevokedAt = fromMicro(created), timePtr(expires), timePtr(revoked)
-	return &inv, nil
+	return inv, nil
+}
+
+// ListInvites returns a chat's invites that are neither revoked nor expired
+// at time now, newest first, at most limit (at most 1000).
+func (db *DB) ListInvites(ctx context.Context, chatID int64, now time.Time, limit int) ([]*parley.Invite, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT `+inviteColumns+` FROM invites
+		WHERE chat_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+		ORDER BY created_at DESC, token LIMIT ?`, chatID, toMicro(now), pageLimit(limit, 1000))
+	if err != nil {
+		return nil, internal("list invites", err)
+	}
+	defer rows.Close()
+	invites := []*parley.Invite{}
+	for rows.Next() {
+		inv, err := scanInvite(rows)
+		if err != nil {
+			return nil, internal("list invites", err)
+		}
+		invites = append(invites, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list invites", err)
+	}
+	return invites, nil
 }
 
 // FindInvite returns ENOTFOUND if there is no such token.

@@ -598,3 +598,37 @@ func testInviteRevokedExpiredFull(t *testing.T, s Store) {
 		t.Fatalf("MemberCount = %d, want 2", c.MemberCount)
 	}
 }
+
+func testInviteList(t *testing.T, s Store) {
+	ctx := t.Context()
+	owner := newUser(t, s, "owner")
+	g := newGroup(t, s, owner, "Group", 10)
+	other := newGroup(t, s, owner, "Other", 10)
+	for i, tok := range []string{"first", "second", "third"} {
+		inv := &parley.Invite{Token: tok, ChatID: g.ID, CreatedBy: owner.ID, CreatedAt: at(time.Duration(i) * time.Second)}
+		if tok == "second" {
+			inv.ExpiresAt = ptr(at(time.Hour))
+		}
+		must(t, s.CreateInvite(ctx, inv))
+	}
+	newInvite(t, s, other, owner, "elsewhere", nil)
+	must(t, s.RevokeInvite(ctx, "third", at(time.Minute)))
+
+	tokens := func(when time.Time) []string {
+		invs, err := s.ListInvites(ctx, g.ID, when, 0)
+		must(t, err)
+		var out []string
+		for _, inv := range invs {
+			out = append(out, inv.Token)
+		}
+		return out
+	}
+	// Newest first; the revoked one and the other chat's are left out.
+	if got := tokens(at(2 * time.Minute)); !slices.Equal(got, []string{"second", "first"}) {
+		t.Fatalf("working invites = %v, want [second first]", got)
+	}
+	// Once "second" has expired only "first" works.
+	if got := tokens(at(2 * time.Hour)); !slices.Equal(got, []string{"first"}) {
+		t.Fatalf("working invites after expiry = %v, want [first]", got)
+	}
+}

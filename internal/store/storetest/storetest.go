@@ -84,6 +84,7 @@ func tests() []test {
 
 		{"Invite/CreateFindUse", testInviteCreateFindUse},
 		{"Invite/RevokedExpiredFull", testInviteRevokedExpiredFull},
+		{"Invite/List", testInviteList},
 
 		{"Message/InsertAndFind", testMessageInsertAndFind},
 		{"Message/InsertUnknownChat", testMessageInsertUnknownChat},
