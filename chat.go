@@ -66,6 +66,34 @@ func (r MemberRole) CanPost(k ChatKind) bool {
 	return r == MemberOwner || r == MemberAdmin || r == MemberRegular
 }
 
+// CheckPost returns nil if an account may post in a chat of kind k, given
+// its membership: member is false for an account that is not in the chat,
+// role its role otherwise. A private chat that the account is not in is
+// reported as not found, so that its existence is not revealed. Storage
+// adapters apply it inside the transaction that stores a message, so that a
+// member removed a moment before cannot slip a message in.
+func CheckPost(k ChatKind, chatID int64, member bool, r MemberRole) error {
+	switch {
+	case member && r.CanPost(k):
+		return nil
+	case k == ChatChannel:
+		return Errorf(EFORBIDDEN, "only the channel's owner and admins can post")
+	case !member:
+		return Errorf(ENOTFOUND, "chat %d not found", chatID)
+	default:
+		return Errorf(EFORBIDDEN, "you are not a member of this chat")
+	}
+}
+
+// CheckReply returns nil if replyTo (0 for none) names a message of a chat
+// whose newest message is lastSeq.
+func CheckReply(replyTo, lastSeq int64) error {
+	if replyTo < 0 || replyTo > lastSeq {
+		return FieldError("reply_to_seq", "no message %d in this chat to reply to", replyTo)
+	}
+	return nil
+}
+
 // CanManage reports whether r may change members, invites and settings.
 func (r MemberRole) CanManage() bool { return r == MemberOwner || r == MemberAdmin }
 

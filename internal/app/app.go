@@ -110,6 +110,14 @@ func (a *App) registerGauges() {
 	})
 	m.Counter("parley_events_relayed_total", "Events the stream acknowledged from the outbox relay.", func() float64 { return float64(a.Relay.Relayed()) })
 	m.Counter("parley_relay_failures_total", "Outbox relay rounds that failed and were retried.", func() float64 { return float64(a.Relay.Failures()) })
+	m.Counter("parley_store_group_commits_total", "Group-commit transactions of new messages.", func() float64 {
+		b, _ := a.DB.GroupCommits()
+		return float64(b)
+	})
+	m.Counter("parley_store_group_committed_messages_total", "New messages written by group commits.", func() float64 {
+		_, n := a.DB.GroupCommits()
+		return float64(n)
+	})
 	m.Gauge("parley_live_connections", "Open WebSocket connections on this process.", func() float64 { return float64(a.Hub.Connected()) })
 	m.Counter("parley_live_updates_queued_total", "Updates queued to live connections.", func() float64 { return float64(a.Hub.Delivered()) })
 	m.Counter("parley_live_slow_disconnects_total", "Live connections cut off for falling behind.", func() float64 { return float64(a.Hub.Dropped()) })

@@ -31,6 +31,12 @@ type Service struct {
 	Hasher *Hasher
 	Clock  parley.Clock
 	Log    *slog.Logger
+	// SessionCacheTTL is how long Authenticate trusts a session it read
+	// (DefaultSessionCacheTTL when zero; a negative value reads the store on
+	// every call).
+	SessionCacheTTL time.Duration
+
+	sessions sessionCache
 }
 
 // SignUpInput is what a new account gives.
@@ -152,30 +158,44 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 	if token == "" || len(token) > 128 {
 		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "sign in first")
 	}
-	sess, err := s.Store.FindSessionByTokenHash(ctx, HashToken(token))
+	hash := HashToken(token)
+	now := s.Clock.Now()
+	ttl := s.SessionCacheTTL
+	if ttl == 0 {
+		ttl = DefaultSessionCacheTTL
+	}
+	if ttl > 0 {
+		if sess, u, ok := s.sessions.get(hash, now); ok && sess.Active(now) {
+			return u, sess, nil
+		}
+	}
+	sess, u, err := s.Store.FindSessionWithUser(ctx, hash)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "session not found; sign in again")
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if !sess.Active(s.Clock.Now()) {
+	if !sess.Active(now) {
 		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "session expired or signed out; sign in again")
 	}
-	u, err := s.Store.FindUserByID(ctx, sess.UserID)
-	if err != nil {
-		return nil, nil, err
+	if ttl > 0 {
+		s.sessions.put(sess, u, now.Add(ttl))
 	}
 	return u, sess, nil
 }
 
 // SignOut revokes one session.
 func (s *Service) SignOut(ctx context.Context, sess *parley.Session) error {
-	return s.Store.RevokeSession(ctx, sess.ID, s.Clock.Now())
+	err := s.Store.RevokeSession(ctx, sess.ID, s.Clock.Now())
+	s.sessions.forgetSession(sess.TokenHash)
+	return err
 }
 
 // SignOutEverywhere revokes every session of the user.
 func (s *Service) SignOutEverywhere(ctx context.Context, userID int64) error {
-	return s.Store.RevokeUserSessions(ctx, userID, s.Clock.Now())
+	err := s.Store.RevokeUserSessions(ctx, userID, s.Clock.Now())
+	s.sessions.forgetUser(userID)
+	return err
 }
 
 // ProfileInput is a change to one's own profile; nil fields stay as they are.
@@ -208,6 +228,7 @@ func (s *Service) UpdateProfile(ctx context.Context, u *parley.User, in ProfileI
 	if err := s.Store.UpdateProfile(ctx, &next); err != nil {
 		return nil, err
 	}
+	s.sessions.forgetUser(u.ID)
 	return &next, nil
 }
 
@@ -225,6 +246,7 @@ func (s *Service) SetRole(ctx context.Context, actor *parley.User, userID int64,
 	if err := s.Store.SetUserRole(ctx, actor.ID, userID, role, s.Clock.Now()); err != nil {
 		return err
 	}
+	s.sessions.forgetUser(userID)
 	s.Log.Info("role changed", "actor", actor.ID, "user", userID, "role", role)
 	return nil
 }

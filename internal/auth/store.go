@@ -37,6 +37,10 @@ type Store interface {
 	// FindSessionByTokenHash returns ENOTFOUND if there is none (expired and
 	// revoked sessions are returned; the caller checks Active).
 	FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.Session, error)
+	// FindSessionWithUser returns the session whose token hashes to hash and
+	// its account; ENOTFOUND if there is no such session (expired and revoked
+	// sessions are returned; the caller checks Active).
+	FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Session, *parley.User, error)
 	// RevokeSession marks one session revoked at time at.
 	RevokeSession(ctx context.Context, id int64, at time.Time) error
 	// RevokeUserSessions revokes every active session of a user.

@@ -46,6 +46,8 @@ type Service struct {
 
 	slotsOnce sync.Once
 	slots     chan struct{}
+
+	permits permitCache
 }
 
 // CreateChatInput describes a new chat. PeerID is required for direct and
@@ -163,18 +165,12 @@ func (s *Service) reopenDirectChat(ctx context.Context, actorID, peerID int64) (
 // (nil when reading a public channel without subscribing). A private chat the
 // actor is not in is reported as not found, so its existence is not revealed.
 func (s *Service) GetChat(ctx context.Context, actor *parley.User, chatID int64) (*parley.Chat, *parley.Member, error) {
-	chat, err := s.Store.FindChatByID(ctx, chatID)
+	chat, m, err := s.Store.FindChatWithMember(ctx, chatID, actor.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.Store.FindMember(ctx, chatID, actor.ID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		if chat.Kind.Public() {
-			return chat, nil, nil
-		}
+	if m == nil && !chat.Kind.Public() {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
-	} else if err != nil {
-		return nil, nil, err
 	}
 	return chat, m, nil
 }
@@ -225,6 +221,7 @@ func (s *Service) Leave(ctx context.Context, actor *parley.User, chatID int64) e
 	if m.Role == parley.MemberOwner {
 		return parley.Errorf(parley.ECONFLICT, "the owner cannot leave their own chat")
 	}
+	s.permits.forget(chatID, actor.ID)
 	return s.Store.RemoveMember(ctx, chatID, actor.ID)
 }
 
@@ -251,6 +248,7 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID,
 	default:
 		return parley.FieldError("role", "role must be admin, or member in a group, or subscriber in a channel")
 	}
+	s.permits.forget(chatID, userID)
 	return s.Store.SetMemberRole(ctx, chatID, userID, role)
 }
 
@@ -356,16 +354,26 @@ type MsgRef struct {
 // PostMessage posts a message and returns the update that announces it. It
 // returns once the message is durable.
 func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID int64, in PostInput) (*parley.Update, error) {
-	chat, me, err := s.GetChat(ctx, actor, chatID)
-	if err != nil {
+	// The chat's kind decides which content is allowed. A recent post by the
+	// same account tells it without a read; the store checks the membership
+	// again when it stores the message, so a stale hint cannot let the
+	// message in.
+	p, ok := s.permits.get(chatID, actor.ID)
+	if !ok {
+		chat, me, err := s.GetChat(ctx, actor, chatID)
+		if err != nil {
+			return nil, err
+		}
+		if me == nil {
+			return nil, parley.CheckPost(chat.Kind, chatID, false, "")
+		}
+		p = permit{kind: chat.Kind, role: me.Role}
+		s.permits.put(chatID, actor.ID, p)
+	}
+	if err := parley.CheckPost(p.kind, chatID, true, p.role); err != nil {
 		return nil, err
 	}
-	if me == nil || !me.Role.CanPost(chat.Kind) {
-		if chat.Kind == parley.ChatChannel {
-			return nil, parley.Errorf(parley.EFORBIDDEN, "only the channel's owner and admins can post")
-		}
-		return nil, parley.Errorf(parley.EFORBIDDEN, "you are not a member of this chat")
-	}
+	chat := &parley.Chat{ID: chatID, Kind: p.kind}
 	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: s.Clock.Now(), ReplyToSeq: in.ReplyToSeq}
 	if chat.Kind == parley.ChatSecret {
 		if in.Text != "" || in.MediaID != "" || in.ForwardFrom != nil {
@@ -402,12 +410,15 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 			return nil, parley.FieldError("text", "a message needs text or an image")
 		}
 	}
-	if in.ReplyToSeq != 0 {
-		if in.ReplyToSeq < 0 || in.ReplyToSeq > chat.LastSeq {
-			return nil, parley.FieldError("reply_to_seq", "no message %d in this chat to reply to", in.ReplyToSeq)
-		}
+	if in.ReplyToSeq < 0 {
+		return nil, parley.FieldError("reply_to_seq", "no message %d in this chat to reply to", in.ReplyToSeq)
 	}
-	return s.Store.InsertMessage(ctx, msg)
+	// The store checks that the reply's message exists (parley.CheckReply).
+	u, err := s.Store.InsertMessage(ctx, msg)
+	if code := parley.ErrorCode(err); code == parley.EFORBIDDEN || code == parley.ENOTFOUND {
+		s.permits.forget(chatID, actor.ID) // the membership changed: read it afresh next time
+	}
+	return u, err
 }
 
 // fillForward copies the content of the forwarded message into msg and

@@ -886,3 +886,42 @@ func TestMemberLimitHoldsUnderConcurrentJoins(t *testing.T) {
 		t.Fatalf("member count = %d, %v; want 5", c.MemberCount, err)
 	}
 }
+
+// TestMembershipChangedElsewhereStopsPosts: a second service on the same
+// store (another server process) removes a member or demotes a channel
+// admin; this service, which saw them post a moment before, must refuse
+// their next post all the same, and accept it again once they are back.
+func TestMembershipChangedElsewhereStopsPosts(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	other := &messaging.Service{Store: f.db, Blobs: f.svc.Blobs, Clock: f.clock, Users: f.db, Limits: f.svc.Limits}
+	owner, member, admin := f.user(t, "owner"), f.user(t, "member"), f.user(t, "admin")
+	g := f.group(t, owner, 0)
+	f.join(t, owner, member, g.ID)
+	ch := f.channel(t, owner, "bulletin")
+	if err := f.svc.Subscribe(ctx, admin, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetMemberRole(ctx, owner, ch.ID, admin.ID, parley.MemberAdmin); err != nil {
+		t.Fatal(err)
+	}
+	f.post(t, member, g.ID, "first")
+	f.post(t, admin, ch.ID, "first news")
+
+	if err := other.Leave(ctx, member, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetMemberRole(ctx, owner, ch.ID, admin.ID, parley.MemberSubscriber); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.PostMessage(ctx, member, g.ID, messaging.PostInput{Text: "after leaving"})
+	wantErr(t, "post after leaving elsewhere", err, parley.ENOTFOUND, "")
+	_, err = f.svc.PostMessage(ctx, admin, ch.ID, messaging.PostInput{Text: "after demotion"})
+	wantErr(t, "post after demotion elsewhere", err, parley.EFORBIDDEN, "")
+
+	f.join(t, owner, member, g.ID)
+	f.post(t, member, g.ID, "back again")
+	if msgs, err := f.svc.History(ctx, owner, g.ID, 0, 10); err != nil || len(msgs) != 2 {
+		t.Fatalf("group history = %d messages, %v; want 2", len(msgs), err)
+	}
+}

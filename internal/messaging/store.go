@@ -44,6 +44,9 @@ type Store interface {
 	RemoveMember(ctx context.Context, chatID, userID int64) error
 	// FindMember returns ENOTFOUND if the user is not a member.
 	FindMember(ctx context.Context, chatID, userID int64) (*parley.Member, error)
+	// FindChatWithMember returns a chat and userID's membership of it, nil
+	// when the account is not a member; ENOTFOUND if there is no such chat.
+	FindChatWithMember(ctx context.Context, chatID, userID int64) (*parley.Chat, *parley.Member, error)
 	// SetMemberRole changes a member's role; ENOTFOUND if not a member.
 	SetMemberRole(ctx context.Context, chatID, userID int64, role parley.MemberRole) error
 	// ListMembers returns members ordered by user id after afterUserID.
@@ -67,6 +70,11 @@ type Store interface {
 	// pts and writes it to the outbox, all in one transaction, and returns the
 	// update. It returns only once the transaction is durable. Concurrent
 	// calls may be committed together in one transaction (group commit).
+	//
+	// Inside that transaction it checks what could have changed since the
+	// caller looked: the sender may post there (parley.CheckPost, with its
+	// errors), and msg.ReplyToSeq is 0 or an existing seq of the chat
+	// (parley.CheckReply). ENOTFOUND if the chat or the sender does not exist.
 	InsertMessage(ctx context.Context, msg *parley.Message) (*parley.Update, error)
 	// EditMessage replaces the text of a message, sets EditedAt, and appends
 	// a message.edited update; returns the update.

@@ -95,6 +95,21 @@ func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*par
 	} else if err != nil {
 		return nil, internal("find user", err)
 	}
+	var kind string
+	var lastSeq int64
+	var role sql.NullString
+	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &lastSeq, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
+	} else if err != nil {
+		return nil, internal("insert message", err)
+	}
+	if err := parley.CheckPost(parley.ChatKind(kind), msg.ChatID, role.Valid, parley.MemberRole(role.String)); err != nil {
+		return nil, err
+	}
+	if err := parley.CheckReply(msg.ReplyToSeq, lastSeq); err != nil {
+		return nil, err
+	}
 	msg.CreatedAt = nowOr(msg.CreatedAt)
 	msg.Views, msg.EditedAt, msg.DeletedAt = 0, nil, nil
 	var pts int64

@@ -57,8 +57,16 @@ func (r *readStmts) QueryContext(ctx context.Context, query string, args ...any)
 	return r.pool.QueryContext(ctx, query, args...)
 }
 
-// QueryRowContext runs a read that returns at most one row.
+// QueryRowContext runs a read that returns at most one row. The read does
+// not watch ctx for cancellation: for a cancellable context modernc's driver
+// starts a goroutine per statement to interrupt it, which costs more than a
+// point read itself, and a read of one row by key ends in microseconds
+// anyway. Reads of many rows (QueryContext) stay cancellable.
 func (r *readStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := ctx.Err(); err != nil {
+		return r.pool.QueryRowContext(ctx, query, args...) // reports ctx's error
+	}
+	ctx = context.WithoutCancel(ctx)
 	if st := r.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

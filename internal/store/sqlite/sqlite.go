@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -52,6 +53,7 @@ type DB struct {
 	reader *sql.DB // read-only connections
 	reads  *readStmts
 	hot    *hotStmts
+	batch  *batchInserts
 
 	// inserts carries InsertMessage requests to the group-commit goroutine.
 	// It is unbuffered: the goroutine takes every request whose caller is
@@ -63,6 +65,9 @@ type DB struct {
 
 	// outboxSignal is signalled after every commit that wrote outbox rows.
 	outboxSignal chan struct{}
+
+	// batches and batchedMessages count group commits (GroupCommits).
+	batches, batchedMessages atomic.Uint64
 }
 
 // Open opens the database file at path, creating it if it does not exist,
@@ -120,6 +125,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		writer:       writer,
 		reader:       reader,
 		reads:        newReadStmts(reader),
+		batch:        newBatchInserts(),
 		inserts:      make(chan *insertRequest),
 		closing:      make(chan struct{}),
 		done:         make(chan struct{}),
@@ -131,6 +137,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	if db.hot, err = prepareHotStmts(ctx, writer); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	if err := db.batch.prepare(ctx, writer); err != nil {
+		db.batch.close()
+		db.hot.close()
 		writer.Close()
 		reader.Close()
 		return nil, err
@@ -157,7 +170,8 @@ func (db *DB) Close() error {
 	db.reads.close()
 	rerr := db.reader.Close()
 	herr := db.hot.close()
-	return errors.Join(rerr, herr, db.writer.Close())
+	berr := db.batch.close()
+	return errors.Join(rerr, herr, berr, db.writer.Close())
 }
 
 // OutboxSignal returns a channel that receives a value after every commit

@@ -13,6 +13,10 @@ import (
 // group-commit throughput.
 const (
 	sqlSenderName = `SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = ?`
+	sqlPostPermit = `
+		SELECT c.kind, c.last_seq, m.role FROM chats c
+		LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = ?
+		WHERE c.id = ?`
 	sqlNextSeq    = `
 		UPDATE chats SET last_seq = last_seq + 1, pts = pts + 1, active_at = max(active_at, ?)
 		WHERE id = ?
@@ -27,8 +31,26 @@ const (
 		INSERT INTO updates (chat_id, pts, kind, seq, sender_id, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertEvent = `INSERT INTO outbox (subject, kind, payload, created_at) VALUES (?, ?, ?, ?)`
 	sqlSavepoint   = `SAVEPOINT message`
-	sqlRollbackTo  = `ROLLBACK TO message`
-	sqlRelease     = `RELEASE message`
+
+	// The statements of a batch written at once (writeBatch). Lists of ids
+	// and counters travel as one JSON parameter, so each statement has the
+	// same text whatever the size of the batch and is prepared once.
+	sqlBatchSenders = `
+		SELECT id, coalesce(nullif(display_name, ''), username) FROM users
+		WHERE id IN (SELECT value FROM json_each(?))`
+	sqlBatchChats = `
+		SELECT id, kind, last_seq, pts, active_at FROM chats
+		WHERE id IN (SELECT value FROM json_each(?))`
+	sqlBatchMembers = `
+		SELECT m.chat_id, m.user_id, m.role FROM json_each(?) AS p
+		JOIN members m ON m.chat_id = p.value ->> 0 AND m.user_id = p.value ->> 1`
+	sqlMaxMessageID  = `SELECT coalesce(max(id), 0) FROM messages`
+	sqlDeleteEvents  = `DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))`
+	sqlBatchCounters = `
+		UPDATE chats SET last_seq = c.value ->> 1, pts = c.value ->> 2, active_at = c.value ->> 3
+		FROM json_each(?) AS c WHERE chats.id = c.value ->> 0`
+	sqlRollbackTo = `ROLLBACK TO message`
+	sqlRelease    = `RELEASE message`
 )
 
 // hotStmts are the prepared statements of the message path. The copy held
@@ -37,11 +59,14 @@ const (
 type hotStmts struct {
 	senderName, nextSeq, insertMessage, insertUpdate, insertEvent *sql.Stmt
 	savepoint, rollbackTo, release                                *sql.Stmt
+	batchSenders, batchChats, maxMessageID, batchCounters         *sql.Stmt
+	deleteEvents, batchMembers, postPermit                        *sql.Stmt
 }
 
 func (h *hotStmts) all() []**sql.Stmt {
 	return []**sql.Stmt{&h.senderName, &h.nextSeq, &h.insertMessage, &h.insertUpdate, &h.insertEvent,
-		&h.savepoint, &h.rollbackTo, &h.release}
+		&h.savepoint, &h.rollbackTo, &h.release,
+		&h.batchSenders, &h.batchChats, &h.maxMessageID, &h.batchCounters, &h.deleteEvents, &h.batchMembers, &h.postPermit}
 }
 
 // prepareHotStmts prepares the message path on the writer pool. It runs
@@ -49,7 +74,8 @@ func (h *hotStmts) all() []**sql.Stmt {
 func prepareHotStmts(ctx context.Context, db *sql.DB) (*hotStmts, error) {
 	h := &hotStmts{}
 	queries := []string{sqlSenderName, sqlNextSeq, sqlInsertMessage, sqlInsertUpdate, sqlInsertEvent,
-		sqlSavepoint, sqlRollbackTo, sqlRelease}
+		sqlSavepoint, sqlRollbackTo, sqlRelease,
+		sqlBatchSenders, sqlBatchChats, sqlMaxMessageID, sqlBatchCounters, sqlDeleteEvents, sqlBatchMembers, sqlPostPermit}
 	for i, p := range h.all() {
 		st, err := db.PrepareContext(ctx, queries[i])
 		if err != nil {

@@ -238,6 +238,33 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.
 	return &s, nil
 }
 
+// FindSessionWithUser returns the session whose token hashes to hash and
+// its account, in one read: every authenticated request makes it, and one
+// join costs half of two point reads. ENOTFOUND if there is no such session
+// (expired and revoked sessions are returned; the caller checks Active).
+func (db *DB) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Session, *parley.User, error) {
+	var s parley.Session
+	var u parley.User
+	var created, expires, userCreated int64
+	var revoked sql.NullInt64
+	var role string
+	err := db.reads.QueryRowContext(ctx, `
+		SELECT s.id, s.token_hash, s.user_id, s.kind, s.created_at, s.expires_at, s.revoked_at,
+			u.id, u.username, u.display_name, u.country, u.role, u.public_key, u.password_hash, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ?`, hash,
+	).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked,
+		&u.ID, &u.Username, &u.DisplayName, &u.Country, &role, &u.PublicKey, &u.PasswordHash, &userCreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "session not found")
+	} else if err != nil {
+		return nil, nil, internal("find session", err)
+	}
+	s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMicro(created), fromMicro(expires), timePtr(revoked)
+	u.Role, u.CreatedAt = parley.Role(role), fromMicro(userCreated)
+	return &s, &u, nil
+}
+
 // RevokeSession marks one session revoked at time at. A session revoked
 // before keeps its first revocation time. ENOTFOUND if there is no such
 // session.

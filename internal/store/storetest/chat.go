@@ -333,6 +333,36 @@ func testChatListForUser(t *testing.T, s Store) {
 
 // --- members ---
 
+func testMemberFindChatWithMember(t *testing.T, s Store) {
+	ctx := t.Context()
+	owner, reader, stranger := newUser(t, s, "owner"), newUser(t, s, "reader"), newUser(t, s, "stranger")
+	ch := newChannel(t, s, owner, "news", "News")
+	must(t, s.AddMember(ctx, &parley.Member{ChatID: ch.ID, UserID: reader.ID, Role: parley.MemberSubscriber, JoinedAt: at(time.Hour)}))
+
+	for _, tc := range []struct {
+		user *parley.User
+		role parley.MemberRole // "" for no membership
+	}{{owner, parley.MemberOwner}, {reader, parley.MemberSubscriber}, {stranger, ""}} {
+		c, m, err := s.FindChatWithMember(ctx, ch.ID, tc.user.ID)
+		must(t, err)
+		sameJSON(t, "chat", c, findChat(t, s, ch.ID))
+		if tc.role == "" {
+			if m != nil {
+				t.Fatalf("%s: member = %+v, want none", tc.user.Username, m)
+			}
+			continue
+		}
+		want, err := s.FindMember(ctx, ch.ID, tc.user.ID)
+		must(t, err)
+		if m == nil || m.Role != tc.role {
+			t.Fatalf("%s: member = %+v, want role %s", tc.user.Username, m, tc.role)
+		}
+		sameJSON(t, "member", m, want)
+	}
+	_, _, err := s.FindChatWithMember(ctx, ch.ID+1000, owner.ID)
+	wantCode(t, err, parley.ENOTFOUND)
+}
+
 func testMemberAddRemove(t *testing.T, s Store) {
 	ctx := t.Context()
 	owner, u := newUser(t, s, "owner"), newUser(t, s, "joiner")

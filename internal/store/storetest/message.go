@@ -103,6 +103,67 @@ func testMessageInsertAndFind(t *testing.T, s Store) {
 	}
 }
 
+// testMessageInsertChecksSender: InsertMessage itself refuses a sender who
+// may not post, and a reply to a message that does not exist, alone and
+// among concurrent inserts that do succeed, so that a membership removed
+// after the caller's own check still stops the message.
+func testMessageInsertChecksSender(t *testing.T, s Store) {
+	ctx := t.Context()
+	owner, member, reader, outsider := newUser(t, s, "owner"), newUser(t, s, "member"), newUser(t, s, "reader"), newUser(t, s, "outsider")
+	g := newGroup(t, s, owner, "Group", 0)
+	ch := newChannel(t, s, owner, "news", "News")
+	must(t, s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: member.ID, Role: parley.MemberRegular, JoinedAt: t0}))
+	must(t, s.AddMember(ctx, &parley.Member{ChatID: ch.ID, UserID: reader.ID, Role: parley.MemberSubscriber, JoinedAt: t0}))
+	must(t, s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: reader.ID, Role: parley.MemberRegular, JoinedAt: t0}))
+	must(t, s.RemoveMember(ctx, g.ID, reader.ID)) // left the group
+	takeEvents(t, s)
+
+	cases := []struct {
+		name     string
+		msg      parley.Message
+		wantCode string // "" for success
+	}{
+		{"member posts in group", parley.Message{ChatID: g.ID, SenderID: member.ID, Text: "hi"}, ""},
+		{"owner posts in channel", parley.Message{ChatID: ch.ID, SenderID: owner.ID, Text: "news"}, ""},
+		{"outsider in group", parley.Message{ChatID: g.ID, SenderID: outsider.ID, Text: "x"}, parley.ENOTFOUND},
+		{"former member in group", parley.Message{ChatID: g.ID, SenderID: reader.ID, Text: "x"}, parley.ENOTFOUND},
+		{"subscriber in channel", parley.Message{ChatID: ch.ID, SenderID: reader.ID, Text: "x"}, parley.EFORBIDDEN},
+		{"outsider in channel", parley.Message{ChatID: ch.ID, SenderID: outsider.ID, Text: "x"}, parley.EFORBIDDEN},
+		{"reply to a future message", parley.Message{ChatID: g.ID, SenderID: member.ID, Text: "x", ReplyToSeq: 1000}, parley.EINVALID},
+	}
+	// Concurrently, so that an adapter that commits in groups checks each
+	// message of a group on its own.
+	errs := make([]error, len(cases))
+	done := make(chan int)
+	for i := range cases {
+		go func() {
+			m := cases[i].msg
+			m.CreatedAt = t0
+			_, errs[i] = s.InsertMessage(ctx, &m)
+			done <- i
+		}()
+	}
+	for range cases {
+		<-done
+	}
+	for i, tc := range cases {
+		if tc.wantCode == "" {
+			must(t, errs[i])
+		} else {
+			wantCode(t, errs[i], tc.wantCode)
+		}
+	}
+	if c := findChat(t, s, g.ID); c.LastSeq != 1 || c.Pts != 1 {
+		t.Fatalf("group at seq %d pts %d after one allowed post, want 1 1", c.LastSeq, c.Pts)
+	}
+	if evs := takeEvents(t, s); len(evs) != 2 {
+		t.Fatalf("%d events after two allowed posts, want 2", len(evs))
+	}
+	// A reply to the message that now exists is accepted.
+	_, err := s.InsertMessage(ctx, &parley.Message{ChatID: g.ID, SenderID: owner.ID, Text: "re", ReplyToSeq: 1, CreatedAt: t0})
+	must(t, err)
+}
+
 func testMessageInsertUnknownChat(t *testing.T, s Store) {
 	ctx := t.Context()
 	owner := newUser(t, s, "owner")

@@ -65,6 +65,7 @@ func tests() []test {
 		{"Audit/Chain", testAuditChain},
 
 		{"Session/CreateAndFind", testSessionCreateAndFind},
+		{"Session/FindWithUser", testSessionFindWithUser},
 		{"Session/Revoke", testSessionRevoke},
 		{"Session/RevokeUserSessions", testSessionRevokeUser},
 		{"Session/DeleteExpired", testSessionDeleteExpired},
@@ -78,6 +79,7 @@ func tests() []test {
 		{"Chat/ListChatsForUser", testChatListForUser},
 
 		{"Member/AddAndRemove", testMemberAddRemove},
+		{"Member/FindChatWithMember", testMemberFindChatWithMember},
 		{"Member/Limit", testMemberLimit},
 		{"Member/LimitConcurrent", testMemberLimitConcurrent},
 		{"Member/RoleAndList", testMemberRoleAndList},
@@ -88,6 +90,7 @@ func tests() []test {
 
 		{"Message/InsertAndFind", testMessageInsertAndFind},
 		{"Message/InsertUnknownChat", testMessageInsertUnknownChat},
+		{"Message/InsertChecksSender", testMessageInsertChecksSender},
 		{"Message/SeqContiguousConcurrent", testMessageSeqConcurrent},
 		{"Message/FailureInBatchIsolated", testMessageBatchFailureIsolated},
 		{"Message/EditAndDelete", testMessageEditDelete},
@@ -472,6 +475,33 @@ func testSessionCreateAndFind(t *testing.T, s Store) {
 		t.Fatalf("expired session = %+v", got)
 	}
 	_, err := s.FindSessionByTokenHash(ctx, []byte("no-such-token"))
+	wantCode(t, err, parley.ENOTFOUND)
+}
+
+func testSessionFindWithUser(t *testing.T, s Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "hannah")
+	other := newUser(t, s, "otto")
+	ss := newSession(t, s, u, "token-1", at(time.Hour))
+	newSession(t, s, other, "token-2", at(time.Hour))
+	must(t, s.RevokeSession(ctx, ss.ID, at(time.Minute)))
+
+	gotSess, gotUser, err := s.FindSessionWithUser(ctx, []byte("token-1"))
+	must(t, err)
+	want, err := s.FindUserByID(ctx, u.ID)
+	must(t, err)
+	sameJSON(t, "user", gotUser, want)
+	if gotUser.PasswordHash != want.PasswordHash || gotSess.ID != ss.ID || gotSess.UserID != u.ID {
+		t.Fatalf("FindSessionWithUser = %+v, %+v; want session %d of %s", gotSess, gotUser, ss.ID, u.Username)
+	}
+	// A revoked session is still found, with its revocation; the caller checks Active.
+	if gotSess.RevokedAt == nil || gotSess.Active(at(2*time.Minute)) {
+		t.Fatalf("revoked session = %+v", gotSess)
+	}
+	if _, u2, err := s.FindSessionWithUser(ctx, []byte("token-2")); err != nil || u2.ID != other.ID {
+		t.Fatalf("second session's user = %+v, %v; want %s", u2, err, other.Username)
+	}
+	_, _, err = s.FindSessionWithUser(ctx, []byte("no-such-token"))
 	wantCode(t, err, parley.ENOTFOUND)
 }
 

@@ -1,0 +1,55 @@
+package messaging
+
+import (
+	"sync"
+
+	"parley"
+)
+
+// maxPermits bounds the permit cache. At about 60 bytes an entry, a full
+// cache is a few megabytes; when it fills it is emptied and refills from
+// the store, which costs one read per active poster.
+const maxPermits = 100_000
+
+// permitCache remembers, for accounts that recently posted, the kind of the
+// chat and their role in it, so that a post need not read the chat and the
+// membership before it is handed to the store. It is only a hint for
+// choosing the checks a post's content must pass: the store checks the
+// membership again inside the transaction that stores the message
+// (parley.CheckPost), so a stale entry can never let a message in that the
+// current membership forbids. A chat's kind never changes.
+type permitCache struct {
+	mu sync.Mutex
+	m  map[permitKey]permit
+}
+
+type permitKey struct{ chatID, userID int64 }
+
+type permit struct {
+	kind parley.ChatKind
+	role parley.MemberRole
+}
+
+func (c *permitCache) get(chatID, userID int64) (permit, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.m[permitKey{chatID, userID}]
+	return p, ok
+}
+
+func (c *permitCache) put(chatID, userID int64, p permit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxPermits {
+		c.m = make(map[permitKey]permit)
+	}
+	c.m[permitKey{chatID, userID}] = p
+}
+
+// forget drops what is known of one membership, after this process changed
+// it, so that the next post reads it afresh.
+func (c *permitCache) forget(chatID, userID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, permitKey{chatID, userID})
+}
