@@ -17,7 +17,7 @@ const (
 		SELECT c.kind, c.last_seq, m.role FROM chats c
 		LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = ?
 		WHERE c.id = ?`
-	sqlNextSeq    = `
+	sqlNextSeq = `
 		UPDATE chats SET last_seq = last_seq + 1, pts = pts + 1, active_at = max(active_at, ?)
 		WHERE id = ?
 		RETURNING last_seq, pts`
