@@ -20,8 +20,8 @@ func TestFindPersonalDataFinds(t *testing.T) {
 		{"call 0612345678", PersonalPhone},
 		{"call (030) 123-4567", PersonalPhone},
 		{"call 06.12.34.56.78", PersonalPhone},
-		{"call ０６１２３４５６７８", PersonalPhone}, // full-width digits
-		{"user 123456789 posted", PersonalPhone},     // a bare long number may be an account id
+		{"call ０６１２３４５６７８", PersonalPhone},       // full-width digits
+		{"user 123456789 posted", PersonalPhone}, // a bare long number may be an account id
 		{"posted by @alice_99", PersonalHandle},
 		{"(@bob.smith)", PersonalHandle},
 		{"@carol said", PersonalHandle},
