@@ -77,37 +77,55 @@ var (
 	// An @handle: "@" after the start or a character that cannot end an
 	// e-mail's local part, then at least two handle characters.
 	handlePattern = regexp.MustCompile(`(?:^|[^A-Za-z0-9._%+\-@])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?)`)
-	linkPatterns  = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://\S+`),                     // any scheme://
-		regexp.MustCompile(`(?i)\bwww\.\S+`),                                     // www. without a scheme
-		regexp.MustCompile(`(?i)\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}/\S*`), // host/path without a scheme
-		regexp.MustCompile(`(?i)\b(?:mailto|tel|sms):\S+`),
-	}
+	schemePattern = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://\S+`)
+	uriPattern    = regexp.MustCompile(`(?i)\b(?:mailto|tel|sms):\S+`)
+	wwwPattern    = regexp.MustCompile(`(?i)\bwww\.\S+`)
+	hostPattern   = regexp.MustCompile(`(?i)^[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$`)
+
 	isoDatePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 )
 
 // FindPersonalData returns the places in text that look like personal data,
 // in order of position. See the package comment on personal data for what it
 // can and cannot find.
+//
+// Each regular expression runs only when a cheap test shows it could match
+// (an '@', a "://", a bracketed "at"), since most texts hold none of those
+// and Build checks every statement it makes.
 func FindPersonalData(text string) []Finding {
 	var found []Finding
 	add := func(kind PersonalDataKind, start, end int) {
 		found = append(found, Finding{Kind: kind, Start: start, End: end})
 	}
-	for _, m := range emailPattern.FindAllStringIndex(text, -1) {
-		add(PersonalEmail, m[0], m[1])
-	}
-	for _, m := range obfuscatedEmailPattern.FindAllStringIndex(text, -1) {
-		add(PersonalEmail, m[0], m[1])
-	}
-	for _, m := range handlePattern.FindAllStringSubmatchIndex(text, -1) {
-		add(PersonalHandle, m[2], m[3])
-	}
-	for _, re := range linkPatterns {
-		for _, m := range re.FindAllStringIndex(text, -1) {
-			add(PersonalLink, m[0], m[1])
+	if strings.IndexByte(text, '@') >= 0 {
+		for _, m := range emailPattern.FindAllStringIndex(text, -1) {
+			add(PersonalEmail, m[0], m[1])
+		}
+		for _, m := range handlePattern.FindAllStringSubmatchIndex(text, -1) {
+			add(PersonalHandle, m[2], m[3])
 		}
 	}
+	if hasBracketedAt(text) {
+		for _, m := range obfuscatedEmailPattern.FindAllStringIndex(text, -1) {
+			add(PersonalEmail, m[0], m[1])
+		}
+	}
+	lower := strings.ToLower(text)
+	for _, p := range []struct {
+		re   *regexp.Regexp
+		hint []string
+	}{
+		{schemePattern, []string{"://"}},
+		{uriPattern, []string{"mailto:", "tel:", "sms:"}},
+		{wwwPattern, []string{"www."}},
+	} {
+		if slices.ContainsFunc(p.hint, func(h string) bool { return strings.Contains(lower, h) }) {
+			for _, m := range p.re.FindAllStringIndex(text, -1) {
+				add(PersonalLink, m[0], m[1])
+			}
+		}
+	}
+	findHostPaths(text, add)
 	findIPAddresses(text, add)
 	findNumbers(text, add)
 
@@ -130,6 +148,41 @@ func FindPersonalData(text string) []Finding {
 	}
 	return out
 }
+
+// findHostPaths reports links written without a scheme, a host name then a
+// path ("t.me/alice", "parley.example/u/alice"): at each '/', the word before
+// it must be a host name with a top-level domain of letters, standing alone.
+// "2011/93/EU" and "and/or" are not host names.
+func findHostPaths(text string, add func(PersonalDataKind, int, int)) {
+	for i := 0; i < len(text); i++ {
+		if text[i] != '/' {
+			continue
+		}
+		start := i
+		for start > 0 && isHostByte(text[start-1]) {
+			start--
+		}
+		if start == i || (start > 0 && isWordByte(text[start-1])) || !hostPattern.MatchString(text[start:i]) {
+			continue
+		}
+		if start > 0 && text[start-1] == '/' {
+			continue // part of a scheme://host/ link, found already
+		}
+		end := i
+		for end < len(text) && !unicode.IsSpace(rune(text[end])) {
+			end++
+		}
+		add(PersonalLink, start, end)
+		i = end
+	}
+}
+
+func isHostByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '.'
+}
+
+// isWordByte is a byte that would make a host name part of a longer word.
+func isWordByte(b byte) bool { return b >= 0x80 || b == '_' || b == '@' }
 
 // findNumbers reports runs of digits, with the separators people put in
 // phone numbers (spaces, '+', '(', ')', '-', '.'), that hold at least
@@ -163,20 +216,77 @@ func findNumbers(text string, add func(PersonalDataKind, int, int)) {
 	flush()
 }
 
-// findIPAddresses reports words that parse as IPv4 or IPv6 addresses.
+// findIPAddresses reports words that parse as IPv4 or IPv6 addresses. Only
+// words made of hex digits, '.' and ':' are parsed.
 func findIPAddresses(text string, add func(PersonalDataKind, int, int)) {
-	i := 0
-	for _, word := range strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(",;()[]<>\"'", r) }) {
-		at := strings.Index(text[i:], word) + i
-		i = at + len(word)
-		w := strings.TrimRight(word, ".!?:")
+	for i := 0; i < len(text); {
+		if !isAddressByte(text[i]) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(text) && isAddressByte(text[i]) {
+			i++
+		}
+		if i < len(text) && !isWordEnd(text[i]) {
+			for i < len(text) && !isWordEnd(text[i]) {
+				i++
+			}
+			continue // part of a longer word
+		}
+		if start > 0 && !isWordEnd(text[start-1]) {
+			continue
+		}
+		w := strings.TrimRight(text[start:i], ".:")
 		if strings.Count(w, ".") != 3 && strings.Count(w, ":") < 2 {
 			continue
 		}
 		if _, err := netip.ParseAddr(w); err == nil {
-			add(PersonalIPAddress, at, at+len(w))
+			add(PersonalIPAddress, start, start+len(w))
 		}
 	}
+}
+
+func isAddressByte(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' || b == '.' || b == ':'
+}
+
+// isWordEnd is a byte that may stand next to an address: a space or
+// punctuation that does not belong to one.
+func isWordEnd(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || strings.IndexByte(",;()[]<>\"'!?/", b) >= 0
+}
+
+// hasBracketedAt reports whether text holds an "at" or "@" in brackets,
+// "[at]", "( at )", "{@}": the sign of an e-mail address written to slip
+// past filters, and the test before the costlier regular expression.
+func hasBracketedAt(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if b := text[i]; b != '[' && b != '(' && b != '{' {
+			continue
+		}
+		j := skipSpaces(text, i+1)
+		switch {
+		case j+2 <= len(text) && strings.EqualFold(text[j:j+2], "at"):
+			j += 2
+		case j < len(text) && text[j] == '@':
+			j++
+		default:
+			continue
+		}
+		j = skipSpaces(text, j)
+		if j < len(text) && (text[j] == ']' || text[j] == ')' || text[j] == '}') {
+			return true
+		}
+	}
+	return false
+}
+
+func skipSpaces(text string, i int) int {
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n') {
+		i++
+	}
+	return i
 }
 
 // freeTexts returns the statement's free texts with their field names: every

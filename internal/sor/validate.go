@@ -284,7 +284,13 @@ func checkEnum[T ~string](c *checker, field string, value T, set map[T]bool) {
 func checkList[T ~string](c *checker, field string, values []T, set map[T]bool, what string) {
 	seen := make(map[T]int, len(values))
 	for i, v := range values {
-		name := fmt.Sprintf("%s.%d", field, i)
+		if v != "" && set[v] {
+			if _, dup := seen[v]; !dup {
+				seen[v] = i
+				continue
+			}
+		}
+		name := fmt.Sprintf("%s.%d", field, i) // only for a problem: most lists have none
 		switch {
 		case v == "":
 			c.add(name, "%s is empty; each element must be %s", name, what)
@@ -377,6 +383,10 @@ func checkDate(c *checker, field string, d Date, required bool, min time.Time) (
 func checkTerritory(c *checker, scope []Country) {
 	seen := make(map[Country]int, len(scope))
 	for i, country := range scope {
+		if _, dup := seen[country]; countrySet[country] && !dup {
+			seen[country] = i
+			continue
+		}
 		name := fmt.Sprintf("territorial_scope.%d", i)
 		upper := Country(strings.ToUpper(string(country)))
 		switch {
