@@ -221,8 +221,10 @@ func (c *Client) submitBatch(ctx context.Context, base string, batch []Statement
 			}
 			failures++
 			lastErr = parley.Errorf(parley.EUNAVAILABLE, "the Transparency Database could not be reached after %d attempts: %v", failures, err)
-			if err := sleep(ctx, c.backoff(failures)); err != nil {
-				return giveUp(err)
+			if failures < c.maxAttempts() {
+				if err := sleep(ctx, c.backoff(failures)); err != nil {
+					return giveUp(err)
+				}
 			}
 			continue
 		}
