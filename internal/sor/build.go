@@ -240,7 +240,7 @@ func Build(d Decision) (*Statement, error) {
 		return nil, Problems{err.(*parley.Error)}
 	}
 	s := &Statement{
-		DecisionVisibility:           d.Visibility,
+		DecisionVisibility:           slices.Clone(d.Visibility),
 		DecisionVisibilityOther:      d.VisibilityOther,
 		DecisionMonetary:             d.Monetary,
 		DecisionMonetaryOther:        d.MonetaryOther,
@@ -250,10 +250,10 @@ func Build(d Decision) (*Statement, error) {
 		DecisionGround:               d.Ground,
 		DecisionGroundReferenceURL:   d.ReferenceURL,
 		Category:                     d.Category,
-		CategoryAddition:             d.AdditionalCategory,
-		CategorySpecification:        d.Keywords,
+		CategoryAddition:             slices.Clone(d.AdditionalCategory),
+		CategorySpecification:        slices.Clone(d.Keywords),
 		CategorySpecificationOther:   d.KeywordOther,
-		TerritorialScope:             d.Territory,
+		TerritorialScope:             slices.Clone(d.Territory),
 		ContentLanguage:              d.Language,
 		ContentDate:                  DateOf(d.ContentPosted),
 		ApplicationDate:              DateOf(d.Applied),
@@ -268,7 +268,7 @@ func Build(d Decision) (*Statement, error) {
 		PUID:                         puid,
 	}
 	if len(s.TerritorialScope) == 0 {
-		s.TerritorialScope = append([]Country(nil), EEACountries...)
+		s.TerritorialScope = EEACountries()
 	}
 	var others []string
 	for _, item := range d.Items {
@@ -452,7 +452,7 @@ func (d *Decision) facts(s *Statement) string {
 		fmt.Fprintf(&b, "Restrictions applied from %s: %s. ", s.ApplicationDate, strings.Join(restrictions, "; "))
 	}
 
-	if sameCountries(s.TerritorialScope, EEACountries) {
+	if sameCountries(s.TerritorialScope, eeaCountries) {
 		b.WriteString("They apply in the whole European Economic Area.")
 	} else {
 		scope := make([]string, len(s.TerritorialScope))

@@ -1,5 +1,7 @@
 package sor
 
+import "slices"
+
 // The enumerations of the Transparency Database. Each is a string type whose
 // constants are the exact values the Commission's API accepts; the JSON
 // encoding of a Statement carries them unchanged. A value outside its list is
@@ -235,19 +237,28 @@ const (
 // an EU or EEA state, upper case. Greece is GR here, not the EU's own "EL".
 type Country string
 
-// EUCountries are the 27 member states of the European Union.
-var EUCountries = []Country{
+// euCountries are the 27 member states of the European Union.
+var euCountries = []Country{
 	"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
 	"IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 }
 
-// EEACountries are the 30 states of the European Economic Area: the EU plus
+// eeaCountries are the 30 states of the European Economic Area: the EU plus
 // Iceland, Liechtenstein and Norway. They are exactly the values the API
 // accepts in territorial_scope.
-var EEACountries = []Country{
+var eeaCountries = []Country{
 	"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
 	"IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
 }
+
+// EUCountries returns the 27 member states of the European Union, the
+// territorial scope of a restriction in the whole EU.
+func EUCountries() []Country { return slices.Clone(euCountries) }
+
+// EEACountries returns the 30 states of the European Economic Area, exactly
+// the values territorial_scope accepts: the scope of a restriction that
+// applies everywhere.
+func EEACountries() []Country { return slices.Clone(eeaCountries) }
 
 // Language is an ISO 639-1 code in upper case, such as "EN" or "DE".
 type Language string
@@ -291,7 +302,7 @@ var (
 	sourceSet     = setOf(SourceArticle16, SourceTrustedFlagger, SourceTypeOtherNotification, SourceVoluntary)
 	yesNoSet      = setOf(Yes, No)
 	automationSet = setOf(AutomatedFully, AutomatedPartially, NotAutomated)
-	countrySet    = setOf(EEACountries...)
+	countrySet    = setOf(eeaCountries...)
 )
 
 // setOf makes a membership set of string-typed constants.

@@ -33,8 +33,7 @@ import (
 // that identifies someone ("the mayor's daughter"), a quote of the content
 // that contains any of those, identifiers spelt out ("alice at example dot
 // com" without brackets, "zero six one two…"), numbers split by words, a
-// handle without its "@", non-Latin digits in some scripts, and a bare domain
-// name without a path ("alice.example"), which it lets through because
+// handle without its "@", and a bare domain name without a path ("alice.example"), which it lets through because
 // domain names of scam sites are legitimately part of some explanations. It
 // also refuses some texts that are harmless: a link to a law in a free text
 // (put it in decision_ground_reference_url instead) or a long reference
@@ -76,7 +75,7 @@ var (
 	obfuscatedEmailPattern = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+\s*[\[\(\{]\s*(?:at|@)\s*[\]\)\}]\s*[a-z0-9\-]+(?:\s*[\[\(\{]\s*(?:dot|\.)\s*[\]\)\}]\s*[a-z0-9\-]+)+`)
 	// An @handle: "@" after the start or a character that cannot end an
 	// e-mail's local part, then at least two handle characters.
-	handlePattern = regexp.MustCompile(`(?:^|[^A-Za-z0-9._%+\-@])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?)`)
+	handlePattern = regexp.MustCompile(`(?:^|[^A-Za-z0-9._%+\-@])(@[A-Za-z0-9_][A-Za-z0-9_.]*[A-Za-z0-9_])`)
 	schemePattern = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://\S+`)
 	uriPattern    = regexp.MustCompile(`(?i)\b(?:mailto|tel|sms):\S+`)
 	wwwPattern    = regexp.MustCompile(`(?i)\bwww\.\S+`)

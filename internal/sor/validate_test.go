@@ -224,7 +224,7 @@ func TestValidateRules(t *testing.T) {
 		// Territorial scope and language.
 		{rule: "territorial_scope/optional", edit: func(s *Statement) { s.TerritorialScope = nil }},
 		{rule: "territorial_scope/greece is GR", edit: func(s *Statement) { s.TerritorialScope = []Country{"GR", "CY"} }},
-		{rule: "territorial_scope/whole EEA", edit: func(s *Statement) { s.TerritorialScope = EEACountries }},
+		{rule: "territorial_scope/whole EEA", edit: func(s *Statement) { s.TerritorialScope = EEACountries() }},
 		{rule: "territorial_scope/greece is not EL", edit: func(s *Statement) { s.TerritorialScope = []Country{"DE", "EL"} },
 			field: "territorial_scope.1", msg: []string{"Greece is GR", "not EL"}},
 		{rule: "territorial_scope/upper case", edit: func(s *Statement) { s.TerritorialScope = []Country{"de"} },
