@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,31 @@ func FuzzParseAnswer(f *testing.F) {
 			if seen[s.PUID] != 1 {
 				t.Fatalf("%s accounted for %d times", s.PUID, seen[s.PUID])
 			}
+		}
+	})
+}
+
+// FuzzFindPersonalData checks the hand-written scanners behind
+// CheckPersonalData: no panic on any text, findings inside the text, in
+// order and never overlapping, and an e-mail address planted anywhere is
+// always found.
+func FuzzFindPersonalData(f *testing.F) {
+	for _, s := range []string{"", "call +49 151 2345 6789", "see t.me/alice and www.x.example", "alice [at] example (dot) com",
+		"from 10.1.2.3 or 2001:db8::1", "Article 5(4) of Directive 2011/93/EU", "@bob", "é\xff@x", "2025-03-01 (", "((((at))))"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		n := utf8.RuneCountInString(text)
+		end := 0
+		for _, fd := range FindPersonalData(text) {
+			if fd.Start < end || fd.End <= fd.Start || fd.End > n {
+				t.Fatalf("finding %+v out of order or outside a text of %d characters", fd, n)
+			}
+			end = fd.End
+		}
+		planted := text + " mail jane.doe@example.org now"
+		if !slices.ContainsFunc(FindPersonalData(planted), func(fd Finding) bool { return fd.Kind == PersonalEmail }) {
+			t.Fatalf("the planted address is not found in %q", planted)
 		}
 	})
 }

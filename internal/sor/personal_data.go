@@ -142,8 +142,14 @@ func FindPersonalData(text string) []Finding {
 		}
 		out = append(out, f)
 	}
+	// Byte offsets to character offsets, in one pass: the findings are in
+	// order and do not overlap.
+	pos, chars := 0, 0
 	for i := range out {
-		out[i].Start, out[i].End = utf8.RuneCountInString(text[:out[i].Start]), utf8.RuneCountInString(text[:out[i].End])
+		chars += utf8.RuneCountInString(text[pos:out[i].Start])
+		pos, out[i].Start = out[i].Start, chars
+		chars += utf8.RuneCountInString(text[pos:out[i].End])
+		pos, out[i].End = out[i].End, chars
 	}
 	return out
 }
@@ -288,6 +294,10 @@ func skipSpaces(text string, i int) int {
 	return i
 }
 
+// maxScannedBytes is the longest text CheckPersonalData scans: the longest
+// valid field, decision_facts, at four bytes per character.
+const maxScannedBytes = 4 * MaxFactsLength
+
 // freeTexts returns the statement's free texts with their field names: every
 // field a person types or a program composes, where personal data could hide.
 // The puid is not among them: its alphabet cannot hold an e-mail address or
@@ -323,6 +333,12 @@ func (s *Statement) CheckPersonalData() error {
 func (s *Statement) checkPersonalData(c *checker) {
 	for _, ft := range s.freeTexts() {
 		field, text := ft[0], ft[1]
+		if len(text) > maxScannedBytes {
+			// No valid field is this long, and scanning megabytes costs
+			// seconds: refuse rather than let an unscanned text through.
+			c.add(field, "%s is too long to check for personal data (%d bytes)", field, len(text))
+			continue
+		}
 		for _, f := range FindPersonalData(text) {
 			hint := ""
 			if f.Kind == PersonalLink {

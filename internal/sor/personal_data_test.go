@@ -109,6 +109,8 @@ func TestCheckPersonalData(t *testing.T) {
 			"decision_ground_reference_url", "query names a uid"},
 		{"reference with credentials", func(s *Statement) { s.DecisionGroundReferenceURL = "https://bob:pw@parley.example/terms" },
 			"decision_ground_reference_url", "user name before the host"},
+		{"text too long to scan", func(s *Statement) { s.DecisionFacts = strings.Repeat("x", 4*MaxFactsLength+1) },
+			"decision_facts", "too long to check"},
 		{"reference with an e-mail in the fragment", func(s *Statement) {
 			s.DecisionGroundReferenceURL = "https://parley.example/terms#bob@example.org"
 		}, "decision_ground_reference_url", "e-mail address or a handle"},
