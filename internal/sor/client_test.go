@@ -420,3 +420,26 @@ func TestExists(t *testing.T) {
 }
 
 var sorCheck = sor.CheckSubmission
+
+// TestSubmitConcurrently: one Client shared by several exporters spaces all
+// their requests and loses nothing.
+func TestSubmitConcurrently(t *testing.T) {
+	srv, c := setup(t)
+	c.MinInterval = 10 * time.Millisecond
+	all := statements(t, 40)
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func(part []sor.Statement) {
+			_, err := c.Submit(context.Background(), part)
+			errs <- err
+		}(all[i*10 : (i+1)*10])
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(srv.Stored()); n != 40 {
+		t.Errorf("%d stored, want 40", n)
+	}
+}
