@@ -46,6 +46,11 @@ type Chat struct {
 	LastSeq     int64     `json:"last_seq"` // sequence number of the newest message
 	Pts         int64     `json:"pts"`      // number of the newest update (new, edit, delete)
 	CreatedAt   time.Time `json:"created_at"`
+	// Moderation is what enforcement did to the chat as a whole (banned,
+	// withheld in some countries).
+	Moderation *Moderation `json:"moderation,omitempty"`
+	// Notice is set by ViewChat for a viewer from whom the chat is hidden.
+	Notice *Notice `json:"notice,omitempty"`
 }
 
 // MemberRole is an account's role within one chat.
@@ -83,6 +88,18 @@ func CheckPost(k ChatKind, chatID int64, member bool, r MemberRole) error {
 	default:
 		return Errorf(EFORBIDDEN, "you are not a member of this chat")
 	}
+}
+
+// ChatBanned is the stored status of a chat banned by enforcement.
+const ChatBanned = "banned"
+
+// CheckChatOpen returns nil unless the chat, whose stored status is status,
+// was banned: nothing more can be posted in a banned chat.
+func CheckChatOpen(status string) error {
+	if status == ChatBanned {
+		return Errorf(EFORBIDDEN, "this chat was banned; nothing more can be posted in it")
+	}
+	return nil
 }
 
 // CheckReply returns nil if replyTo (0 for none) names a message of a chat

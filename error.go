@@ -19,6 +19,7 @@ const (
 	ETOOLARGE     = "too_large"    // a body, image or list exceeds its limit
 	ERATELIMIT    = "rate_limited" // too many attempts; try again later
 	EUNAVAILABLE  = "unavailable"  // the service is shutting down or a dependency is down
+	EWITHHELD     = "withheld"     // removed, banned or withheld in the viewer's country; the message says why
 	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are logged, not shown
 )
 

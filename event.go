@@ -33,3 +33,25 @@ type MembershipEvent struct {
 	UserID int64 `json:"user_id"`
 	ChatID int64 `json:"chat_id"`
 }
+
+// Event kinds of enforcement that are not chat updates.
+const (
+	// EventChatModerated, on the chat's subject: a chat was banned,
+	// withheld in some countries, or restored. Payload ChatModeratedEvent.
+	EventChatModerated = "chat.moderated"
+	// EventAccountRestricted, on the account's subject: an account was
+	// suspended, terminated or restored. Payload AccountEvent.
+	EventAccountRestricted = "account.restricted"
+)
+
+// ChatModeratedEvent is the payload of chat.moderated.
+type ChatModeratedEvent struct {
+	ChatID     int64       `json:"chat_id"`
+	Moderation *Moderation `json:"moderation,omitempty"`
+}
+
+// AccountEvent is the payload of account.restricted.
+type AccountEvent struct {
+	UserID int64  `json:"user_id"`
+	Status string `json:"status"`
+}

@@ -13,4 +13,13 @@ type Media struct {
 	ThumbID    string    `json:"thumb_id"` // SHA-256 of the JPEG thumbnail
 	UploaderID int64     `json:"uploader_id"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Status is "", MediaBlocked or MediaRemoved.
+	Status     string      `json:"status,omitempty"`
+	Moderation *Moderation `json:"moderation,omitempty"`
+	// The hashes taken at upload, so that hash banks added later find every
+	// stored copy: PDQ (hex, with its quality 0-100) and MD5 (hex). The ID
+	// is the SHA-256.
+	PDQ        string `json:"-"`
+	PDQQuality int    `json:"-"`
+	MD5        string `json:"-"`
 }

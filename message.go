@@ -28,6 +28,11 @@ type Message struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	EditedAt   *time.Time `json:"edited_at,omitempty"`
 	DeletedAt  *time.Time `json:"deleted_at,omitempty"`
+	// Moderation is what enforcement and screening did to the message.
+	Moderation *Moderation `json:"moderation,omitempty"`
+	// Notice is set by ViewMessage for a viewer who may not see the content
+	// (or sees it pending review); it is never stored.
+	Notice *Notice `json:"notice,omitempty"`
 }
 
 // Origin is where a forwarded message first appeared.
@@ -48,6 +53,9 @@ const (
 	UpdateMessageNew     = "message.new"
 	UpdateMessageEdited  = "message.edited"
 	UpdateMessageDeleted = "message.deleted"
+	// UpdateMessageModerated: enforcement changed the message (removed,
+	// withheld, labelled, restored); clients show it as the update says.
+	UpdateMessageModerated = "message.moderated"
 )
 
 // Update is one change to a chat's history, with the message as it was

@@ -34,6 +34,14 @@ type User struct {
 	// JWK form, made in the browser). The private key never reaches the server.
 	PublicKey string `json:"public_key,omitempty"`
 
+	// Status is AccountActive, AccountSuspended (until SuspendedUntil) or
+	// AccountTerminated; Strikes counts enforcement actions against the
+	// account's content that still stand.
+	Status         string      `json:"status,omitempty"`
+	SuspendedUntil *time.Time  `json:"suspended_until,omitempty"`
+	Strikes        int         `json:"strikes,omitempty"`
+	Moderation     *Moderation `json:"moderation,omitempty"`
+
 	PasswordHash string `json:"-"`
 }
 

@@ -70,7 +70,7 @@ func (s *Server) handleGetChat(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleGetChannel(w http.ResponseWriter, r *http.Request) error {
-	chat, err := s.Messaging.FindChannel(r.Context(), r.PathValue("handle"))
+	chat, err := s.Messaging.FindChannel(r.Context(), CurrentUser(r.Context()), r.PathValue("handle"))
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *Server) handleSearchChannels(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	chats, err := s.Messaging.SearchChannels(r.Context(), r.URL.Query().Get("q"), int(limit))
+	chats, err := s.Messaging.SearchChannels(r.Context(), CurrentUser(r.Context()), r.URL.Query().Get("q"), int(limit))
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ var statusOf = map[string]int{
 	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	parley.ERATELIMIT:    http.StatusTooManyRequests,
 	parley.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	parley.EWITHHELD:     http.StatusUnavailableForLegalReasons,
 	parley.EINTERNAL:     http.StatusInternalServerError,
 }
 

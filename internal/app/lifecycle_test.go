@@ -219,7 +219,7 @@ func TestSeedDemo(t *testing.T) {
 			t.Errorf("no demo account with role %s", r)
 		}
 	}
-	found, err := a.Messaging.SearchChannels(ctx, "", 10)
+	found, err := a.Messaging.SearchChannels(ctx, nil, "", 10)
 	if err != nil || len(found) < 2 {
 		t.Fatalf("demo channels = %d, %v; want at least 2", len(found), err)
 	}
@@ -235,7 +235,7 @@ func TestSeedDemo(t *testing.T) {
 	if _, _, _, err := a.Auth.SignIn(ctx, accounts[0].Username, accounts[0].Password, "web"); err == nil && accounts[0].Password != again[0].Password {
 		t.Fatal("the old demo password still works after seeding again")
 	}
-	if n, _ := a.Messaging.SearchChannels(ctx, "", 10); len(n) != len(found) {
+	if n, _ := a.Messaging.SearchChannels(ctx, nil, "", 10); len(n) != len(found) {
 		t.Fatalf("seeding twice made %d channels; want %d", len(n), len(found))
 	}
 }

@@ -124,6 +124,11 @@ func (s *Service) SignIn(ctx context.Context, username, password, kind string) (
 	} else if !ok {
 		return nil, "", nil, bad
 	}
+	// Only after the password: whether an account is suspended is told to
+	// its holder, not to whoever guesses its name.
+	if !u.Usable(s.Clock.Now()) {
+		return nil, "", nil, parley.Errorf(parley.EFORBIDDEN, "%s", u.UnusableReason())
+	}
 	token, sess, err := s.openSession(ctx, u.ID, kind)
 	if err != nil {
 		return nil, "", nil, err
@@ -165,7 +170,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 		ttl = DefaultSessionCacheTTL
 	}
 	if ttl > 0 {
-		if sess, u, ok := s.sessions.get(hash, now); ok && sess.Active(now) {
+		if sess, u, ok := s.sessions.get(hash, now); ok && sess.Active(now) && u.Usable(now) {
 			return u, sess, nil
 		}
 	}
@@ -177,6 +182,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 	}
 	if !sess.Active(now) {
 		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "session expired or signed out; sign in again")
+	}
+	if !u.Usable(now) {
+		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "%s", u.UnusableReason())
 	}
 	if ttl > 0 {
 		s.sessions.put(sess, u, now.Add(ttl))
@@ -190,6 +198,11 @@ func (s *Service) SignOut(ctx context.Context, sess *parley.Session) error {
 	s.sessions.forgetSession(sess.TokenHash)
 	return err
 }
+
+// Forget drops what this process keeps of the account's sessions, after a
+// change to the account made elsewhere in the process (an enforcement
+// action), so that its next request reads the account afresh.
+func (s *Service) Forget(userID int64) { s.sessions.forgetUser(userID) }
 
 // SignOutEverywhere revokes every session of the user.
 func (s *Service) SignOutEverywhere(ctx context.Context, userID int64) error {

@@ -103,6 +103,20 @@ func (b *Blobs) Open(id string) (*os.File, error) {
 	return f, nil
 }
 
+// Remove deletes the blob id; a blob that is not there is no error. Only
+// the evidence purge calls it: a blob is otherwise kept for as long as
+// anything may refer to it.
+func (b *Blobs) Remove(id string) error {
+	path, err := b.Path(id)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("media: remove blob: %w", err)
+	}
+	return nil
+}
+
 // Has reports whether the blob id is stored. An invalid id is never stored.
 func (b *Blobs) Has(id string) bool {
 	path, err := b.Path(id)

@@ -172,21 +172,38 @@ func (s *Service) GetChat(ctx context.Context, actor *parley.User, chatID int64)
 	if m == nil && !chat.Kind.Public() {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
 	}
-	return chat, m, nil
+	return parley.ViewChat(chat, parley.ViewerOf(ctx, actor)), m, nil
 }
 
 // FindChannel returns a channel by its @handle.
-func (s *Service) FindChannel(ctx context.Context, handle string) (*parley.Chat, error) {
-	return s.Store.FindChatByHandle(ctx, strings.TrimPrefix(handle, "@"))
+func (s *Service) FindChannel(ctx context.Context, actor *parley.User, handle string) (*parley.Chat, error) {
+	c, err := s.Store.FindChatByHandle(ctx, strings.TrimPrefix(handle, "@"))
+	if err != nil {
+		return nil, err
+	}
+	return parley.ViewChat(c, parley.ViewerOf(ctx, actor)), nil
 }
 
 // ListChats returns the actor's chats, newest activity first.
 func (s *Service) ListChats(ctx context.Context, actor *parley.User) ([]*parley.ChatSummary, error) {
-	return s.Store.ListChatsForUser(ctx, actor.ID)
+	list, err := s.Store.ListChatsForUser(ctx, actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := parley.ViewerOf(ctx, actor)
+	for _, cs := range list {
+		cs.Chat = *parley.ViewChat(&cs.Chat, v)
+		if cs.Chat.Hidden(v) {
+			cs.LastMessage = nil
+		} else if cs.LastMessage != nil {
+			cs.LastMessage = parley.ViewMessage(cs.LastMessage, cs.Chat.Moderation, v)
+		}
+	}
+	return list, nil
 }
 
 // SearchChannels finds public channels by handle or title.
-func (s *Service) SearchChannels(ctx context.Context, query string, limit int) ([]*parley.Chat, error) {
+func (s *Service) SearchChannels(ctx context.Context, actor *parley.User, query string, limit int) ([]*parley.Chat, error) {
 	query = strings.TrimPrefix(strings.TrimSpace(query), "@")
 	if utf8.RuneCountInString(query) > 64 {
 		return nil, parley.FieldError("q", "search text must be at most 64 characters")
@@ -194,7 +211,20 @@ func (s *Service) SearchChannels(ctx context.Context, query string, limit int) (
 	if limit <= 0 || limit > 100 {
 		limit = 50
 	}
-	return s.Store.SearchChannels(ctx, query, limit)
+	found, err := s.Store.SearchChannels(ctx, query, limit)
+	if err != nil {
+		return nil, err
+	}
+	// Banned channels are left out by the store; those withheld where the
+	// viewer is are left out here.
+	v := parley.ViewerOf(ctx, actor)
+	chats := found[:0]
+	for _, c := range found {
+		if !c.Hidden(v) {
+			chats = append(chats, c)
+		}
+	}
+	return chats, nil
 }
 
 // Subscribe makes the actor a subscriber of a channel.
@@ -506,7 +536,8 @@ func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID,
 
 // History returns a page of messages older than beforeSeq (newest first).
 func (s *Service) History(ctx context.Context, actor *parley.User, chatID, beforeSeq int64, limit int) ([]*parley.Message, error) {
-	if _, _, err := s.GetChat(ctx, actor, chatID); err != nil {
+	chat, _, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
 		return nil, err
 	}
 	if limit < 1 || limit > parley.MaxPageSize {
@@ -515,12 +546,21 @@ func (s *Service) History(ctx context.Context, actor *parley.User, chatID, befor
 	if beforeSeq < 0 {
 		return nil, parley.FieldError("before", "before must be a sequence number")
 	}
-	return s.Store.ListMessages(ctx, chatID, beforeSeq, limit)
+	msgs, err := s.Store.ListMessages(ctx, chatID, actor.ID, beforeSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	v := parley.ViewerOf(ctx, actor)
+	for i, m := range msgs {
+		msgs[i] = parley.ViewMessage(m, chat.Moderation, v)
+	}
+	return msgs, nil
 }
 
 // Updates returns the chat's updates after afterPts, for a client catching up.
 func (s *Service) Updates(ctx context.Context, actor *parley.User, chatID, afterPts int64, limit int) ([]*parley.Update, error) {
-	if _, _, err := s.GetChat(ctx, actor, chatID); err != nil {
+	chat, _, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
 		return nil, err
 	}
 	if limit < 1 || limit > parley.MaxPageSize {
@@ -529,7 +569,28 @@ func (s *Service) Updates(ctx context.Context, actor *parley.User, chatID, after
 	if afterPts < 0 {
 		return nil, parley.FieldError("after_pts", "after_pts must not be negative")
 	}
-	return s.Store.ListUpdates(ctx, chatID, afterPts, limit)
+	ups, err := s.Store.ListUpdates(ctx, chatID, afterPts, limit)
+	if err != nil {
+		return nil, err
+	}
+	v := parley.ViewerOf(ctx, actor)
+	for _, u := range ups {
+		u.Message = *parley.ViewMessage(&u.Message, chat.Moderation, v)
+	}
+	return ups, nil
+}
+
+// readableChat is GetChat for reading the chat's messages: a chat that is
+// banned, or withheld where the actor is, answers EWITHHELD with its notice.
+func (s *Service) readableChat(ctx context.Context, actor *parley.User, chatID int64) (*parley.Chat, *parley.Member, error) {
+	chat, m, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if chat.Notice != nil {
+		return nil, nil, parley.Errorf(parley.EWITHHELD, "%s", chat.Notice.Text)
+	}
+	return chat, m, nil
 }
 
 // RecordViews counts the actor's views of channel posts.

@@ -208,13 +208,13 @@ func TestChannelRules(t *testing.T) {
 	}
 
 	// Discovery by handle (any case, with or without @) and by title.
-	byHandle, err := f.svc.FindChannel(ctx, "@NEWS_ROOM")
+	byHandle, err := f.svc.FindChannel(ctx, reader, "@NEWS_ROOM")
 	if err != nil || byHandle.ID != ch.ID {
 		t.Fatalf("FindChannel = %+v, %v", byHandle, err)
 	}
 	other := f.chat(t, reader, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: "weather", Title: "Rain Forecasts"})
 	for q, want := range map[string][]int64{"news": {ch.ID}, "FORECAST": {other.ID}, "@weath": {other.ID}, "nothing-like-it": nil} {
-		found, err := f.svc.SearchChannels(ctx, q, 10)
+		found, err := f.svc.SearchChannels(ctx, reader, q, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

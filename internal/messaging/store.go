@@ -86,7 +86,9 @@ type Store interface {
 	FindMessage(ctx context.Context, chatID, seq int64) (*parley.Message, error)
 	// ListMessages returns messages with seq < beforeSeq (all when beforeSeq
 	// is 0), newest first, at most limit; deleted messages are left out.
-	ListMessages(ctx context.Context, chatID, beforeSeq int64, limit int) ([]*parley.Message, error)
+	// Messages held for review are left out except those viewerID wrote;
+	// removed ones are listed with their moderation.
+	ListMessages(ctx context.Context, chatID, viewerID, beforeSeq int64, limit int) ([]*parley.Message, error)
 	// ListUpdates returns the chat's updates with pts > afterPts in pts order,
 	// at most limit.
 	ListUpdates(ctx context.Context, chatID, afterPts int64, limit int) ([]*parley.Update, error)

@@ -516,3 +516,14 @@ func sameCountries(a, b []Country) bool {
 	}
 	return true
 }
+
+// CategoryLabel names category c for the people shown a restriction, such as
+// "Scams and fraud" in "This message was removed: Scams and fraud." It is
+// "" for a value that is not a category.
+func CategoryLabel(c Category) string {
+	l := categoryLabels[c]
+	if l == "" {
+		return ""
+	}
+	return strings.ToUpper(l[:1]) + l[1:]
+}

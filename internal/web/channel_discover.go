@@ -19,7 +19,7 @@ type discoverPage struct {
 // first when no search text is given), each with a subscribe button.
 func (s *Server) channelDiscover(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	p := &discoverPage{page: page{Title: "Discover channels", Section: "discover"}, Query: r.URL.Query().Get("q"), Member: map[int64]bool{}}
-	channels, err := s.Messaging.SearchChannels(r.Context(), p.Query, 50)
+	channels, err := s.Messaging.SearchChannels(r.Context(), u, p.Query, 50)
 	if err != nil {
 		if !formError(err) {
 			return err

@@ -104,24 +104,37 @@ func (db *DB) CreateChat(ctx context.Context, chat *parley.Chat, peerID int64) e
 }
 
 const chatColumns = `c.id, c.kind, coalesce(c.handle, ''), c.title, c.description, c.owner_id,
-	c.member_count, c.member_limit, c.last_seq, c.pts, c.created_at`
+	c.member_count, c.member_limit, c.last_seq, c.pts, c.created_at, c.moderation`
 
-// chatDest returns the scan destinations of chatColumns into c; finish
-// converts the scanned time.
-func chatDest(c *parley.Chat, kind *string, created *int64) []any {
-	return []any{&c.ID, kind, &c.Handle, &c.Title, &c.Description, &c.OwnerID,
-		&c.MemberCount, &c.MemberLimit, &c.LastSeq, &c.Pts, created}
+// chatRow scans chatColumns.
+type chatRow struct {
+	c          parley.Chat
+	kind       string
+	created    int64
+	moderation string
+}
+
+func (r *chatRow) dest() []any {
+	c := &r.c
+	return []any{&c.ID, &r.kind, &c.Handle, &c.Title, &c.Description, &c.OwnerID,
+		&c.MemberCount, &c.MemberLimit, &c.LastSeq, &c.Pts, &r.created, &r.moderation}
+}
+
+// chat converts what was scanned.
+func (r *chatRow) chat() (*parley.Chat, error) {
+	c := r.c
+	c.Kind, c.CreatedAt = parley.ChatKind(r.kind), fromMicro(r.created)
+	var err error
+	c.Moderation, err = decodeModeration(r.moderation)
+	return &c, err
 }
 
 func scanChat(row interface{ Scan(...any) error }) (*parley.Chat, error) {
-	var c parley.Chat
-	var kind string
-	var created int64
-	if err := row.Scan(chatDest(&c, &kind, &created)...); err != nil {
+	var r chatRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	c.Kind, c.CreatedAt = parley.ChatKind(kind), fromMicro(created)
-	return &c, nil
+	return r.chat()
 }
 
 // findChat reads one chat through q, which may be a write transaction.
@@ -177,7 +190,7 @@ func (db *DB) SearchChannels(ctx context.Context, query string, limit int) ([]*p
 	// that SQLite's LIKE would not.
 	rows, err := db.reads.QueryContext(ctx, `
 		SELECT `+chatColumns+` FROM chats c
-		WHERE c.kind = 'channel'
+		WHERE c.kind = 'channel' AND c.status != 'banned'
 		  AND (?1 = '' OR instr(coalesce(c.handle_key, ''), ?1) > 0 OR instr(c.title_key, ?1) > 0)
 		ORDER BY c.member_count DESC, c.id
 		LIMIT ?2`, q, pageLimit(limit, parley.MaxPageSize))
@@ -214,7 +227,7 @@ func (db *DB) ListChatsForUser(ctx context.Context, userID int64) ([]*parley.Cha
 		LEFT JOIN users peer ON peer.id = CASE WHEN c.pair_lo = me.user_id THEN c.pair_hi ELSE c.pair_lo END
 		LEFT JOIN messages m ON m.chat_id = c.id AND m.seq = (
 			SELECT l.seq FROM messages l
-			WHERE l.chat_id = c.id AND l.deleted_at IS NULL
+			WHERE l.chat_id = c.id AND l.deleted_at IS NULL AND (l.status != 'held' OR l.sender_id = me.user_id)
 			ORDER BY l.seq DESC LIMIT 1)
 		LEFT JOIN users s ON s.id = m.sender_id
 		WHERE me.user_id = ?
@@ -226,16 +239,22 @@ func (db *DB) ListChatsForUser(ctx context.Context, userID int64) ([]*parley.Cha
 	list := []*parley.ChatSummary{}
 	for rows.Next() {
 		var cs parley.ChatSummary
-		var kind, role string
-		var created int64
+		var role string
+		var cr chatRow
 		var mr nullMessageRow
-		dest := append(chatDest(&cs.Chat, &kind, &created), &role, &cs.PeerID, &cs.PeerName)
+		dest := append(cr.dest(), &role, &cs.PeerID, &cs.PeerName)
 		dest = append(dest, mr.dest()...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, internal("list chats", err)
 		}
-		cs.Kind, cs.CreatedAt, cs.MyRole = parley.ChatKind(kind), fromMicro(created), parley.MemberRole(role)
-		cs.LastMessage = mr.message()
+		c, err := cr.chat()
+		if err != nil {
+			return nil, internal("list chats", err)
+		}
+		cs.Chat, cs.MyRole = *c, parley.MemberRole(role)
+		if cs.LastMessage, err = mr.message(); err != nil {
+			return nil, internal("list chats", err)
+		}
 		list = append(list, &cs)
 	}
 	if err := rows.Err(); err != nil {

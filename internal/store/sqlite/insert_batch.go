@@ -155,7 +155,15 @@ func (db *DB) GroupCommits() (batches, messages uint64) {
 // batchChat is a chat's kind and counters while a batch is written.
 type batchChat struct {
 	kind                   parley.ChatKind
+	status                 string
 	lastSeq, pts, activeAt int64
+}
+
+// batchSender is a sender's name and standing while a batch is written.
+type batchSender struct {
+	name           string
+	status         string
+	suspendedUntil *time.Time
 }
 
 // memberKey names one account's membership of one chat.
@@ -220,9 +228,15 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 			continue
 		}
 		m := req.msg
-		name, ok := names[m.SenderID]
+		sender, ok := names[m.SenderID]
 		if !ok {
 			results[i].err = parley.Errorf(parley.ENOTFOUND, "user %d not found", m.SenderID)
+			continue
+		}
+		// The message's own time is the clock here: the service sets it from
+		// the injected clock, so suspensions end when tests say they do.
+		if err := parley.CheckAccountUsable(sender.status, sender.suspendedUntil, nowOr(m.CreatedAt)); err != nil {
+			results[i].err = err
 			continue
 		}
 		c := chats[m.ChatID]
@@ -232,6 +246,10 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 		}
 		role, member := roles[memberKey{m.ChatID, m.SenderID}]
 		if err := parley.CheckPost(c.kind, m.ChatID, member, role); err != nil {
+			results[i].err = err
+			continue
+		}
+		if err := parley.CheckChatOpen(c.status); err != nil {
 			results[i].err = err
 			continue
 		}
@@ -253,7 +271,7 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 		if err != nil {
 			return false, internal("encode update", err)
 		}
-		m.SenderName = name
+		m.SenderName = sender.name
 		u := &parley.Update{ChatID: m.ChatID, Pts: c.pts, Kind: parley.UpdateMessageNew, Message: m, At: m.CreatedAt}
 		payload, err := json.Marshal(u)
 		if err != nil {
@@ -339,9 +357,9 @@ func forwardArgs(f *parley.Origin) (chat, seq, sender sql.NullInt64, title sql.N
 		sql.NullInt64{Int64: f.SenderID, Valid: true}, sql.NullString{String: f.ChatTitle, Valid: true}
 }
 
-// queryNames returns the display names of the accounts among ids that
-// exist, through st (sqlBatchSenders).
-func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]string, error) {
+// queryNames returns the display names and standing of the accounts among
+// ids that exist, through st (sqlBatchSenders).
+func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]batchSender, error) {
 	b, err := json.Marshal(ids)
 	if err != nil {
 		return nil, internal("find senders", err)
@@ -351,14 +369,16 @@ func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]strin
 		return nil, internal("find senders", err)
 	}
 	defer rows.Close()
-	names := make(map[int64]string, len(ids))
+	names := make(map[int64]batchSender, len(ids))
 	for rows.Next() {
 		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
+		var s batchSender
+		var until sql.NullInt64
+		if err := rows.Scan(&id, &s.name, &s.status, &until); err != nil {
 			return nil, internal("find senders", err)
 		}
-		names[id] = name
+		s.suspendedUntil = timePtr(until)
+		names[id] = s
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal("find senders", err)
@@ -383,7 +403,7 @@ func queryChatCounters(ctx context.Context, st *sql.Stmt, ids []int64) (map[int6
 		var id int64
 		var kind string
 		c := &batchChat{}
-		if err := rows.Scan(&id, &kind, &c.lastSeq, &c.pts, &c.activeAt); err != nil {
+		if err := rows.Scan(&id, &kind, &c.status, &c.lastSeq, &c.pts, &c.activeAt); err != nil {
 			return nil, internal("find chats", err)
 		}
 		c.kind = parley.ChatKind(kind)

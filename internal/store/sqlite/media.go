@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"parley"
 )
@@ -22,12 +23,8 @@ func (db *DB) SaveMedia(ctx context.Context, m *parley.Media) error {
 		return err
 	}
 	created := nowOr(m.CreatedAt)
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO media (id, mime, size, width, height, thumb_id, uploader_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		m.ID, m.Mime, m.Size, m.Width, m.Height, m.ThumbID, m.UploaderID, toMicro(created)); err != nil {
-		return internal("save media", err)
+	if err := insertMedia(ctx, tx, m, created); err != nil {
+		return err
 	}
 	if err := db.commit(tx, false); err != nil {
 		return err
@@ -36,18 +33,52 @@ func (db *DB) SaveMedia(ctx context.Context, m *parley.Media) error {
 	return nil
 }
 
-// FindMedia returns ENOTFOUND if there is no such media.
-func (db *DB) FindMedia(ctx context.Context, id string) (*parley.Media, error) {
+// insertMedia inserts m unless a row with its ID exists, inside tx.
+func insertMedia(ctx context.Context, tx *sql.Tx, m *parley.Media, created time.Time) error {
+	mod, err := encodeModeration(m.Moderation)
+	if err != nil {
+		return internal("save media", err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO media (id, mime, size, width, height, thumb_id, uploader_id, created_at,
+			status, moderation, pdq, pdq_quality, md5)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
+		m.ID, m.Mime, m.Size, m.Width, m.Height, m.ThumbID, m.UploaderID, toMicro(created),
+		m.Status, mod, m.PDQ, m.PDQQuality, m.MD5); err != nil {
+		return internal("save media", err)
+	}
+	return nil
+}
+
+const mediaColumns = `id, mime, size, width, height, thumb_id, uploader_id, created_at, status, moderation, pdq, pdq_quality, md5`
+
+func scanMedia(row interface{ Scan(...any) error }) (*parley.Media, error) {
 	var m parley.Media
 	var created int64
-	err := db.reads.QueryRowContext(ctx, `
-		SELECT id, mime, size, width, height, thumb_id, uploader_id, created_at FROM media WHERE id = ?`, id,
-	).Scan(&m.ID, &m.Mime, &m.Size, &m.Width, &m.Height, &m.ThumbID, &m.UploaderID, &created)
+	var mod string
+	if err := row.Scan(&m.ID, &m.Mime, &m.Size, &m.Width, &m.Height, &m.ThumbID, &m.UploaderID, &created,
+		&m.Status, &mod, &m.PDQ, &m.PDQQuality, &m.MD5); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = fromMicro(created)
+	var err error
+	m.Moderation, err = decodeModeration(mod)
+	return &m, err
+}
+
+// findMedia reads one media row through q.
+func findMedia(ctx context.Context, q queryer, id string) (*parley.Media, error) {
+	m, err := scanMedia(q.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "media %s not found", id)
 	} else if err != nil {
 		return nil, internal("find media", err)
 	}
-	m.CreatedAt = fromMicro(created)
-	return &m, nil
+	return m, nil
+}
+
+// FindMedia returns ENOTFOUND if there is no such media.
+func (db *DB) FindMedia(ctx context.Context, id string) (*parley.Media, error) {
+	return findMedia(ctx, db.reads, id)
 }

@@ -138,26 +138,27 @@ func (db *DB) FindMember(ctx context.Context, chatID, userID int64) (*parley.Mem
 // the account is not a member), in one read: every post and most reads of a
 // chat need both. ENOTFOUND if there is no such chat.
 func (db *DB) FindChatWithMember(ctx context.Context, chatID, userID int64) (*parley.Chat, *parley.Member, error) {
-	var c parley.Chat
-	var kind string
-	var created int64
+	var cr chatRow
 	var role sql.NullString
 	var joined sql.NullInt64
 	err := db.reads.QueryRowContext(ctx, `SELECT `+chatColumns+`, m.role, m.joined_at
 		FROM chats c LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = ?
 		WHERE c.id = ?`, userID, chatID,
-	).Scan(append(chatDest(&c, &kind, &created), &role, &joined)...)
+	).Scan(append(cr.dest(), &role, &joined)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
 	} else if err != nil {
 		return nil, nil, internal("find chat", err)
 	}
-	c.Kind, c.CreatedAt = parley.ChatKind(kind), fromMicro(created)
+	c, err := cr.chat()
+	if err != nil {
+		return nil, nil, internal("find chat", err)
+	}
 	var m *parley.Member
 	if role.Valid {
 		m = &parley.Member{ChatID: chatID, UserID: userID, Role: parley.MemberRole(role.String), JoinedAt: fromMicro(joined.Int64)}
 	}
-	return &c, m, nil
+	return c, m, nil
 }
 
 func scanMember(row interface{ Scan(...any) error }) (*parley.Member, error) {

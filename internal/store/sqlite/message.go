@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 const messageColumns = `m.id, m.chat_id, m.seq, m.sender_id, coalesce(nullif(s.display_name, ''), s.username, ''),
 	m.text, m.media_id, m.reply_to_seq,
 	m.forward_chat_id, m.forward_seq, m.forward_sender_id, m.forward_chat_title,
-	m.ciphertext, m.nonce, m.views, m.created_at, m.edited_at, m.deleted_at`
+	m.ciphertext, m.nonce, m.views, m.created_at, m.edited_at, m.deleted_at, m.moderation`
 
 // nullMessageRow scans messageColumns. Every field may be NULL because the
 // message may come from a LEFT JOIN that found none (a chat without
@@ -27,19 +28,20 @@ type nullMessageRow struct {
 	fwdChatID, fwdSeq, fwdSenderID                     sql.NullInt64
 	fwdChatTitle                                       sql.NullString
 	edited, deleted                                    sql.NullInt64
+	moderation                                         sql.NullString
 }
 
 func (r *nullMessageRow) dest() []any {
 	return []any{&r.id, &r.chatID, &r.seq, &r.senderID, &r.senderName,
 		&r.text, &r.mediaID, &r.replyTo,
 		&r.fwdChatID, &r.fwdSeq, &r.fwdSenderID, &r.fwdChatTitle,
-		&r.ciphertext, &r.nonce, &r.views, &r.created, &r.edited, &r.deleted}
+		&r.ciphertext, &r.nonce, &r.views, &r.created, &r.edited, &r.deleted, &r.moderation}
 }
 
 // message returns the scanned message, or nil if the join found none.
-func (r *nullMessageRow) message() *parley.Message {
+func (r *nullMessageRow) message() (*parley.Message, error) {
 	if !r.id.Valid {
-		return nil
+		return nil, nil
 	}
 	m := &parley.Message{
 		ID:         r.id.Int64,
@@ -65,7 +67,30 @@ func (r *nullMessageRow) message() *parley.Message {
 			ChatTitle: r.fwdChatTitle.String,
 		}
 	}
-	return m
+	var err error
+	m.Moderation, err = decodeModeration(r.moderation.String)
+	return m, err
+}
+
+// decodeModeration reads a moderation column: "" is none.
+func decodeModeration(s string) (*parley.Moderation, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m parley.Moderation
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("sqlite: moderation %q: %w", s, err)
+	}
+	return &m, nil
+}
+
+// encodeModeration writes a moderation column: none is "".
+func encodeModeration(m *parley.Moderation) (string, error) {
+	if m.IsZero() {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
 }
 
 // findMessage reads one message, deleted or not, through q.
@@ -79,7 +104,11 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 	} else if err != nil {
 		return nil, internal("find message", err)
 	}
-	return r.message(), nil
+	m, err := r.message()
+	if err != nil {
+		return nil, internal("find message", err)
+	}
+	return m, nil
 }
 
 // insertMessage stores msg as the chat's next message inside a
@@ -88,23 +117,30 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 // outbox event. It fills msg (ID, Seq, CreatedAt when zero, SenderName) and
 // returns the update.
 func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*parley.Update, error) {
-	var name string
-	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&name)
+	var name, userStatus string
+	var until sql.NullInt64
+	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&name, &userStatus, &until)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "user %d not found", msg.SenderID)
 	} else if err != nil {
 		return nil, internal("find user", err)
 	}
-	var kind string
+	if err := parley.CheckAccountUsable(userStatus, timePtr(until), nowOr(msg.CreatedAt)); err != nil {
+		return nil, err
+	}
+	var kind, chatStatus string
 	var lastSeq int64
 	var role sql.NullString
-	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &lastSeq, &role)
+	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &chatStatus, &lastSeq, &role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
 	} else if err != nil {
 		return nil, internal("insert message", err)
 	}
 	if err := parley.CheckPost(parley.ChatKind(kind), msg.ChatID, role.Valid, parley.MemberRole(role.String)); err != nil {
+		return nil, err
+	}
+	if err := parley.CheckChatOpen(chatStatus); err != nil {
 		return nil, err
 	}
 	if err := parley.CheckReply(msg.ReplyToSeq, lastSeq); err != nil {
@@ -292,15 +328,17 @@ func (db *DB) FindMessage(ctx context.Context, chatID, seq int64) (*parley.Messa
 
 // ListMessages returns messages with seq < beforeSeq (all when beforeSeq is
 // 0), newest first, at most limit (at most MaxPageSize); deleted messages are
-// left out.
-func (db *DB) ListMessages(ctx context.Context, chatID, beforeSeq int64, limit int) ([]*parley.Message, error) {
+// left out, and so are messages held for review except those viewerID
+// wrote. Removed messages are listed, with their moderation, for the caller
+// to show in their place what happened.
+func (db *DB) ListMessages(ctx context.Context, chatID, viewerID, beforeSeq int64, limit int) ([]*parley.Message, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = math.MaxInt64
 	}
 	rows, err := db.reads.QueryContext(ctx, `
 		SELECT `+messageColumns+` FROM messages m LEFT JOIN users s ON s.id = m.sender_id
-		WHERE m.chat_id = ? AND m.seq < ? AND m.deleted_at IS NULL
-		ORDER BY m.seq DESC LIMIT ?`, chatID, beforeSeq, pageLimit(limit, parley.MaxPageSize))
+		WHERE m.chat_id = ? AND m.seq < ? AND m.deleted_at IS NULL AND (m.status != 'held' OR m.sender_id = ?)
+		ORDER BY m.seq DESC LIMIT ?`, chatID, beforeSeq, viewerID, pageLimit(limit, parley.MaxPageSize))
 	if err != nil {
 		return nil, internal("list messages", err)
 	}
@@ -311,7 +349,11 @@ func (db *DB) ListMessages(ctx context.Context, chatID, beforeSeq int64, limit i
 		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, internal("list messages", err)
 		}
-		msgs = append(msgs, r.message())
+		m, err := r.message()
+		if err != nil {
+			return nil, internal("list messages", err)
+		}
+		msgs = append(msgs, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal("list messages", err)
@@ -321,11 +363,17 @@ func (db *DB) ListMessages(ctx context.Context, chatID, beforeSeq int64, limit i
 
 // ListUpdates returns the chat's updates with pts > afterPts in pts order, at
 // most limit (at most MaxPageSize). Each carries the message as it was right
-// after the change, with the sender's current name.
+// after the change, with the sender's current name and with the message's
+// current moderation: a client catching up on an old update of a message
+// removed since must not get its content back, and a restored message must
+// show again.
 func (db *DB) ListUpdates(ctx context.Context, chatID, afterPts int64, limit int) ([]*parley.Update, error) {
 	rows, err := db.reads.QueryContext(ctx, `
-		SELECT u.pts, u.kind, u.message, u.at, coalesce(nullif(s.display_name, ''), s.username, '')
-		FROM updates u LEFT JOIN users s ON s.id = u.sender_id
+		SELECT u.pts, u.kind, u.message, u.at, coalesce(nullif(s.display_name, ''), s.username, ''),
+			coalesce(m.moderation, '')
+		FROM updates u
+		LEFT JOIN users s ON s.id = u.sender_id
+		LEFT JOIN messages m ON m.chat_id = u.chat_id AND m.seq = u.seq
 		WHERE u.chat_id = ? AND u.pts > ?
 		ORDER BY u.pts LIMIT ?`, chatID, afterPts, pageLimit(limit, parley.MaxPageSize))
 	if err != nil {
@@ -337,13 +385,18 @@ func (db *DB) ListUpdates(ctx context.Context, chatID, afterPts int64, limit int
 		u := &parley.Update{ChatID: chatID}
 		var snap []byte
 		var at int64
-		var name string
-		if err := rows.Scan(&u.Pts, &u.Kind, &snap, &at, &name); err != nil {
+		var name, moderation string
+		if err := rows.Scan(&u.Pts, &u.Kind, &snap, &at, &name, &moderation); err != nil {
 			return nil, internal("list updates", err)
 		}
 		if err := json.Unmarshal(snap, &u.Message); err != nil {
 			return nil, internal("list updates", err)
 		}
+		mod, err := decodeModeration(moderation)
+		if err != nil {
+			return nil, internal("list updates", err)
+		}
+		u.Message.Moderation = mod
 		u.At, u.Message.SenderName = fromMicro(at), name
 		updates = append(updates, u)
 	}

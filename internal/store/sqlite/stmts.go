@@ -12,9 +12,9 @@ import (
 // as much as running them, and preparing them once roughly doubled the
 // group-commit throughput.
 const (
-	sqlSenderName = `SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = ?`
+	sqlSenderName = `SELECT coalesce(nullif(display_name, ''), username), status, suspended_until FROM users WHERE id = ?`
 	sqlPostPermit = `
-		SELECT c.kind, c.last_seq, m.role FROM chats c
+		SELECT c.kind, c.status, c.last_seq, m.role FROM chats c
 		LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = ?
 		WHERE c.id = ?`
 	sqlNextSeq = `
@@ -36,10 +36,10 @@ const (
 	// and counters travel as one JSON parameter, so each statement has the
 	// same text whatever the size of the batch and is prepared once.
 	sqlBatchSenders = `
-		SELECT id, coalesce(nullif(display_name, ''), username) FROM users
+		SELECT id, coalesce(nullif(display_name, ''), username), status, suspended_until FROM users
 		WHERE id IN (SELECT value FROM json_each(?))`
 	sqlBatchChats = `
-		SELECT id, kind, last_seq, pts, active_at FROM chats
+		SELECT id, kind, status, last_seq, pts, active_at FROM chats
 		WHERE id IN (SELECT value FROM json_each(?))`
 	sqlBatchMembers = `
 		SELECT m.chat_id, m.user_id, m.role FROM json_each(?) AS p

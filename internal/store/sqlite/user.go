@@ -51,17 +51,47 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 	return nil
 }
 
-const userColumns = `id, username, display_name, country, role, public_key, password_hash, created_at`
+const userColumns = `id, username, display_name, country, role, public_key, password_hash, created_at,
+	status, suspended_until, strikes, moderation`
+
+// userRow scans userColumns.
+type userRow struct {
+	u          parley.User
+	role       string
+	created    int64
+	until      sql.NullInt64
+	moderation string
+}
+
+func (r *userRow) dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.Username, &u.DisplayName, &u.Country, &r.role, &u.PublicKey, &u.PasswordHash, &r.created,
+		&u.Status, &r.until, &u.Strikes, &r.moderation}
+}
+
+func (r *userRow) user() (*parley.User, error) {
+	u := r.u
+	u.Role, u.CreatedAt, u.SuspendedUntil = parley.Role(r.role), fromMicro(r.created), timePtr(r.until)
+	var err error
+	u.Moderation, err = decodeModeration(r.moderation)
+	return &u, err
+}
 
 func scanUser(row interface{ Scan(...any) error }) (*parley.User, error) {
-	var u parley.User
-	var role string
-	var created int64
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Country, &role, &u.PublicKey, &u.PasswordHash, &created); err != nil {
+	var r userRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	u.Role, u.CreatedAt = parley.Role(role), fromMicro(created)
-	return &u, nil
+	return r.user()
+}
+
+// prefixed qualifies each column of a column list with prefix ("u.").
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // FindUserByID returns ENOTFOUND if there is no such user.
@@ -244,25 +274,25 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.
 // (expired and revoked sessions are returned; the caller checks Active).
 func (db *DB) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Session, *parley.User, error) {
 	var s parley.Session
-	var u parley.User
-	var created, expires, userCreated int64
+	var ur userRow
+	var created, expires int64
 	var revoked sql.NullInt64
-	var role string
 	err := db.reads.QueryRowContext(ctx, `
-		SELECT s.id, s.token_hash, s.user_id, s.kind, s.created_at, s.expires_at, s.revoked_at,
-			u.id, u.username, u.display_name, u.country, u.role, u.public_key, u.password_hash, u.created_at
+		SELECT s.id, s.token_hash, s.user_id, s.kind, s.created_at, s.expires_at, s.revoked_at, `+prefixed("u.", userColumns)+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ?`, hash,
-	).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked,
-		&u.ID, &u.Username, &u.DisplayName, &u.Country, &role, &u.PublicKey, &u.PasswordHash, &userCreated)
+	).Scan(append([]any{&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked}, ur.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "session not found")
 	} else if err != nil {
 		return nil, nil, internal("find session", err)
 	}
 	s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMicro(created), fromMicro(expires), timePtr(revoked)
-	u.Role, u.CreatedAt = parley.Role(role), fromMicro(userCreated)
-	return &s, &u, nil
+	u, err := ur.user()
+	if err != nil {
+		return nil, nil, internal("find session", err)
+	}
+	return &s, u, nil
 }
 
 // RevokeSession marks one session revoked at time at. A session revoked

@@ -268,7 +268,7 @@ func testMessageSeqConcurrent(t *testing.T, s Store) {
 			upSeqs = append(upSeqs, u.Message.Seq)
 		}
 		wantContiguous(t, "seqs in updates", upSeqs, n)
-		msgs, err := s.ListMessages(ctx, c.ID, 0, parley.MaxPageSize)
+		msgs, err := s.ListMessages(ctx, c.ID, 0, 0, parley.MaxPageSize)
 		must(t, err)
 		for i, m := range msgs {
 			if m.Seq != int64(n-i) {
@@ -505,7 +505,7 @@ func testMessageList(t *testing.T, s Store) {
 
 	list := func(before int64, limit int) []int64 {
 		t.Helper()
-		ms, err := s.ListMessages(ctx, g.ID, before, limit)
+		ms, err := s.ListMessages(ctx, g.ID, 0, before, limit)
 		must(t, err)
 		var out []int64
 		for _, m := range ms {
@@ -566,7 +566,7 @@ func testMessageRecordViews(t *testing.T, s Store) {
 	if m.Views != 2 {
 		t.Fatalf("Views = %d, want 2", m.Views)
 	}
-	ms, err := s.ListMessages(ctx, ch.ID, 0, 10)
+	ms, err := s.ListMessages(ctx, ch.ID, 0, 0, 10)
 	must(t, err)
 	if len(ms) != 2 || ms[0].Views != 2 || ms[1].Views != 2 {
 		t.Fatalf("listed views = %+v", ms)

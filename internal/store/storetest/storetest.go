@@ -25,6 +25,7 @@ import (
 	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/messaging"
+	"parley/internal/safety/enforce"
 	"parley/internal/stream"
 )
 
@@ -33,6 +34,7 @@ type Store interface {
 	auth.Store
 	messaging.Store
 	stream.Outbox
+	enforce.Store
 }
 
 // test is one conformance test, given a fresh store.
@@ -99,6 +101,15 @@ func tests() []test {
 		{"Message/RecordViews", testMessageRecordViews},
 
 		{"Media/SaveAndFind", testMedia},
+
+		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
+		{"Enforce/WithholdTwiceRestoreOne", testEnforceWithholdTwiceRestoreOne},
+		{"Enforce/RemoveMediaEveryCopy", testEnforceRemoveMediaEveryCopy},
+		{"Enforce/BlockUpload", testEnforceBlockUpload},
+		{"Enforce/BanChat", testEnforceBanChat},
+		{"Enforce/SuspendAccount", testEnforceSuspendAccount},
+		{"Enforce/EvidenceAndHolds", testEnforceEvidenceAndHolds},
+		{"Enforce/StatementRange", testEnforceStatementRange},
 
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},

@@ -1,0 +1,311 @@
+package parley
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Restriction is one enforcement action's effect on an item, as kept with
+// the item. Reason is what viewers are told, such as "Scams and fraud"; for
+// a label it is the label's text.
+type Restriction struct {
+	ActionID int64  `json:"action_id"`
+	Reason   string `json:"reason"`
+}
+
+// Withholding is an item withheld in some countries by one action: hidden
+// only for viewers there, who are told why (a court order in one state, say,
+// under that state's law).
+type Withholding struct {
+	ActionID  int64    `json:"action_id"`
+	Countries []string `json:"countries"` // ISO 3166-1 alpha-2, upper case, sorted
+	Reason    string   `json:"reason"`
+}
+
+// Moderation is what enforcement and screening have done to a message, a
+// media item, a chat or an account. The zero value (and nil) means nothing.
+// Each part names the action that made it, so that a restore takes back
+// exactly one action's effect and leaves the others.
+type Moderation struct {
+	// Removed: a message or media item removed for everyone, a chat banned
+	// (its posts hidden, its handle reserved), an account suspended or
+	// terminated.
+	Removed *Restriction `json:"removed,omitempty"`
+	// Withheld lists withholdings by country, one per action.
+	Withheld []Withholding `json:"withheld,omitempty"`
+	// Label is shown beside the content (Reason is the label's text).
+	Label *Restriction `json:"label,omitempty"`
+	// AgeRestricted content is shown only to a viewer who confirms their age.
+	AgeRestricted *Restriction `json:"age_restricted,omitempty"`
+	// Held marks a post kept from view until a moderator reviews it; its
+	// ActionID is the review case.
+	Held *Restriction `json:"held,omitempty"`
+}
+
+// IsZero reports whether m records nothing.
+func (m *Moderation) IsZero() bool {
+	return m == nil || (m.Removed == nil && len(m.Withheld) == 0 && m.Label == nil && m.AgeRestricted == nil && m.Held == nil)
+}
+
+// WithheldIn returns the withholding that hides the item in country, or nil.
+func (m *Moderation) WithheldIn(country string) *Withholding {
+	if m == nil || country == "" {
+		return nil
+	}
+	for i := range m.Withheld {
+		if slices.Contains(m.Withheld[i].Countries, country) {
+			return &m.Withheld[i]
+		}
+	}
+	return nil
+}
+
+// WithheldCountries returns every country the item is withheld in, sorted.
+func (m *Moderation) WithheldCountries() []string {
+	if m == nil {
+		return nil
+	}
+	var all []string
+	for _, w := range m.Withheld {
+		all = append(all, w.Countries...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// Clone returns a deep copy of m (nil for nil).
+func (m *Moderation) Clone() *Moderation {
+	if m == nil {
+		return nil
+	}
+	c := &Moderation{}
+	cp := func(r *Restriction) *Restriction {
+		if r == nil {
+			return nil
+		}
+		v := *r
+		return &v
+	}
+	c.Removed, c.Label, c.AgeRestricted, c.Held = cp(m.Removed), cp(m.Label), cp(m.AgeRestricted), cp(m.Held)
+	for _, w := range m.Withheld {
+		w.Countries = slices.Clone(w.Countries)
+		c.Withheld = append(c.Withheld, w)
+	}
+	return c
+}
+
+// Notice kinds: what a viewer is told in place of, or beside, content.
+const (
+	NoticeRemoved  = "removed"
+	NoticeWithheld = "withheld"
+	NoticeHeld     = "held"
+	NoticeBanned   = "banned"
+)
+
+// Notice is what a viewer is told about restricted content. For the
+// account the restriction is about, StatementID names the enforcement
+// action whose statement of reasons it may read.
+type Notice struct {
+	Kind        string `json:"kind"`
+	Text        string `json:"text"`
+	StatementID int64  `json:"statement_id,omitempty"`
+}
+
+// Viewer is who is looking: what may be shown depends on it.
+type Viewer struct {
+	UserID  int64  // 0 for a reader who is not signed in
+	Country string // ISO 3166-1 alpha-2 of where the viewer is; "" when unknown
+}
+
+// MessageStatus values, as stored: a message is listed to everyone only
+// with the empty status.
+const (
+	MessageHeld    = "held"
+	MessageRemoved = "removed"
+)
+
+// Status returns the stored status that follows from m: "removed" when
+// removed, "held" when held, "" otherwise.
+func (m *Moderation) Status() string {
+	switch {
+	case m == nil:
+		return ""
+	case m.Removed != nil:
+		return MessageRemoved
+	case m.Held != nil:
+		return MessageHeld
+	}
+	return ""
+}
+
+// ViewMessage returns the message as v may see it in a chat whose own
+// moderation is chatMod (nil for none): content that is removed, withheld
+// in the viewer's country or held for review (for anyone but its author) is
+// taken out, and a Notice says why. Labels and age restrictions stay in
+// Moderation for the client to show. m itself is not changed.
+func ViewMessage(m *Message, chatMod *Moderation, v Viewer) *Message {
+	mod := m.Moderation
+	own := v.UserID != 0 && v.UserID == m.SenderID
+	out := *m
+	statement := func(id int64) int64 {
+		if own {
+			return id
+		}
+		return 0
+	}
+	switch {
+	case m.Deleted():
+		return &out
+	case mod != nil && mod.Removed != nil:
+		out.stripContent()
+		out.Notice = &Notice{Kind: NoticeRemoved, Text: "This message was removed: " + mod.Removed.Reason + ".",
+			StatementID: statement(mod.Removed.ActionID)}
+	case mod.WithheldIn(v.Country) != nil:
+		w := mod.WithheldIn(v.Country)
+		out.stripContent()
+		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText("message", v.Country, w.Reason),
+			StatementID: statement(w.ActionID)}
+	case chatMod.WithheldIn(v.Country) != nil:
+		out.stripContent()
+		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText("channel", v.Country, chatMod.WithheldIn(v.Country).Reason)}
+	case mod != nil && mod.Held != nil:
+		if !own {
+			out.stripContent()
+		}
+		out.Notice = &Notice{Kind: NoticeHeld, Text: "Waiting for review: only its author can see this message until a moderator has looked at it."}
+	}
+	return &out
+}
+
+// ViewChat returns the chat as v may see it: a banned chat, or one
+// withheld in the viewer's country, carries a Notice (with the statement
+// for its owner). Its messages are then not shown at all.
+func ViewChat(c *Chat, v Viewer) *Chat {
+	out := *c
+	own := v.UserID != 0 && v.UserID == c.OwnerID
+	mod := c.Moderation
+	switch {
+	case mod != nil && mod.Removed != nil:
+		out.Notice = &Notice{Kind: NoticeBanned, Text: "This " + chatNoun(c.Kind) + " was banned: " + mod.Removed.Reason + "."}
+		if own {
+			out.Notice.StatementID = mod.Removed.ActionID
+		}
+	case mod.WithheldIn(v.Country) != nil:
+		w := mod.WithheldIn(v.Country)
+		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText(chatNoun(c.Kind), v.Country, w.Reason)}
+		if own {
+			out.Notice.StatementID = w.ActionID
+		}
+	}
+	return &out
+}
+
+// Hidden reports whether the chat's messages are hidden from v (banned, or
+// withheld in v's country).
+func (c *Chat) Hidden(v Viewer) bool {
+	return c.Moderation != nil && (c.Moderation.Removed != nil || c.Moderation.WithheldIn(v.Country) != nil)
+}
+
+func chatNoun(k ChatKind) string {
+	if k == ChatChannel {
+		return "channel"
+	}
+	return "chat"
+}
+
+func withheldText(what, country, reason string) string {
+	text := "This " + what + " is not available in your country (" + country + ") because it violated local law"
+	if reason != "" {
+		text += ": " + reason
+	}
+	return text + "."
+}
+
+// stripContent removes what a viewer may not see of a message.
+func (m *Message) stripContent() {
+	m.Text, m.MediaID, m.Forward, m.Ciphertext, m.Nonce = "", "", nil, "", ""
+}
+
+// Account statuses, as stored.
+const (
+	AccountActive     = ""
+	AccountSuspended  = "suspended"
+	AccountTerminated = "terminated"
+)
+
+// Usable reports whether the account may sign in and act at time now: not
+// terminated, and not suspended unless the suspension has ended.
+func (u *User) Usable(now time.Time) bool {
+	switch u.Status {
+	case AccountTerminated:
+		return false
+	case AccountSuspended:
+		return u.SuspendedUntil != nil && !now.Before(*u.SuspendedUntil)
+	}
+	return true
+}
+
+// CheckAccountUsable returns nil if an account of the given stored status
+// and suspension end may act at time now, EFORBIDDEN saying why otherwise.
+// Storage adapters apply it in the transaction that stores a post, so that
+// a suspension takes effect for posts at once, whatever a process cached.
+func CheckAccountUsable(status string, suspendedUntil *time.Time, now time.Time) error {
+	u := User{Status: status, SuspendedUntil: suspendedUntil}
+	if u.Usable(now) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "%s", u.UnusableReason())
+}
+
+// UnusableReason says why an account may not be used, for the person
+// trying to.
+func (u *User) UnusableReason() string {
+	if u.Status == AccountTerminated {
+		return "this account was terminated"
+	}
+	if u.SuspendedUntil != nil {
+		return "this account is suspended until " + u.SuspendedUntil.UTC().Format("2 January 2006 15:04 MST")
+	}
+	return "this account is suspended"
+}
+
+// Media statuses, as stored.
+const (
+	MediaBlocked = "blocked" // stopped at upload by a hash bank: never shown, kept as evidence
+	MediaRemoved = "removed" // removed everywhere after upload: answered with 451
+)
+
+// NormalizeCountries upper-cases, sorts and de-duplicates country codes.
+func NormalizeCountries(cs []string) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, strings.ToUpper(strings.TrimSpace(c)))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+type countryKey struct{}
+
+// WithCountry returns a context saying where the viewer of the request is,
+// as a trusted proxy in front of the server told (see the
+// -country-header setting); it takes precedence over the account's country.
+func WithCountry(ctx context.Context, country string) context.Context {
+	return context.WithValue(ctx, countryKey{}, country)
+}
+
+// ViewerOf returns the viewer of a request by account u (nil for a reader
+// who is not signed in): in the country the request context names, or else
+// the account's country.
+func ViewerOf(ctx context.Context, u *User) Viewer {
+	var v Viewer
+	if u != nil {
+		v.UserID, v.Country = u.ID, u.Country
+	}
+	if c, ok := ctx.Value(countryKey{}).(string); ok && c != "" {
+		v.Country = c
+	}
+	return v
+}
