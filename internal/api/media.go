@@ -76,6 +76,20 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.Log, err)
 		return
 	}
+	switch m.Status {
+	case parley.MediaBlocked:
+		// Stopped at upload: as far as anyone but investigators knows, it
+		// was never here.
+		WriteError(w, r, s.Log, parley.Errorf(parley.ENOTFOUND, "media %s not found", m.ID))
+		return
+	case parley.MediaRemoved:
+		reason := "a violation of the terms of service"
+		if m.Moderation != nil && m.Moderation.Removed != nil {
+			reason = m.Moderation.Removed.Reason
+		}
+		WriteError(w, r, s.Log, parley.Errorf(parley.EWITHHELD, "This image was removed: %s.", reason))
+		return
+	}
 	id, ctype := m.ID, m.Mime
 	if t := r.URL.Query().Get("thumb"); t == "1" || t == "true" {
 		id, ctype = m.ThumbID, "image/jpeg"
@@ -87,7 +101,11 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	// The bytes of an id never change, but an image can be removed at any
+	// moment: browsers keep it and ask again each time (a cheap 304), so
+	// that a removal takes effect at once.
+	w.Header().Set("Cache-Control", "private, no-cache")
+	w.Header().Set("ETag", `"`+id+`"`)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	http.ServeContent(w, r, "", m.CreatedAt, f)
 }

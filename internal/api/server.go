@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -20,12 +21,14 @@ import (
 	"parley/internal/messaging"
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
+	"parley/internal/safety/enforce"
 )
 
 // Server holds what the handlers need.
 type Server struct {
 	Auth      *auth.Service
 	Messaging *messaging.Service
+	Enforce   *enforce.Service
 	Hub       *realtime.Hub
 	Log       *slog.Logger
 	Clock     parley.Clock
@@ -43,6 +46,34 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure (on unless serving plain
 	// HTTP on loopback for development and tests).
 	SecureCookies bool
+
+	// CountryHeader, when set, names a header carrying the viewer's country
+	// (ISO 3166-1 alpha-2), believed only from TrustedProxies; it decides
+	// what is withheld from the viewer, before the account's own country.
+	CountryHeader  string
+	TrustedProxies []netip.Prefix
+}
+
+// requestCountry returns the viewer's country as a trusted proxy told it,
+// or "".
+func (s *Server) requestCountry(r *http.Request) string {
+	if s.CountryHeader == "" {
+		return ""
+	}
+	c := strings.ToUpper(strings.TrimSpace(r.Header.Get(s.CountryHeader)))
+	if c == "" || !auth.IsCountryCode(c) {
+		return ""
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	for _, p := range s.TrustedProxies {
+		if p.Contains(ap.Addr().Unmap()) {
+			return c
+		}
+	}
+	return ""
 }
 
 // access says who may call a route.
@@ -51,6 +82,7 @@ type access int
 const (
 	public   access = iota // anyone, signed in or not
 	signedIn               // any signed-in account
+	staff                  // moderators, legal officers and admins
 	admin                  // accounts with the admin role
 )
 
@@ -94,6 +126,15 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/admin/users/{userID}/role", admin, s.handleSetRole},
 		{"GET", "/api/v1/admin/audit", admin, s.handleListAudit},
 		{"GET", "/api/v1/admin/audit/verify", admin, s.handleVerifyAudit},
+		{"POST", "/api/v1/moderation/actions", staff, s.handleApplyAction},
+		{"GET", "/api/v1/moderation/actions", staff, s.handleListActions},
+		{"GET", "/api/v1/moderation/actions/{actionID}", signedIn, s.handleGetAction},
+		{"POST", "/api/v1/moderation/actions/{actionID}/restore", staff, s.handleRestoreAction},
+		{"GET", "/api/v1/me/statements", signedIn, s.handleMyStatements},
+		{"GET", "/api/v1/legal-holds", staff, s.handleListHolds},
+		{"POST", "/api/v1/legal-holds", staff, s.handlePlaceHold},
+		{"DELETE", "/api/v1/legal-holds/{holdID}", staff, s.handleReleaseHold},
+		{"GET", "/api/v1/admin/statements", admin, s.handleExportStatements},
 		{"GET", "/api/v1/openapi.json", public, s.handleOpenAPI},
 	}
 }
@@ -136,6 +177,9 @@ func (s *Server) check(r *http.Request, a access) error {
 	}
 	if a == admin && u.Role != parley.RoleAdmin {
 		return parley.Errorf(parley.EFORBIDDEN, "this endpoint is for admins")
+	}
+	if a == staff && !enforce.IsStaff(u) {
+		return parley.Errorf(parley.EFORBIDDEN, "this endpoint is for moderators, legal officers and admins")
 	}
 	return nil
 }
@@ -205,6 +249,9 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		ctx := r.Context()
+		if c := s.requestCountry(r); c != "" {
+			ctx = parley.WithCountry(ctx, c)
+		}
 		if token := sessionToken(r); token != "" {
 			u, sess, err := s.Auth.Authenticate(ctx, token)
 			if err == nil {

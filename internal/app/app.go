@@ -19,6 +19,7 @@ import (
 	"parley/internal/messaging"
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
+	"parley/internal/safety/enforce"
 	"parley/internal/store/sqlite"
 	"parley/internal/stream"
 	"parley/internal/web"
@@ -35,6 +36,7 @@ type App struct {
 	Hub       *realtime.Hub
 	Auth      *auth.Service
 	Messaging *messaging.Service
+	Enforce   *enforce.Service
 	API       *api.Server
 	Metrics   *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
@@ -82,12 +84,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Auth = &auth.Service{Store: db, Hasher: auth.NewHasher(2, auth.DefaultArgon2Params), Clock: a.Clock, Log: log}
 	a.Messaging = &messaging.Service{Store: db, Blobs: blobs, Clock: a.Clock, Log: log, Users: db,
 		Limits: media.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}}
+	a.Enforce = &enforce.Service{Store: db, Clock: a.Clock, Log: log, Namespace: cfg.PUIDNamespace,
+		Retention: cfg.EvidenceRetention, AccountChanged: a.Auth.Forget, Blobs: blobs}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
 	a.Metrics = api.NewMetrics()
 	a.registerGauges()
+	proxies, _ := cfg.TrustedProxyNets() // checked by Validate
 	a.API = &api.Server{
-		Auth: a.Auth, Messaging: a.Messaging, Hub: a.Hub, Log: log, Clock: a.Clock,
+		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Hub: a.Hub, Log: log, Clock: a.Clock,
+		CountryHeader: cfg.CountryHeader, TrustedProxies: proxies,
 		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
 		Ready:         a.ready,
 		Metrics:       a.Metrics,
@@ -172,6 +178,11 @@ func (a *App) Start() error {
 			a.Log.Error("outbox relay stopped", "err", err)
 		}
 	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.purgeEvidence(ctx)
+	}()
 
 	a.API.LiveContext = ctx
 	a.httpServer = &http.Server{
@@ -192,6 +203,27 @@ func (a *App) Start() error {
 	}()
 	a.Log.Info("parley listening", "url", a.URL(), "data_dir", a.Config.DataDir, "nats", natsDescription(a.Config))
 	return nil
+}
+
+// evidencePurgeInterval is how often evidence past its retention is
+// deleted. Retention is counted in months, so an hour late is nothing.
+const evidencePurgeInterval = time.Hour
+
+// purgeEvidence deletes evidence past its retention (unless a legal hold
+// keeps it) now and every evidencePurgeInterval, until ctx ends.
+func (a *App) purgeEvidence(ctx context.Context) {
+	t := time.NewTicker(evidencePurgeInterval)
+	defer t.Stop()
+	for {
+		if _, err := a.Enforce.PurgeEvidence(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("evidence purge failed; retrying later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func natsDescription(c Config) string {

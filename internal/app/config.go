@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +30,17 @@ type Config struct {
 	SignInPerMinute float64
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
+
+	// PUIDNamespace prefixes the puids of statements of reasons sent to the
+	// Transparency Database; fixed for a deployment (see internal/sor).
+	PUIDNamespace string
+	// EvidenceRetention is how long removed content is kept as evidence.
+	EvidenceRetention time.Duration
+	// CountryHeader names a request header carrying the viewer's country
+	// (such as CF-IPCountry), set by a proxy in TrustedProxies; it decides
+	// what is withheld from whom. Empty: the account's country decides.
+	CountryHeader  string
+	TrustedProxies string // comma-separated addresses or CIDR ranges
 }
 
 // DefaultConfig is the embedded default: SQLite and NATS in-process, data in
@@ -43,6 +56,9 @@ func DefaultConfig() Config {
 		MaxImagePixels:  40_000_000,
 		SignInPerMinute: 20,
 		ShutdownTimeout: 15 * time.Second,
+
+		PUIDNamespace:     "parley",
+		EvidenceRetention: 183 * 24 * time.Hour,
 	}
 }
 
@@ -68,6 +84,10 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(envFloat(&c.SignInPerMinute, "PARLEY_SIGNIN_PER_MINUTE"), "signin-per-minute", "sign-in and sign-up attempts allowed per client address per minute (PARLEY_SIGNIN_PER_MINUTE)")
 	fs.Var(envBool(&c.SecureCookies, "PARLEY_SECURE_COOKIES"), "secure-cookies", "mark session cookies Secure; turn on when served over HTTPS (PARLEY_SECURE_COOKIES)")
 	fs.Var(envDuration(&c.ShutdownTimeout, "PARLEY_SHUTDOWN_TIMEOUT"), "shutdown-timeout", "how long a graceful shutdown waits for requests to finish (PARLEY_SHUTDOWN_TIMEOUT)")
+	str(&c.PUIDNamespace, "puid-namespace", "PARLEY_PUID_NAMESPACE", "prefix of the puids of statements of reasons sent to the EU Transparency Database; set once per deployment and never reuse one")
+	fs.Var(envDuration(&c.EvidenceRetention, "PARLEY_EVIDENCE_RETENTION"), "evidence-retention", "how long removed content is kept as evidence, unless a legal hold keeps it longer (PARLEY_EVIDENCE_RETENTION)")
+	str(&c.CountryHeader, "country-header", "PARLEY_COUNTRY_HEADER", "request header with the viewer's ISO country code, set by a trusted proxy (e.g. CF-IPCountry); decides what is withheld where")
+	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose country header is believed")
 }
 
 // Validate checks the configuration and says what is wrong.
@@ -93,7 +113,46 @@ func (c *Config) Validate() error {
 	if c.SignInPerMinute <= 0 {
 		return fmt.Errorf("config: -signin-per-minute must be positive")
 	}
+	if !puidNamespaceRE.MatchString(c.PUIDNamespace) {
+		return fmt.Errorf("config: -puid-namespace %q must be 1 to 64 ASCII letters, digits or underscores", c.PUIDNamespace)
+	}
+	if c.EvidenceRetention < 24*time.Hour {
+		return fmt.Errorf("config: -evidence-retention %s is shorter than a day; removed content must be kept for investigators", c.EvidenceRetention)
+	}
+	if _, err := c.TrustedProxyNets(); err != nil {
+		return err
+	}
+	if c.CountryHeader != "" && c.TrustedProxies == "" {
+		return fmt.Errorf("config: -country-header needs -trusted-proxies: a header anyone can set must not decide what is withheld")
+	}
 	return nil
+}
+
+var puidNamespaceRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// TrustedProxyNets parses TrustedProxies.
+func (c *Config) TrustedProxyNets() ([]netip.Prefix, error) {
+	var nets []netip.Prefix
+	for _, part := range strings.Split(c.TrustedProxies, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			addr, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("config: -trusted-proxies: %q is not an address or CIDR range", part)
+			}
+			nets = append(nets, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("config: -trusted-proxies: %q is not an address or CIDR range", part)
+		}
+		nets = append(nets, p.Masked())
+	}
+	return nets, nil
 }
 
 func (c *Config) slogLevel() (slog.Level, error) {

@@ -147,9 +147,9 @@ const (
 // version, so that the decision can be traced to exactly what made it. A
 // moderator's review has no name.
 type Signal struct {
-	Kind    SignalKind
-	Name    string
-	Version int
+	Kind    SignalKind `json:"kind"`
+	Name    string     `json:"name,omitempty"`
+	Version int        `json:"version,omitempty"`
 }
 
 // phrase says what the signal is, for the facts.

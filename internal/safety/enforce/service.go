@@ -74,6 +74,11 @@ func (s *Service) Apply(ctx context.Context, actor *parley.User, req Request) (*
 	}
 	if actor != nil {
 		a.ActorID = actor.ID
+		// A person deciding on the platform's own initiative, with no
+		// detector named, is a moderator's review.
+		if a.Grounds.Signal.Kind == sor.SignalNone && a.Grounds.Source == sor.SourceVoluntary {
+			a.Grounds.Signal = sor.Signal{Kind: sor.SignalModerator}
+		}
 	}
 	a.Automated = actor == nil || a.Grounds.Automation == sor.AutomatedFully
 	a.CreatedAt = now

@@ -45,8 +45,9 @@ type Store interface {
 	ListLegalHolds(ctx context.Context) ([]*LegalHold, error)
 	// ListEvidence returns the evidence kept about a target.
 	ListEvidence(ctx context.Context, t Target) ([]*Evidence, error)
-	// PurgeEvidence deletes evidence kept until before now that no hold in
-	// force covers, and returns it. Media blobs of purged media evidence are
-	// the caller's to delete (see PurgedMedia).
+	// PurgeEvidence deletes all evidence kept until before now that no hold
+	// in force covers, and returns it. The files of purged media are the
+	// caller's to delete. It may commit in several steps; what it returns
+	// with an error was purged.
 	PurgeEvidence(ctx context.Context, now time.Time) ([]*Evidence, error)
 }

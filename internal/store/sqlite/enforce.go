@@ -834,23 +834,43 @@ func listEvidence(ctx context.Context, q queryer, where string, args ...any) ([]
 	return out, nil
 }
 
-// maxPurge bounds one PurgeEvidence call; the purge runs again until done.
-const maxPurge = 1000
+// purgePage is how much evidence one transaction of PurgeEvidence looks at.
+const purgePage = 1000
 
-// PurgeEvidence deletes evidence past its retention that no hold covers.
+// PurgeEvidence deletes evidence past its retention that no hold covers, a
+// page at a time, each page its own transaction, so that a large purge does
+// not hold the writer for long.
 func (db *DB) PurgeEvidence(ctx context.Context, now time.Time) ([]*enforce.Evidence, error) {
+	var purged []*enforce.Evidence
+	var after int64
+	for {
+		page, last, err := db.purgeEvidencePage(ctx, now, after)
+		if err != nil {
+			return purged, err
+		}
+		purged = append(purged, page...)
+		if last == 0 {
+			return purged, nil
+		}
+		after = last
+	}
+}
+
+// purgeEvidencePage purges the due evidence after id after and returns it,
+// with the id of the last row looked at (0 when there was none).
+func (db *DB) purgeEvidencePage(ctx context.Context, now time.Time, after int64) ([]*enforce.Evidence, int64, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer tx.Rollback()
-	due, err := listEvidence(ctx, tx, `WHERE kept_until < ? ORDER BY id LIMIT ?`, toMicro(now), maxPurge)
+	due, err := listEvidence(ctx, tx, `WHERE kept_until < ? AND id > ? ORDER BY id LIMIT ?`, toMicro(now), after, purgePage)
 	if err != nil || len(due) == 0 {
-		return nil, err
+		return nil, 0, err
 	}
 	holds, err := listHolds(ctx, tx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	held := map[string]bool{}
 	for _, h := range holds {
@@ -860,13 +880,13 @@ func (db *DB) PurgeEvidence(ctx context.Context, now time.Time) ([]*enforce.Evid
 	for _, e := range due {
 		covered, err := holdCovers(ctx, tx, held, e.Target)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if covered {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM evidence WHERE id = ?`, e.ID); err != nil {
-			return nil, internal("purge evidence", err)
+			return nil, 0, internal("purge evidence", err)
 		}
 		// A message's content goes with its evidence: the message stays
 		// removed, now without anything left to restore.
@@ -875,15 +895,15 @@ func (db *DB) PurgeEvidence(ctx context.Context, now time.Time) ([]*enforce.Evid
 				UPDATE messages SET text = '', media_id = '', forward_chat_id = NULL, forward_seq = NULL,
 					forward_sender_id = NULL, forward_chat_title = NULL
 				WHERE chat_id = ? AND seq = ? AND status = 'removed'`, e.Target.ChatID, e.Target.Seq); err != nil {
-				return nil, internal("purge evidence", err)
+				return nil, 0, internal("purge evidence", err)
 			}
 		}
 		purged = append(purged, e)
 	}
 	if err := db.commit(tx, false); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return purged, nil
+	return purged, due[len(due)-1].ID, nil
 }
 
 // holdCovers reports whether a hold in held ("type id") covers target t:
