@@ -306,10 +306,14 @@ type Store interface {
 	// AddBankEntries adds the entries of the sequence to bank bankID, all
 	// in one transaction: if the sequence yields an error, or any insert
 	// fails, nothing is added and that error is returned. An entry whose
-	// type and value the bank already holds is a duplicate, ignored and
-	// counted. Each added entry gets its ID, BankID and AddedAt (act.At)
-	// set, and one OpAdd change; the change ids of one call are
-	// consecutive. ENOTFOUND if there is no such bank.
+	// type and value the bank already holds (or that came earlier in the
+	// sequence) is a duplicate, ignored and counted. Each added entry is
+	// added by act.Actor at act.At and gets one OpAdd change, in the order
+	// of the sequence; the change ids of one call are consecutive. The
+	// sequence may reuse the entry it yields (an import streams millions),
+	// so the store copies what it needs and sets nothing in it; when
+	// exactly one entry is added, Outcome.EntryID is its id. ENOTFOUND if
+	// there is no such bank.
 	AddBankEntries(ctx context.Context, bankID int64, entries iter.Seq2[*Entry, error], act Act) (Outcome, error)
 	// RemoveBankEntry removes entry entryID from bank bankID and writes one
 	// OpRemove change. ENOTFOUND if the bank holds no such entry (any more).

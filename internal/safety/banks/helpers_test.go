@@ -37,16 +37,18 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // env is a service over a fresh SQLite database, with the actors tests use.
 type env struct {
-	db    *sqlite.DB
-	svc   *banks.Service
-	clock *clock
-	mod   banks.Actor // a moderator
-	cli   banks.Actor // the command line
+	db     *sqlite.DB
+	dbPath string
+	svc    *banks.Service
+	clock  *clock
+	mod    banks.Actor // a moderator
+	cli    banks.Actor // the command line
 }
 
 func setup(t testing.TB) *env {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func setup(t testing.TB) *env {
 	if err := db.CreateUser(context.Background(), mod); err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, svc: banks.NewService(db, c), clock: c,
+	return &env{db: db, dbPath: path, svc: banks.NewService(db, c), clock: c,
 		mod: banks.UserActor(mod), cli: banks.SystemActor("parley banks test", "tester")}
 }
 

@@ -189,9 +189,10 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 			bad(LineError{Line: lr.line, Column: ce.column, ColumnName: ce.name, Message: ce.msg})
 			continue
 		}
-		if err := checkEntry(&e); err != nil {
-			// The format parsers check every field; this catches what they
-			// missed rather than letting the store see it.
+		if err := checkProvenance(&e); err != nil {
+			// The format parsers check every field (the value with
+			// ParseValue); this catches what they missed rather than
+			// letting the store see it.
 			bad(LineError{Line: lr.line, ColumnName: parley.ErrorField(err), Message: parley.ErrorMessage(err)})
 			continue
 		}

@@ -220,11 +220,8 @@ func (s *Service) AddEntry(ctx context.Context, a Actor, bankID int64, in Entry)
 	if err != nil {
 		return nil, false, err
 	}
-	if o.Added == 0 {
-		held, err := s.store.FindBankEntry(ctx, bankID, e.Type, e.Value)
-		return held, false, err
-	}
-	return e, true, nil
+	held, err := s.store.FindBankEntry(ctx, bankID, e.Type, e.Value)
+	return held, o.Added == 1, err
 }
 
 // one is a sequence of one entry.

@@ -1,6 +1,7 @@
 package banks
 
 import (
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,10 +68,8 @@ func ParseValue(t EntryType, s string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		h, err := pdq.ParseHash(v)
-		if err != nil {
-			return "", parley.FieldError("value", "pdq hash %q: %v", clip(s), err)
-		}
+		var h pdq.Hash
+		hex.Decode(h[:], []byte(v)) // checked by parseHex
 		if n := h.Ones(); n < minPDQOnes || n > maxPDQOnes {
 			return "", parley.FieldError("value",
 				"pdq hash %s has %d of 256 bits set; a hash of a real image has about 128 (this one is of a blank or corrupt image and would match unrelated images)", v, n)
@@ -115,7 +114,10 @@ func parseHex(t EntryType, s string, n int) (string, error) {
 	if len(s) != n {
 		return "", parley.FieldError("value", "%s %q has %d hex digits, want %d", t, clip(s), len(s), n)
 	}
-	return strings.ToLower(s), nil
+	if strings.ContainsAny(s, "ABCDEF") {
+		return strings.ToLower(s), nil
+	}
+	return s, nil
 }
 
 func isHex(c byte) bool {
@@ -135,6 +137,11 @@ func checkEntry(e *Entry) error {
 	if v != e.Value {
 		return parley.FieldError("value", "%s %q is not in canonical form (%q)", e.Type, clip(e.Value), v)
 	}
+	return checkProvenance(e)
+}
+
+// checkProvenance checks everything of an entry but its type and value.
+func checkProvenance(e *Entry) error {
 	switch {
 	case e.Quality != 0 && e.Type != TypePDQ:
 		return parley.FieldError("quality", "only pdq hashes have a quality")
@@ -170,6 +177,9 @@ func checkEntry(e *Entry) error {
 // control characters (so it prints on one line and in one CSV cell);
 // oneLine also refuses surrounding spaces.
 func checkText(field, s string, max int, oneLine bool) error {
+	if len(s) <= max && plainASCII(s) && (!oneLine || s == "" || s[0] != ' ' && s[len(s)-1] != ' ') {
+		return nil // the common case, checked without decoding
+	}
 	switch {
 	case !utf8.ValidString(s):
 		return parley.FieldError(field, "is not valid UTF-8")
@@ -186,6 +196,9 @@ func checkText(field, s string, max int, oneLine bool) error {
 // checkToken checks a field that must be one word: like checkText, and
 // without white space.
 func checkToken(field, s string, max int) error {
+	if len(s) <= max && plainASCII(s) && strings.IndexByte(s, ' ') < 0 {
+		return nil
+	}
 	if err := checkText(field, s, max, true); err != nil {
 		return err
 	}
@@ -193,6 +206,17 @@ func checkToken(field, s string, max int) error {
 		return parley.FieldError(field, "%q contains white space", clip(s))
 	}
 	return nil
+}
+
+// plainASCII reports whether s is printable ASCII (spaces included), which
+// needs no further checks for control characters or encoding.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkBank checks everything of a bank that staff choose.

@@ -69,6 +69,18 @@ func seq(es ...*banks.Entry) iter.Seq2[*banks.Entry, error] {
 	}
 }
 
+// readBack fills in what the store gave each entry (ID, BankID, AddedBy,
+// AddedAt), finding it by type and value; the store sets nothing in the
+// entries it is given.
+func readBack(t *testing.T, s Store, bankID int64, es ...*banks.Entry) {
+	t.Helper()
+	for _, e := range es {
+		got, err := s.FindBankEntry(t.Context(), bankID, e.Type, e.Value)
+		must(t, err)
+		e.ID, e.BankID, e.AddedBy, e.AddedAt = got.ID, got.BankID, got.AddedBy, got.AddedAt
+	}
+}
+
 // lastAudit returns the newest audit entry.
 func lastAudit(t *testing.T, s Store) *parley.AuditEntry {
 	t.Helper()
@@ -226,6 +238,7 @@ func testBankAddEntries(t *testing.T, s Store) {
 	if o.Added != 5 || o.Duplicates != 0 || o.LastChange-o.FirstChange != 4 || o.FirstChange == 0 {
 		t.Fatalf("outcome %+v", o)
 	}
+	readBack(t, s, b.ID, es...)
 	for i, e := range es {
 		if e.ID == 0 || e.BankID != b.ID || e.AddedBy != 7 || (i > 0 && e.ID <= es[i-1].ID) {
 			t.Fatalf("entry %d: id %d bank %d by %d", i, e.ID, e.BankID, e.AddedBy)
@@ -271,6 +284,7 @@ func testBankAddEntries(t *testing.T, s Store) {
 	again := []*banks.Entry{entry(banks.TypePDQ, 1), entry(banks.TypeMD5, 2), entry(banks.TypeMD5, 6), entry(banks.TypeURL, 4), entry(banks.TypeMD5, 6)}
 	o2, err := s.AddBankEntries(ctx, b.ID, seq(again...), bankAct(banks.AuditEntriesImported, 2*time.Hour))
 	must(t, err)
+	readBack(t, s, b.ID, again[2])
 	if o2.Added != 1 || o2.Duplicates != 4 || o2.FirstChange != o.LastChange+1 || o2.LastChange != o2.FirstChange || o2.EntryID != again[2].ID {
 		t.Fatalf("second outcome %+v", o2)
 	}
@@ -368,6 +382,7 @@ func testBankRemoveEntry(t *testing.T, s Store) {
 	es := []*banks.Entry{entry(banks.TypeSHA256, 1), entry(banks.TypeSHA256, 2)}
 	_, err := s.AddBankEntries(ctx, b.ID, seq(es...), bankAct(banks.AuditEntriesImported, 0))
 	must(t, err)
+	readBack(t, s, b.ID, es...)
 	takeEvents(t, s)
 
 	_, err = s.RemoveBankEntry(ctx, other.ID, es[0].ID, bankAct(banks.AuditEntryRemoved, 0))
@@ -404,7 +419,8 @@ func testBankRemoveEntry(t *testing.T, s Store) {
 	again := entry(banks.TypeSHA256, 1)
 	o2, err := s.AddBankEntries(ctx, b.ID, seq(again), bankAct(banks.AuditEntryAdded, 2*time.Minute))
 	must(t, err)
-	if o2.Added != 1 || again.ID == es[0].ID {
+	readBack(t, s, b.ID, again)
+	if o2.Added != 1 || o2.EntryID != again.ID || again.ID == es[0].ID {
 		t.Fatalf("re-added: outcome %+v, id %d (removed one was %d)", o2, again.ID, es[0].ID)
 	}
 }
@@ -423,6 +439,7 @@ func testBankListEntriesPaging(t *testing.T, s Store) {
 	must(t, err)
 	_, err = s.AddBankEntries(ctx, b.ID, seq(es[12:]...), bankAct(banks.AuditEntriesImported, 0))
 	must(t, err)
+	readBack(t, s, b.ID, es...)
 	var got []*banks.Entry
 	for after := int64(0); ; {
 		page, err := s.ListBankEntries(ctx, b.ID, after, 10)
@@ -451,6 +468,8 @@ func testBankChangeLog(t *testing.T, s Store) {
 	must(t, err)
 	_, err = s.AddBankEntries(ctx, bb.ID, seq(e2), bankAct(banks.AuditEntryAdded, 0))
 	must(t, err)
+	readBack(t, s, a.ID, e1)
+	readBack(t, s, bb.ID, e2)
 	_, err = s.RemoveBankEntry(ctx, a.ID, e1.ID, bankAct(banks.AuditEntryRemoved, 0))
 	must(t, err)
 	a.Enabled = false
@@ -534,5 +553,35 @@ func testBankConcurrentAdds(t *testing.T, s Store) {
 	must(t, err)
 	if got.Entries != added {
 		t.Fatalf("bank counts %d entries, want %d", got.Entries, added)
+	}
+}
+
+// testBankLargeAdd: a thousand entries with repeats far apart, in one call:
+// every value is added once, in the order first given, with consecutive
+// change ids in that order.
+func testBankLargeAdd(t *testing.T, s Store) {
+	ctx := t.Context()
+	b := newBank(t, s, "large", banks.KindBlock)
+	var es []*banks.Entry
+	for i := range 1000 {
+		es = append(es, entry(banks.TypeMD5, i))
+		if i%20 == 19 {
+			es = append(es, entry(banks.TypeMD5, i-15)) // a repeat of an earlier value
+		}
+	}
+	o, err := s.AddBankEntries(ctx, b.ID, seq(es...), bankAct(banks.AuditEntriesImported, 0))
+	must(t, err)
+	if o.Added != 1000 || o.Duplicates != 50 || o.LastChange-o.FirstChange != 999 || o.EntryID != 0 {
+		t.Fatalf("outcome %+v", o)
+	}
+	cs, err := s.ListBankChanges(ctx, o.FirstChange-1, 0)
+	must(t, err)
+	if len(cs) != 1000 {
+		t.Fatalf("%d changes", len(cs))
+	}
+	for i, c := range cs {
+		if want := entry(banks.TypeMD5, i).Value; c.Entry == nil || c.Entry.Value != want || c.ID != o.FirstChange+int64(i) {
+			t.Fatalf("change %d: %+v, want value %s", i, c, want)
+		}
 	}
 }

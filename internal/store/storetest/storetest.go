@@ -108,6 +108,7 @@ func tests() []test {
 		{"Bank/ListEntriesPaging", testBankListEntriesPaging},
 		{"Bank/ChangeLog", testBankChangeLog},
 		{"Bank/ConcurrentAdds", testBankConcurrentAdds},
+		{"Bank/LargeAdd", testBankLargeAdd},
 
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
