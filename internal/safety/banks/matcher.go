@@ -65,11 +65,19 @@ type Matcher struct {
 	pendingHashes []pdq.Hash
 }
 
-// entryRef is what the matcher keeps of an entry besides its value.
+// entryRef is what the matcher keeps of an entry besides its value: 16
+// bytes, since a scanner holds millions.
 type entryRef struct {
 	bank int64
-	typ  EntryType
+	typ  typeCode
 }
+
+// typeCode is an EntryType in one byte.
+type typeCode uint8
+
+func codeOf(t EntryType) typeCode { return typeCode(slices.Index(EntryTypes, t) + 1) }
+
+func (c typeCode) entryType() EntryType { return EntryTypes[c-1] }
 
 // linkKey is a url or domain entry as the rules engine reports it.
 type linkKey struct {
@@ -271,7 +279,7 @@ func (m *Matcher) addLocked(e *Entry) (flush bool) {
 	default:
 		return false
 	}
-	m.entries[e.ID] = entryRef{bank: e.BankID, typ: e.Type}
+	m.entries[e.ID] = entryRef{bank: e.BankID, typ: codeOf(e.Type)}
 	return flush
 }
 
@@ -294,7 +302,7 @@ func (m *Matcher) remove(e *Entry) {
 	if !held {
 		return
 	}
-	if ref.typ == TypePDQ {
+	if ref.typ.entryType() == TypePDQ {
 		// A pending add must reach the index before it can be removed.
 		m.flushPending()
 		m.pdq.Remove(e.ID)
@@ -302,7 +310,7 @@ func (m *Matcher) remove(e *Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.entries, e.ID)
-	switch ref.typ {
+	switch ref.typ.entryType() {
 	case TypeMD5:
 		var k [16]byte
 		hex.Decode(k[:], []byte(e.Value))
@@ -337,7 +345,7 @@ func (m *Matcher) drop(bankID int64) {
 		if ref.bank != bankID {
 			continue
 		}
-		if ref.typ == TypePDQ {
+		if ref.typ.entryType() == TypePDQ {
 			pdqIDs = append(pdqIDs, id)
 		}
 		delete(m.entries, id)
@@ -779,7 +787,7 @@ func (m *Matcher) Stats() Stats {
 		}
 	}
 	for _, ref := range m.entries {
-		s.Entries[ref.typ]++
+		s.Entries[ref.typ.entryType()]++
 	}
 	return s
 }
