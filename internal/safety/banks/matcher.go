@@ -52,7 +52,7 @@ type Matcher struct {
 	md5     map[[16]byte][]int64 // entry ids by hash
 	sha256  map[[32]byte][]int64
 	links   map[int64]map[linkKey]int64 // per bank: url and domain entries
-	cursor  int64                       // the last change applied
+	cursor  int64                       // the last change applied and visible to matching
 	dirty   bool                        // links changed since linkSets was built
 
 	pdq      *pdq.Index // pdq entries under their entry ids; safe for concurrent use
@@ -126,15 +126,8 @@ func (m *Matcher) Load(ctx context.Context) error {
 			return err
 		}
 	}
-	m.mu.Lock()
-	if head > m.cursor {
-		m.cursor = head
-	}
-	m.mu.Unlock()
-	if _, err := m.refreshLocked(ctx); err != nil {
-		return err
-	}
-	return nil
+	_, err = m.refreshLocked(ctx, max(head, m.ChangeID()))
+	return err
 }
 
 // Refresh applies the changes after the last one applied and returns how
@@ -142,13 +135,19 @@ func (m *Matcher) Load(ctx context.Context) error {
 func (m *Matcher) Refresh(ctx context.Context) (int, error) {
 	m.refreshMu.Lock()
 	defer m.refreshMu.Unlock()
-	return m.refreshLocked(ctx)
+	return m.refreshLocked(ctx, m.ChangeID())
 }
 
-func (m *Matcher) refreshLocked(ctx context.Context) (int, error) {
-	applied := 0
+// refreshLocked applies the changes after id from, then publishes the
+// last one as ChangeID, but only once everything applied is visible to
+// matching (pending PDQ entries indexed, link rules compiled): a result
+// must never claim a change whose entries it could not yet match. After an
+// error nothing more is published, and the next Refresh applies those
+// changes again, which is harmless.
+func (m *Matcher) refreshLocked(ctx context.Context, from int64) (int, error) {
+	applied, next := 0, from
 	for {
-		changes, err := m.src.ListBankChanges(ctx, m.ChangeID(), pageSize)
+		changes, err := m.src.ListBankChanges(ctx, next, pageSize)
 		if err != nil {
 			return applied, err
 		}
@@ -160,17 +159,22 @@ func (m *Matcher) refreshLocked(ctx context.Context) (int, error) {
 				return applied, err
 			}
 			applied++
-			m.mu.Lock()
-			m.cursor = c.ID
-			m.mu.Unlock()
+			next = c.ID
 		}
 	}
 	m.flushPending()
-	return applied, m.rebuildLinks()
+	if err := m.rebuildLinks(); err != nil {
+		return applied, err
+	}
+	m.mu.Lock()
+	m.cursor = next
+	m.mu.Unlock()
+	return applied, nil
 }
 
 // ChangeID returns the id of the last change applied: every result of a
-// match reflects the banks as of this change.
+// match reflects at least the banks as of this change (a Refresh in
+// progress may already show some later changes).
 func (m *Matcher) ChangeID() int64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
