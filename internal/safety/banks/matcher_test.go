@@ -312,6 +312,7 @@ func TestMatchText(t *testing.T) {
 	e.add(t, scam, banks.TypeDomain, "evil.example")
 	e.add(t, scam, banks.TypeURL, "https://t.me/scamchannel")
 	e.add(t, allow, banks.TypeURL, "evil.example/help")
+	e.add(t, scam, banks.TypeURL, "t.me/go?next=http://victim.example") // a URL, not every link to victim.example
 	m := e.matcher(t)
 	tests := []struct {
 		text string
@@ -321,6 +322,8 @@ func TestMatchText(t *testing.T) {
 		{"visit hxxps://mail.evil[.]example/join now", []string{"scam/domain/0"}},
 		{"join T.ME/ScamChannel?start=1", []string{"scam/url/0"}},
 		{"t.me/scamchannel2", nil},
+		{"victim.example/login", nil},
+		{"T.me/go?next=http://victim.example", []string{"scam/url/0"}},
 		// The allowed link is suppressed; another link to the same domain
 		// in the same post is not shielded by it.
 		{"see evil.example/help", []string{"scam/domain/0!", "fine-links/url/0"}},

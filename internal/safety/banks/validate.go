@@ -80,7 +80,7 @@ func ParseValue(t EntryType, s string) (string, error) {
 	case TypeSHA256:
 		return parseHex(t, s, 64)
 	case TypeURL:
-		c, err := rules.CanonicalURL(s)
+		c, err := rules.CanonicalURL(withScheme(s))
 		if err != nil {
 			return "", parley.FieldError("value", "%s", parley.ErrorMessage(err))
 		}
@@ -97,6 +97,22 @@ func ParseValue(t EntryType, s string) (string, error) {
 	}
 	_, err := ParseType(string(t))
 	return "", err
+}
+
+// withScheme gives a URL without a scheme whose path or query holds "://"
+// ("t.me/join?next=http://evil.example") the scheme it lacks. The rules
+// engine reads the first "://" of an entry as the end of its scheme, so
+// without one such an entry would list the host after it, every link to
+// evil.example, instead of the URL it is.
+func withScheme(s string) string {
+	scheme := strings.Index(s, "://")
+	if scheme < 0 {
+		return s
+	}
+	if path := strings.IndexAny(s, "/?#"); path < scheme {
+		return "https://" + s
+	}
+	return s
 }
 
 // parseHex checks that s is exactly n hex digits and returns it in lower

@@ -43,6 +43,8 @@ func TestParseValue(t *testing.T) {
 		{banks.TypeSHA256, emptyMD5, "", "has 32 hex digits, want 64"},
 		{banks.TypeURL, "HXXPS://www.Evil[.]example:8443/Join/#top", "evil.example/join", ""},
 		{banks.TypeURL, "https://t.me/joinchat/AbC", "t.me/joinchat/abc", ""},
+		{banks.TypeURL, "t.me/join?next=http://evil.example", "https://t.me/join?next=http://evil.example", ""}, // not every link to evil.example
+		{banks.TypeURL, "https://t.me/join?next=http://evil.example", "https://t.me/join?next=http://evil.example", ""},
 		{banks.TypeURL, "example", "", "at least two labels"},
 		{banks.TypeURL, "evil.example/a b", "", `contains ' ', which ends a link`},
 		{banks.TypeURL, "evil.example/a\"b", "", `contains '"', which ends a link`},
