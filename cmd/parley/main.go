@@ -29,6 +29,7 @@ Commands:
             printed at start), channels with posts and images, groups, direct chats
   migrate   create or upgrade the database schema, then exit
   audit     'audit verify' checks the audit log's hash chain and names the first broken link
+  banks     manage hash banks: list, create, enable, disable, import, export, add, remove
   hash      print the PDQ perceptual hash of image files (for hash-list curators)
   version   print the version
 
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, args, stderr)
 	case "audit":
 		return runAudit(ctx, args, stdout, stderr)
+	case "banks":
+		return runBanks(ctx, args, os.Stdin, stdout, stderr)
 	case "hash":
 		return runHash(args, os.Stdin, stdout, stderr)
 	case "version":

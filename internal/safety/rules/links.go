@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"parley"
 )
 
 // Links in a post are found by looking for host names, not for "http://":
@@ -261,12 +263,29 @@ type linkEntry struct {
 // it, defanged or not, with or without a scheme. The error text names what
 // is wrong; the caller adds the rule and field.
 func parseLinkEntry(s string, withPath bool) (linkEntry, string) {
+	host, path, msg := splitLinkEntry(s, withPath)
+	if msg != "" {
+		return linkEntry{}, msg
+	}
+	var tmp []byte
+	return linkEntry{
+		key:  string(appendHostKey(nil, []byte(host), &tmp)),
+		path: path,
+	}, ""
+}
+
+// splitLinkEntry is the first half of parseLinkEntry: the entry's host in
+// the link view (lower-case ASCII, disguised dots replaced, without scheme,
+// user, port, trailing dot and one leading "www."; for Domains also without
+// a leading "*.") and, for URLs, its path and query without the fragment and
+// trailing slashes. The host is not yet reduced to its look-up key.
+func splitLinkEntry(s string, withPath bool) (host, path, msg string) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return linkEntry{}, "is empty"
+		return "", "", "is empty"
 	}
 	if len(s) > maxLinkBytes {
-		return linkEntry{}, "is longer than " + itoa(maxLinkBytes) + " bytes"
+		return "", "", "is longer than " + itoa(maxLinkBytes) + " bytes"
 	}
 	var tmp []byte
 	clean := appendClean(nil, s, &tmp)
@@ -287,29 +306,98 @@ func parseLinkEntry(s string, withPath bool) (linkEntry, string) {
 	host = strings.TrimSuffix(host, ".")
 	if !withPath {
 		if strings.Trim(rest, "/") != "" {
-			return linkEntry{}, "has a path; a domain is a bare host name (put links with a path in urls)"
+			return "", "", "has a path; a domain is a bare host name (put links with a path in urls)"
 		}
 		host = strings.TrimPrefix(host, "*.")
 	}
 	host = strings.TrimPrefix(host, "www.")
 	for _, r := range host {
 		if !hostRune(r) {
-			return linkEntry{}, "is not a host name: it contains " + quoteRune(r)
+			return "", "", "is not a host name: it contains " + quoteRune(r)
 		}
 	}
 	if !strings.Contains(host, ".") {
-		return linkEntry{}, "is not a domain name with at least two labels (a top-level domain alone would match too much)"
+		return "", "", "is not a domain name with at least two labels (a top-level domain alone would match too much)"
 	}
 	if !validHost([]byte(host)) {
-		return linkEntry{}, "is not a valid host name"
+		return "", "", "is not a valid host name"
 	}
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		rest = rest[:i]
 	}
-	return linkEntry{
-		key:  string(appendHostKey(nil, []byte(host), &tmp)),
-		path: strings.TrimRight(rest, "/"),
-	}, ""
+	return host, strings.TrimRight(rest, "/"), ""
+}
+
+// CanonicalURL returns the canonical text of an entry for Rule.URLs: the
+// form in which it matches exactly the links the entry as written matches,
+// written without what matching ignores (scheme, user, port, fragment,
+// "www.", trailing slashes, disguised dots, upper-case ASCII), so that two
+// spellings of one URL have one canonical text: "HXXPS://www.Evil[.]example:8443/Join/#top"
+// becomes "evil.example/join". Entries whose path holds "://" keep a scheme
+// ("https://evil.example/r?u=http://x"), because without one the first "://"
+// would be read as the end of a scheme. It returns an EINVALID
+// *parley.Error saying what is wrong for an entry that Compile would refuse,
+// or one that cannot be written in a form that reads back the same.
+func CanonicalURL(s string) (string, error) { return canonicalLink(s, true) }
+
+// CanonicalDomain returns the canonical text of an entry for Rule.Domains,
+// as CanonicalURL does for URLs: "*.Evil(dot)example." becomes
+// "evil.example".
+func CanonicalDomain(s string) (string, error) { return canonicalLink(s, false) }
+
+func canonicalLink(s string, withPath bool) (string, error) {
+	what := "domain"
+	if withPath {
+		what = "url"
+	}
+	host, path, msg := splitLinkEntry(s, withPath)
+	if msg != "" {
+		return "", parley.Errorf(parley.EINVALID, "%s %q %s", what, clipText(s), msg)
+	}
+	c := host
+	if strings.HasPrefix(host, "www.") {
+		// Reading strips one "www.", so a host that still starts with
+		// one after that keeps it only if written twice.
+		c = "www." + host
+	}
+	c += path
+	if strings.Contains(c, "://") {
+		c = "https://" + c
+	}
+	// The canonical text must read back as the same host and path, or it
+	// would match something else. The few entries for which that fails (a
+	// path in which replacing one disguised dot forms another, such as
+	// "a[(.)]b", which reads as "a[.]b") are refused rather than changed.
+	if h2, p2, msg := splitLinkEntry(c, withPath); msg != "" || h2 != host || p2 != path {
+		return "", parley.Errorf(parley.EINVALID, "%s %q is ambiguous: written without disguise it reads differently (%q)", what, clipText(s), c)
+	}
+	return c, nil
+}
+
+// clipText shortens s for an error message.
+func clipText(s string) string {
+	if len(s) > 100 {
+		return strings.ToValidUTF8(s[:100], "") + "…"
+	}
+	return s
+}
+
+// Links returns the links that Screen finds in text, in order, each as the
+// host and path that URLs and Domains entries are matched against: the link
+// view ("evil.example/join?x=1" for "HTTPS://Evil[.]example:8080/join?x=1#top").
+// Screening one of them alone with a rule set of URLs and Domains gives the
+// matches that link gives within the text, which lets a caller tell which
+// link of a post matched what.
+func Links(text string) []string {
+	var tmp []byte
+	clean := appendClean(nil, text, &tmp)
+	view := appendLinkView(nil, clean)
+	var out []string
+	scanLinks(view, func(host, path []byte) bool {
+		out = append(out, string(host)+string(path))
+		return true
+	})
+	return out
 }
 
 // pathMatches reports whether a link's path (lower case, trailing slashes

@@ -77,17 +77,6 @@ func findUserT(t *testing.T, s Store, id int64) *parley.User {
 	return u
 }
 
-// lastAudit returns the newest audit entry.
-func lastAudit(t *testing.T, s Store) *parley.AuditEntry {
-	t.Helper()
-	es, err := s.ListAuditEntries(t.Context(), 0, 1000)
-	must(t, err)
-	if len(es) == 0 {
-		t.Fatal("no audit entries")
-	}
-	return es[len(es)-1]
-}
-
 func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 	ctx := t.Context()
 	owner, author := newUser(t, s, "owner"), newUser(t, s, "author")

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite that every storage adapter must
-// pass. It exercises the account store, the messaging store and the outbox
-// through their interfaces only, so the embedded SQLite adapter and the
+// pass. It exercises the account store, the messaging store, the hash banks
+// and the outbox through their interfaces only, so the embedded SQLite adapter and the
 // PostgreSQL adapter are held to exactly the same behaviour: the contracts
 // written on the interfaces, the documented error codes, uniqueness rules,
 // limits that must hold under concurrency, and the rule that every change
@@ -25,6 +25,7 @@ import (
 	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/messaging"
+	"parley/internal/safety/banks"
 	"parley/internal/safety/enforce"
 	"parley/internal/stream"
 )
@@ -33,6 +34,7 @@ import (
 type Store interface {
 	auth.Store
 	messaging.Store
+	banks.Store
 	stream.Outbox
 	enforce.Store
 }
@@ -110,6 +112,17 @@ func tests() []test {
 		{"Enforce/SuspendAccount", testEnforceSuspendAccount},
 		{"Enforce/EvidenceAndHolds", testEnforceEvidenceAndHolds},
 		{"Enforce/StatementRange", testEnforceStatementRange},
+
+		{"Bank/CreateAndFind", testBankCreateAndFind},
+		{"Bank/Update", testBankUpdate},
+		{"Bank/AddEntries", testBankAddEntries},
+		{"Bank/AddAllOrNothing", testBankAddAllOrNothing},
+		{"Bank/DuplicatesChangeNothing", testBankDuplicatesChangeNothing},
+		{"Bank/RemoveEntry", testBankRemoveEntry},
+		{"Bank/ListEntriesPaging", testBankListEntriesPaging},
+		{"Bank/ChangeLog", testBankChangeLog},
+		{"Bank/ConcurrentAdds", testBankConcurrentAdds},
+		{"Bank/LargeAdd", testBankLargeAdd},
 
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
