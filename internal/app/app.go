@@ -19,6 +19,7 @@ import (
 	"parley/internal/messaging"
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
+	"parley/internal/safety/banks"
 	"parley/internal/safety/enforce"
 	"parley/internal/store/sqlite"
 	"parley/internal/stream"
@@ -37,7 +38,12 @@ type App struct {
 	Auth      *auth.Service
 	Messaging *messaging.Service
 	Enforce   *enforce.Service
-	API       *api.Server
+	Banks     *banks.Service
+	// Matcher holds every enabled hash bank in memory; uploads and posts are
+	// matched against it. It follows the banks' change log (bank.changed
+	// events).
+	Matcher *banks.Matcher
+	API     *api.Server
 	Metrics   *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
@@ -86,6 +92,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Limits: media.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}}
 	a.Enforce = &enforce.Service{Store: db, Clock: a.Clock, Log: log, Namespace: cfg.PUIDNamespace,
 		Retention: cfg.EvidenceRetention, AccountChanged: a.Auth.Forget, Blobs: blobs}
+	a.Banks = banks.NewService(db, a.Clock)
+	a.Matcher = banks.NewMatcher(db)
+	// Loaded before the server takes any upload or post: nothing may be
+	// accepted unscreened because the banks were still loading.
+	if err := a.Matcher.Load(ctx); err != nil {
+		return nil, fmt.Errorf("app: load hash banks: %w", err)
+	}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
 	a.Metrics = api.NewMetrics()
@@ -144,7 +157,7 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Register(mux)
 	if a.Web == nil {
-		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, API: a.API, Log: a.Log}
+		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks, API: a.API, Log: a.Log}
 	}
 	a.Web.Register(mux)
 	return a.API.Middleware(mux)
@@ -161,7 +174,7 @@ func (a *App) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 
-	stop, err := a.Stream.Subscribe(ctx, ">", func(m stream.Message) { a.Hub.HandleEvent(m.Subject, m.Kind, m.Data) })
+	stop, err := a.Stream.Subscribe(ctx, ">", a.handleEvent)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("app: subscribe to event stream: %w", err)
@@ -203,6 +216,19 @@ func (a *App) Start() error {
 	}()
 	a.Log.Info("parley listening", "url", a.URL(), "data_dir", a.Config.DataDir, "nats", natsDescription(a.Config))
 	return nil
+}
+
+// handleEvent takes every event of the stream, in order, once per process:
+// the live hub fans chat updates out, and the hash-bank matcher follows the
+// banks' change log.
+func (a *App) handleEvent(m stream.Message) {
+	if m.Kind == banks.EventBankChanged {
+		if _, err := a.Matcher.Refresh(context.Background()); err != nil {
+			a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
+		}
+		return
+	}
+	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
 
 // evidencePurgeInterval is how often evidence past its retention is

@@ -22,6 +22,8 @@ import (
 	"parley/internal/api"
 	"parley/internal/auth"
 	"parley/internal/messaging"
+	"parley/internal/safety/banks"
+	"parley/internal/safety/enforce"
 )
 
 // Server serves the web client. It holds the same services the JSON API
@@ -30,6 +32,8 @@ import (
 type Server struct {
 	Auth      *auth.Service
 	Messaging *messaging.Service
+	Enforce   *enforce.Service
+	Banks     *banks.Service
 	// API is the JSON API server. The web client shares its session cookie
 	// helpers and its sign-in rate limiter, so one session works for both
 	// (the scripts call the API with the page's cookie) and an attacker
