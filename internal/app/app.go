@@ -21,6 +21,8 @@ import (
 	"parley/internal/realtime"
 	"parley/internal/safety/banks"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 	"parley/internal/store/sqlite"
 	"parley/internal/stream"
 	"parley/internal/web"
@@ -43,7 +45,12 @@ type App struct {
 	// matched against it. It follows the banks' change log (bank.changed
 	// events).
 	Matcher *banks.Matcher
-	API     *api.Server
+	// Screen is the inline screen of uploads and posts; Rules its rule book
+	// and Review the moderators' queue of what it held or stopped.
+	Screen *screen.Screener
+	Rules  *screen.RuleBook
+	Review *review.Service
+	API    *api.Server
 	Metrics   *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
@@ -99,6 +106,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.Matcher.Load(ctx); err != nil {
 		return nil, fmt.Errorf("app: load hash banks: %w", err)
 	}
+	a.Screen = &screen.Screener{Banks: a.Matcher, Rules: db, Enforce: a.Enforce, Log: log}
+	a.Rules = &screen.RuleBook{Store: db, Clock: a.Clock, Changed: func(ctx context.Context) {
+		if err := a.Screen.Reload(ctx); err != nil {
+			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
+		}
+	}}
+	if err := a.Screen.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("app: load screening rules: %w", err)
+	}
+	a.Messaging.Screen = a.Screen
+	a.Review = &review.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
 	a.Metrics = api.NewMetrics()
@@ -222,9 +240,15 @@ func (a *App) Start() error {
 // the live hub fans chat updates out, and the hash-bank matcher follows the
 // banks' change log.
 func (a *App) handleEvent(m stream.Message) {
-	if m.Kind == banks.EventBankChanged {
+	switch m.Kind {
+	case banks.EventBankChanged:
 		if _, err := a.Matcher.Refresh(context.Background()); err != nil {
 			a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
+		}
+		return
+	case screen.EventRuleChanged:
+		if err := a.Screen.Reload(context.Background()); err != nil {
+			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
 		}
 		return
 	}

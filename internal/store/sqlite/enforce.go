@@ -11,6 +11,7 @@ import (
 
 	"parley"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
 	"parley/internal/sor"
 )
 
@@ -211,6 +212,18 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 		if err := w.strike(m.SenderID, 1); err != nil {
 			return err
 		}
+	}
+	// A post held for review is settled by its removal or label: the hold
+	// goes, and so does its open case, decided by this action.
+	if mod.Held != nil && (a.Kind == enforce.RemoveMessage || a.Kind == enforce.LabelMessage) {
+		decision := review.DecisionRemoved
+		if a.ActorID == 0 {
+			decision = review.DecisionAutomated
+		}
+		if err := closeCase(w.ctx, w.tx, mod.Held.ActionID, decision, a.ActorID, a.ID, w.now); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+			return err
+		}
+		mod.Held = nil
 	}
 	return w.setMessageModeration(m, mod)
 }
