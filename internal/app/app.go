@@ -47,11 +47,11 @@ type App struct {
 	Matcher *banks.Matcher
 	// Screen is the inline screen of uploads and posts; Rules its rule book
 	// and Review the moderators' queue of what it held or stopped.
-	Screen *screen.Screener
-	Rules  *screen.RuleBook
-	Review *review.Service
-	API    *api.Server
-	Metrics   *api.Metrics
+	Screen  *screen.Screener
+	Rules   *screen.RuleBook
+	Review  *review.Service
+	API     *api.Server
+	Metrics *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
 
