@@ -514,4 +514,3 @@ func clusteredStream(w *synthWorld, n, templates int, e edits, step time.Duratio
 	}
 	return posts
 }
-
