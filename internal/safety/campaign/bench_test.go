@@ -235,3 +235,22 @@ func BenchmarkObserveParts(b *testing.B) {
 		reportPostsPerSecond(b)
 	})
 }
+
+// BenchmarkFingerprint is the cost of turning a post into its signature, on
+// the benchmark stream's posts, with a CPU profile's view of its stages in
+// docs/benchmarks.md.
+func BenchmarkFingerprint(b *testing.B) {
+	s := newBenchStream(100_000)
+	var texts []string
+	for range 5000 {
+		texts = append(texts, s.post().Text)
+	}
+	var f fingerprinter
+	b.ReportAllocs()
+	measureCPU(b, func() {
+		for i := 0; b.Loop(); i++ {
+			f.fingerprint(texts[i%len(texts)], DefaultMinShingles)
+		}
+	})
+	reportPostsPerSecond(b)
+}

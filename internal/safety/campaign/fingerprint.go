@@ -192,8 +192,7 @@ func isUnspacedScript(r rune) bool {
 
 // appendShingles appends to dst the hashes of the shingles of words: every
 // word that is not common, and every bigram whose words are not both common.
-// Duplicates are kept: MinHash takes minima, which duplicates do not change,
-// and distinct shingles are counted apart.
+// Duplicates are kept here and removed by the caller.
 func appendShingles(dst []uint64, words []word) []uint64 {
 	for i, w := range words {
 		if !w.common {
@@ -215,48 +214,28 @@ func appendShingles(dst []uint64, words []word) []uint64 {
 func (f *fingerprinter) fingerprint(text string, minShingles int) (sig signature, distinct int, ok bool) {
 	f.words = f.appendWords(f.words[:0], text)
 	f.shingles = appendShingles(f.shingles[:0], f.words)
-	distinct = countDistinct(f.shingles)
+	slices.Sort(f.shingles)
+	f.shingles = slices.Compact(f.shingles)
+	distinct = len(f.shingles)
 	if distinct < minShingles || distinct == 0 {
 		return sig, distinct, false
 	}
 	return minhash(f.shingles), distinct, true
 }
 
-// minhash computes the signature of a non-empty set of shingle hashes.
+// minhash computes the signature of a non-empty set of shingle hashes. The
+// loop runs over the shingles once per slot, so that the slot's multiplier,
+// addend and running minimum stay in registers.
 func minhash(shingles []uint64) signature {
-	var mins [signatureSlots]uint64
-	for i := range mins {
-		mins[i] = ^uint64(0)
-	}
-	for _, x := range shingles {
-		for i := range mins {
-			if v := minhashMul[i]*x + minhashAdd[i]; v < mins[i] {
-				mins[i] = v
-			}
-		}
-	}
 	var sig signature
-	for i, m := range mins {
-		sig[i] = uint16(m >> 48)
+	for i := range sig {
+		mul, add, lowest := minhashMul[i], minhashAdd[i], ^uint64(0)
+		for _, x := range shingles {
+			lowest = min(lowest, mul*x+add)
+		}
+		sig[i] = uint16(lowest >> 48)
 	}
 	return sig
-}
-
-// countDistinct returns the number of distinct values in hashes, which it
-// sorts in place. Posts have tens to hundreds of shingles, for which sorting
-// is cheaper than a map.
-func countDistinct(hashes []uint64) int {
-	if len(hashes) == 0 {
-		return 0
-	}
-	slices.Sort(hashes)
-	n := 1
-	for i := 1; i < len(hashes); i++ {
-		if hashes[i] != hashes[i-1] {
-			n++
-		}
-	}
-	return n
 }
 
 // commonWords are the hashes of the skeletons of very common words in the
