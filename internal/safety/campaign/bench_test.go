@@ -11,7 +11,7 @@ import (
 
 // The campaign detector's benchmarks. Run them with
 //
-//	go test ./internal/safety/campaign -run '^$' -bench . -benchtime 20000x
+//	go test ./internal/safety/campaign -run '^$' -bench . -benchtime 20000x -count 3
 //
 // BenchmarkObserve fills a detector with a day of posts (100,000 or
 // 1,000,000 in the window: a fifth are copies of 2,000 spam templates with
@@ -94,10 +94,9 @@ func filledDetector(b *testing.B, n int) *benchDetector {
 		return bd
 	}
 	s := newBenchStream(n)
-	var next []Post
-	for range 200_000 {
-		next = append(next, Post{}) // room, filled below
-	}
+	// The posts observed after the fill: enough for -count 3 of every
+	// benchmark at -benchtime 20000x.
+	next := make([]Post, 400_000)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -200,31 +199,35 @@ func BenchmarkObserveParallel(b *testing.B) {
 func BenchmarkObserveParts(b *testing.B) {
 	bd := filledDetector(b, 1_000_000)
 	d := bd.d
-	const n = 50_000
-	if n > len(bd.next) {
-		b.Fatalf("at most %d posts left", len(bd.next))
+	// take returns the next n posts of the stream and their fingerprints.
+	// Each run takes its own (sub-benchmarks run -count times inside one
+	// run of this function), so no post is observed twice.
+	take := func(b *testing.B, n int) ([]Post, []signature, []bool) {
+		if n > len(bd.next) {
+			b.Fatalf("at most %d posts left", len(bd.next))
+		}
+		posts := bd.next[:n]
+		bd.next = bd.next[n:]
+		sigs, ok := make([]signature, n), make([]bool, n)
+		var f fingerprinter
+		for i, p := range posts {
+			sigs[i], _, ok[i] = f.fingerprint(p.Text, d.cfg.MinShingles)
+		}
+		return posts, sigs, ok
 	}
-	posts := bd.next[:n]
-	bd.next = bd.next[n:]
-	sigs := make([]signature, len(posts))
-	ok := make([]bool, len(posts))
-	var f fingerprinter
 	b.Run("fingerprint", func(b *testing.B) {
+		posts, _, _ := take(b, 5000)
+		var f fingerprinter
 		measureCPU(b, func() {
 			for i := 0; b.Loop(); i++ {
-				j := i % len(posts)
-				sigs[j], _, ok[j] = f.fingerprint(posts[j].Text, d.cfg.MinShingles)
+				f.fingerprint(posts[i%len(posts)].Text, d.cfg.MinShingles)
 			}
 		})
 		reportPostsPerSecond(b)
 	})
-	for i, p := range posts {
-		sigs[i], _, ok[i] = f.fingerprint(p.Text, d.cfg.MinShingles)
-	}
 	b.Run("update", func(b *testing.B) {
-		if b.N > len(posts) {
-			b.Skip("more posts than prepared")
-		}
+		posts, sigs, ok := take(b, b.N)
+		b.ResetTimer()
 		measureCPU(b, func() {
 			for i := range b.N {
 				d.mu.Lock()
@@ -234,23 +237,4 @@ func BenchmarkObserveParts(b *testing.B) {
 		})
 		reportPostsPerSecond(b)
 	})
-}
-
-// BenchmarkFingerprint is the cost of turning a post into its signature, on
-// the benchmark stream's posts, with a CPU profile's view of its stages in
-// docs/benchmarks.md.
-func BenchmarkFingerprint(b *testing.B) {
-	s := newBenchStream(100_000)
-	var texts []string
-	for range 5000 {
-		texts = append(texts, s.post().Text)
-	}
-	var f fingerprinter
-	b.ReportAllocs()
-	measureCPU(b, func() {
-		for i := 0; b.Loop(); i++ {
-			f.fingerprint(texts[i%len(texts)], DefaultMinShingles)
-		}
-	})
-	reportPostsPerSecond(b)
 }

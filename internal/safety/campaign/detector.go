@@ -236,8 +236,15 @@ func (d *Detector) observeLocked(p Post, sig *signature, comparable bool) Result
 	if !comparable || at < d.cutoff() {
 		return Result{}
 	}
-	for d.timeline.len() >= d.cfg.MaxPosts {
-		d.evict(d.timeline.popOldest())
+	if d.timeline.len() >= d.cfg.MaxPosts {
+		// Full: the oldest post goes, and when the new post is older
+		// than every stored one, the oldest is the new post itself.
+		if at < d.timeline.oldestAt() {
+			return Result{}
+		}
+		for d.timeline.len() >= d.cfg.MaxPosts {
+			d.evict(d.timeline.popOldest())
+		}
 	}
 
 	// Find the groups and lone posts the new post is a near-duplicate of.

@@ -269,6 +269,16 @@ func TestMaxPostsForgetsOldestFirst(t *testing.T) {
 	if has2 || !has1 || d.Stats().Posts != 3 {
 		t.Errorf("post 2 kept %v, post 1 kept %v, %d posts", has2, has1, d.Stats().Posts)
 	}
+	// A late post older than every stored one is the oldest: it is not
+	// stored, and nothing is pushed out for it.
+	d.Observe(Post{ID: 5, AccountID: 1, Text: "fifth unrelated text about sailing boats harbours tides knots and anchors", At: t0.Add(time.Minute)})
+	d.mu.Lock()
+	_, has5 := d.byID[5]
+	_, has1 = d.byID[1]
+	d.mu.Unlock()
+	if has5 || !has1 {
+		t.Errorf("late oldest post kept %v, post 1 kept %v", has5, has1)
+	}
 	checkInvariants(t, d)
 }
 

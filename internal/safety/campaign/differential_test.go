@@ -94,6 +94,9 @@ func (r *refDetector) observe(p Post) Result {
 	}
 	for len(r.posts) >= r.cfg.MaxPosts {
 		oldest := slices.MinFunc(r.posts, func(a, b *refPost) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq)) })
+		if at < oldest.at {
+			return Result{} // the new post is the oldest: it goes
+		}
 		r.forget(func(q *refPost) bool { return q != oldest })
 	}
 	linked := map[int]bool{}
