@@ -130,17 +130,24 @@ func reportPostsPerSecond(b *testing.B) {
 // measureCPU runs fn, a whole benchmark loop, and reports the process CPU
 // time per post and what it means for two cores: 2 s of CPU per second
 // divided by the CPU time of one post. Other processes on the machine slow
-// the wall-clock figures down but not these.
+// the wall-clock figures down but not these (much: they still share caches).
+// others-cpus is how many CPUs the rest of the machine kept busy meanwhile,
+// from /proc/stat; runs where it is high are not worth quoting.
 func measureCPU(b *testing.B, fn func()) {
-	start := processCPU()
+	start, busy, wall := processCPU(), machineBusy(), time.Now()
 	fn()
 	cpu := processCPU() - start
+	elapsed := time.Since(wall)
 	if cpu <= 0 {
 		return
 	}
 	perPost := float64(cpu.Nanoseconds()) / float64(b.N)
 	b.ReportMetric(perPost, "cpu-ns/post")
 	b.ReportMetric(2e9/perPost, "posts/s/2cores")
+	if busy > 0 && elapsed > 0 {
+		others := float64(machineBusy()-busy-cpu) / float64(elapsed)
+		b.ReportMetric(max(others, 0), "others-cpus")
+	}
 }
 
 func BenchmarkObserve(b *testing.B) {

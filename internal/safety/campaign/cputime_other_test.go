@@ -4,5 +4,7 @@ package campaign
 
 import "time"
 
-// processCPU is unavailable here; the CPU metrics report 0.
+// processCPU and machineBusy are unavailable here; the CPU metrics report 0.
 func processCPU() time.Duration { return 0 }
+
+func machineBusy() time.Duration { return 0 }
