@@ -256,9 +256,10 @@ func (d *Detector) observeLocked(p Post, sig *signature, comparable bool) Result
 		d.stamp = 1
 	}
 	d.linked = d.linked[:0]
-	d.index.candidates(sig, d.visit(sig))
+	keys := keysOf(sig)
+	d.index.candidates(&keys, d.visit(sig))
 
-	slot := d.store(p, at, sig)
+	slot := d.store(p, at, sig, &keys)
 	return d.link(slot)
 }
 
@@ -293,7 +294,7 @@ func (d *Detector) linkRef(slot int32) int32 {
 }
 
 // store files the post in the post table, the timeline and the index.
-func (d *Detector) store(p Post, at int64, sig *signature) int32 {
+func (d *Detector) store(p Post, at int64, sig *signature, keys *bandKeys) int32 {
 	var slot int32
 	if n := len(d.freeSlots); n > 0 {
 		slot = d.freeSlots[n-1]
@@ -307,7 +308,7 @@ func (d *Detector) store(p Post, at int64, sig *signature) int32 {
 		sig: *sig, group: -1, stamp: d.stamp}
 	d.byID[p.ID] = slot
 	d.timeline.push(at, d.seq, slot)
-	d.index.insert(slot, sig)
+	d.index.insert(slot, keys)
 	return slot
 }
 

@@ -319,7 +319,8 @@ func TestIndexRecall(t *testing.T) {
 				x.remove(int32(i-window), &data.sigs[i-window])
 			}
 			found := map[int32]bool{}
-			x.candidates(&data.sigs[i], func(c int32) {
+			keys := keysOf(&data.sigs[i])
+			x.candidates(&keys, func(c int32) {
 				if !found[c] {
 					candidates++
 				}
@@ -346,7 +347,7 @@ func TestIndexRecall(t *testing.T) {
 					t.Errorf("%s: %d and %d share no band but were found (a 32-bit key collision, or a bug)", data.name, i, j)
 				}
 			}
-			x.insert(int32(i), &data.sigs[i])
+			x.insert(int32(i), &keys)
 		}
 		if x.forgotten != 0 {
 			t.Errorf("%s: buckets overflowed", data.name)

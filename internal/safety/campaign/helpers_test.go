@@ -104,7 +104,14 @@ func (d *Detector) invariantError() error {
 	}
 	filed := 0
 	for b := range d.index.tables {
-		for _, v := range d.index.tables[b] {
+		t := &d.index.tables[b]
+		n := 0
+		for _, e := range t.entries {
+			if e == 0 {
+				continue
+			}
+			n++
+			v := int32(uint32(e))
 			if v >= 0 {
 				filed++
 			} else {
@@ -114,6 +121,9 @@ func (d *Detector) invariantError() error {
 				}
 				filed += len(l)
 			}
+		}
+		if n != t.count {
+			return fmt.Errorf("band table %d counts %d entries, holds %d", b, t.count, n)
 		}
 	}
 	if filed > bandCount*d.timeline.len() {

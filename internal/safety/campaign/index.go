@@ -41,23 +41,24 @@ const (
 // slot numbers of the detector's post table. It is not safe for concurrent
 // use; the detector's lock guards it.
 type bandIndex struct {
-	// tables[b][key] is either a slot (>= 0), the only post filed under
-	// key, or -1-i, where lists[i] holds two or more slots, oldest first.
-	// Most keys belong to one post, which then costs a map entry and no
-	// slice.
-	tables    [bandCount]map[uint32]int32
+	// tables[b] maps a key to either a slot (>= 0), the only post filed
+	// under it, or -1-i, where lists[i] holds two or more slots, oldest
+	// first. Most keys belong to one post, which then costs one table
+	// entry and no slice.
+	tables    [bandCount]bandTable
 	lists     [][]int32
 	freeLists []int32
 	// forgotten counts posts a full bucket forgot, for the tests and
 	// benchmarks: results are exact (see the differential tests) while it
 	// is zero.
 	forgotten int
+	sink      uint64 // what touch loaded, kept so that the loads stay
 }
 
 func newBandIndex() *bandIndex {
 	x := &bandIndex{}
 	for b := range x.tables {
-		x.tables[b] = make(map[uint32]int32)
+		x.tables[b].init()
 	}
 	return x
 }
@@ -70,17 +71,41 @@ func bandKey(sig *signature, b int) uint32 {
 	return uint32(mix64(v) >> 32)
 }
 
-// insert files slot under each band of sig.
-func (x *bandIndex) insert(slot int32, sig *signature) {
-	for b := range bandCount {
-		key := bandKey(sig, b)
-		t := x.tables[b]
-		v, ok := t[key]
+// bandKeys are the keys of a signature's bands, computed once per post for
+// its look-up and its insertion.
+type bandKeys [bandCount]uint32
+
+func keysOf(sig *signature) (k bandKeys) {
+	for b := range k {
+		k[b] = tableKey(bandKey(sig, b))
+	}
+	return k
+}
+
+// touch loads the first entry of each key's probe sequence and returns
+// them combined, which the caller keeps so the loads are not optimised
+// away. The loads do not depend on each other, so the processor waits for
+// the 21 cache misses of a large window at once instead of one after the
+// other; the probes that follow find the entries in the cache.
+func (x *bandIndex) touch(keys *bandKeys) uint64 {
+	var sum uint64
+	for b := range keys {
+		t := &x.tables[b]
+		sum += t.entries[t.home(keys[b])]
+	}
+	return sum
+}
+
+// insert files slot under each of keys.
+func (x *bandIndex) insert(slot int32, keys *bandKeys) {
+	for b, key := range keys {
+		t := &x.tables[b]
+		v, ok := t.get(key)
 		switch {
 		case !ok:
-			t[key] = slot
+			t.set(key, slot)
 		case v >= 0:
-			t[key] = x.newList(v, slot)
+			t.set(key, x.newList(v, slot))
 		default:
 			l := x.lists[-1-v]
 			if len(l) == bucketCap {
@@ -111,15 +136,16 @@ func (x *bandIndex) newList(a, b int32) int32 {
 // remove takes slot out of the buckets of sig it is still in (a full bucket
 // may have forgotten it already).
 func (x *bandIndex) remove(slot int32, sig *signature) {
-	for b := range bandCount {
-		key := bandKey(sig, b)
-		t := x.tables[b]
-		v, ok := t[key]
+	keys := keysOf(sig)
+	x.sink += x.touch(&keys)
+	for b, key := range keys {
+		t := &x.tables[b]
+		v, ok := t.get(key)
 		switch {
 		case !ok:
 		case v >= 0:
 			if v == slot {
-				delete(t, key)
+				t.delete(key)
 			}
 		default:
 			i := -1 - v
@@ -131,7 +157,7 @@ func (x *bandIndex) remove(slot int32, sig *signature) {
 				}
 			}
 			if len(l) == 1 {
-				t[key] = l[0]
+				t.set(key, l[0])
 				x.lists[i] = l[:0]
 				x.freeLists = append(x.freeLists, i)
 			} else {
@@ -141,12 +167,13 @@ func (x *bandIndex) remove(slot int32, sig *signature) {
 	}
 }
 
-// candidates calls visit with every slot that shares a bucket with sig,
-// newest first within a bucket. A slot in several shared buckets is visited
-// once per bucket; visit is where duplicates are skipped.
-func (x *bandIndex) candidates(sig *signature, visit func(slot int32)) {
-	for b := range bandCount {
-		v, ok := x.tables[b][bandKey(sig, b)]
+// candidates calls visit with every slot filed under one of keys, newest
+// first within a bucket. A slot in several shared buckets is visited once
+// per bucket; visit is where duplicates are skipped.
+func (x *bandIndex) candidates(keys *bandKeys, visit func(slot int32)) {
+	x.sink += x.touch(keys)
+	for b, key := range keys {
+		v, ok := x.tables[b].get(key)
 		switch {
 		case !ok:
 		case v >= 0:
