@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -206,21 +207,26 @@ func shareBand(a, b *signature) bool {
 // in TestIndexRecall.
 func TestDetectorDifferential(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		seed uint64
-		n    int
-		e    edits
-		cfg  Config
+		name    string
+		seed    uint64
+		n       int
+		e       edits
+		cfg     Config
+		sliding bool // posts are windows over long texts instead of template copies
 	}{
-		{"exact copies", 1, 1500, edits{0, 0}, Config{Window: 20 * time.Minute}},
-		{"small edits", 2, 1500, edits{1, 3}, Config{Window: 30 * time.Minute}},
-		{"heavy edits, low threshold", 3, 1500, edits{3, 6}, Config{Window: time.Hour}},
-		{"cap below the window", 4, 1500, edits{0, 2}, Config{Window: time.Hour, MaxPosts: 100}},
-		{"high threshold, two accounts", 5, 1500, edits{0, 3}, Config{Window: time.Hour, Threshold: 0.8, MinAccounts: 2}},
+		{"sliding windows, many merges", 6, 1500, edits{0, 1}, Config{Window: time.Hour}, true},
+		{"exact copies", 1, 1500, edits{0, 0}, Config{Window: 20 * time.Minute}, false},
+		{"small edits", 2, 1500, edits{1, 3}, Config{Window: 30 * time.Minute}, false},
+		{"heavy edits, low threshold", 3, 1500, edits{3, 6}, Config{Window: time.Hour}, false},
+		{"cap below the window", 4, 1500, edits{0, 2}, Config{Window: time.Hour, MaxPosts: 100}, false},
+		{"high threshold, two accounts", 5, 1500, edits{0, 3}, Config{Window: time.Hour, Threshold: 0.8, MinAccounts: 2}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newSynthWorld(tt.seed)
 			posts := clusteredStream(w, tt.n, 25, tt.e, 10*time.Second)
+			if tt.sliding {
+				posts = slidingStream(w, tt.n, tt.e, 10*time.Second)
+			}
 			// Some posts arrive late, some twice.
 			for i := 0; i+3 < len(posts); i += 17 {
 				posts[i], posts[i+3] = posts[i+3], posts[i]
@@ -249,12 +255,37 @@ func TestDetectorDifferential(t *testing.T) {
 			if d.index.forgotten != 0 {
 				t.Fatalf("buckets overflowed %d times; the comparison needs them not to", d.index.forgotten)
 			}
-			if formed == 0 {
-				t.Fatal("no campaign formed: the stream tests nothing")
+			if formed == 0 || tt.sliding && merged == 0 {
+				t.Fatalf("%d campaigns formed, %d absorbed: the stream tests too little", formed, merged)
 			}
 			t.Logf("%d posts, %d campaigns formed, %d absorbed, %d stored at the end", len(posts), formed, merged, d.Stats().Posts)
 		})
 	}
+}
+
+// slidingStream makes n posts a step apart, each a window of 20 words at a
+// random place in one of five long texts of 150 rare words, from 12
+// accounts. Windows a few words apart are near-duplicates, so groups grow
+// from several places in a text at once and merge when they meet: the
+// stream that exercises merges of groups and of campaigns.
+func slidingStream(w *synthWorld, n int, e edits, step time.Duration) []Post {
+	var texts [][]string
+	for range 5 {
+		var words []string
+		for range 150 {
+			words = append(words, w.rareWord())
+		}
+		texts = append(texts, words)
+	}
+	posts := make([]Post, n)
+	for i := range posts {
+		k := w.rng.IntN(len(texts))
+		at := w.rng.IntN(150 - 20)
+		text := w.variant(strings.Join(texts[k][at:at+20], " "), e)
+		posts[i] = Post{ID: int64(i + 1), AccountID: int64(k*100 + w.rng.IntN(12)), ChatID: int64(k), Text: text,
+			At: t0.Add(time.Duration(i) * step)}
+	}
+	return posts
 }
 
 // TestIndexRecall measures the index against brute force on similarity

@@ -3,6 +3,7 @@ package campaign
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ import (
 // made of a template and copies of it that are disguised (look-alike
 // letters, digits for letters, invisible characters, emoji, case, dots
 // inside words) and edited (a word changed, inserted or deleted, two words
-// swapped, a tag appended, the link changed).
+// swapped, a phrase moved, a tag appended, a typo).
 
 // commonEnglish are the words innocent posts are mostly made of, most
 // frequent first; the Zipf draw below favours the front of the list.
@@ -133,7 +134,7 @@ func (w *synthWorld) variant(tpl string, e edits) string {
 	words := strings.Fields(tpl)
 	for range e.min + w.rng.IntN(e.max-e.min+1) {
 		i := w.rng.IntN(len(words))
-		switch w.rng.IntN(6) {
+		switch w.rng.IntN(7) {
 		case 0: // a word replaced
 			words[i] = w.word()
 		case 1: // a word inserted
@@ -153,6 +154,12 @@ func (w *synthWorld) variant(tpl string, e edits) string {
 				j := 1 + w.rng.IntN(len(wd)-1)
 				words[i] = wd[:j] + wd[j-1:j] + wd[j:]
 			}
+		case 6: // a phrase of up to three words moved elsewhere
+			n := min(1+w.rng.IntN(3), len(words)-i)
+			phrase := slices.Clone(words[i : i+n])
+			rest := slices.Delete(slices.Clone(words), i, i+n)
+			at := w.rng.IntN(len(rest) + 1)
+			words = slices.Insert(rest, at, phrase...)
 		}
 	}
 	for i, wd := range words {
