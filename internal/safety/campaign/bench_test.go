@@ -13,8 +13,8 @@ import (
 //
 //	go test ./internal/safety/campaign -run '^$' -bench . -benchtime 20000x -count 3
 //
-// BenchmarkObserve fills a detector with a day of posts (100,000 or
-// 1,000,000 in the window: a fifth are copies of 2,000 spam templates with
+// BenchmarkObserve fills a detector with a day of posts (about 100,000 or
+// 1,000,000 stored in the window: a fifth are copies of 2,000 spam templates with
 // edits and disguises, the rest innocent posts of 3 to 60 words), then
 // observes more of the same stream, so that every new post also pushes the
 // oldest out of the window: the steady state of a scanner. It reports
@@ -104,11 +104,11 @@ func filledDetector(b *testing.B, n int) *benchDetector {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// One window's worth of posts, and a little more so that the oldest
+	// have started to leave.
 	start := time.Now()
-	for d.Stats().Posts < n {
-		for range 1000 {
-			d.Observe(s.post())
-		}
+	for time.Duration(s.next)*s.step < DefaultWindow*101/100 {
+		d.Observe(s.post())
 	}
 	fill := time.Since(start)
 	runtime.GC()

@@ -193,10 +193,9 @@ func New(cfg Config) (*Detector, error) {
 		campaigns: make(map[CampaignID]int32),
 		now:       math.MinInt64,
 	}
-	// The smallest agreement whose fraction of the slots is at least the
-	// threshold, computed without floating-point surprises at the edges.
-	for d.minAgreement = 0; float64(d.minAgreement) < cfg.Threshold*signatureSlots-1e-9; d.minAgreement++ {
-	}
+	// The smallest number of slots whose fraction is at least the
+	// threshold; the epsilon keeps 0.5*64 at 32 whatever the rounding.
+	d.minAgreement = int(math.Ceil(cfg.Threshold*signatureSlots - 1e-9))
 	d.prints.New = func() any { return new(fingerprinter) }
 	return d, nil
 }
