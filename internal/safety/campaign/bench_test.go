@@ -200,6 +200,36 @@ func BenchmarkObserveParallel(b *testing.B) {
 	reportPostsPerSecond(b)
 }
 
+// BenchmarkObserveBatchParallel is BenchmarkObserveParallel with batches of
+// 64 posts per call to ObserveBatch, as a stream consumer reading batches
+// would make them.
+func BenchmarkObserveBatchParallel(b *testing.B) {
+	bd := filledDetector(b, 1_000_000)
+	d := bd.d
+	if b.N > len(bd.next) {
+		b.Fatalf("at most %d posts per run", len(bd.next))
+	}
+	posts := bd.next[:b.N]
+	bd.next = bd.next[b.N:]
+	const batch = 64
+	var next atomic.Int64
+	b.ResetTimer()
+	measureCPU(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			buf := make([]Post, 0, batch)
+			for pb.Next() {
+				buf = append(buf, posts[next.Add(1)-1])
+				if len(buf) == batch {
+					d.ObserveBatch(buf)
+					buf = buf[:0]
+				}
+			}
+			d.ObserveBatch(buf)
+		})
+	})
+	reportPostsPerSecond(b)
+}
+
 // BenchmarkObserveParts splits Observe at window=1000k into the fingerprint
 // (computed without the lock) and the update of the window (under it),
 // which is what bounds the rate on more cores.

@@ -419,7 +419,7 @@ func TestConfig(t *testing.T) {
 }
 
 // TestConcurrentObserve observes disguised exact copies of 20 templates from
-// 8 goroutines at once. Which post forms a campaign depends on the
+// 8 goroutines at once, half of them with ObserveBatch. Which post forms a campaign depends on the
 // interleaving, but exact copies are near-duplicates of each other whatever
 // the order, so each template must end as one campaign of all its posts.
 // Run with -race.
@@ -443,13 +443,24 @@ func TestConcurrentObserve(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	formed := map[CampaignID]int{}
+	record := func(r Result) {
+		if r.Formed {
+			mu.Lock()
+			formed[r.Campaign]++
+			mu.Unlock()
+		}
+	}
 	for g := range 8 {
 		wg.Go(func() {
+			var batch []Post // odd goroutines observe in batches of 5
 			for i := g; i < len(jobs); i += 8 {
-				if r := d.Observe(jobs[i].post); r.Formed {
-					mu.Lock()
-					formed[r.Campaign]++
-					mu.Unlock()
+				if g%2 == 0 {
+					record(d.Observe(jobs[i].post))
+				} else if batch = append(batch, jobs[i].post); len(batch) == 5 || i+8 >= len(jobs) {
+					for _, r := range d.ObserveBatch(batch) {
+						record(r)
+					}
+					batch = batch[:0]
 				}
 				if i%50 == 0 {
 					d.Stats()
@@ -523,4 +534,31 @@ func clusteredStream(w *synthWorld, n, templates int, e edits, step time.Duratio
 		posts[i] = p
 	}
 	return posts
+}
+
+// TestObserveBatchMatchesObserve: a batch gives the Results that observing
+// its posts one by one gives, in the same order, duplicates within a batch
+// included.
+func TestObserveBatchMatchesObserve(t *testing.T) {
+	posts := clusteredStream(newSynthWorld(12), 2000, 30, edits{0, 2}, 5*time.Second)
+	posts = append(posts, posts[100:150]...)
+	one, batched := newDetector(t, Config{Window: time.Hour}), newDetector(t, Config{Window: time.Hour})
+	var want, got []Result
+	for _, p := range posts {
+		want = append(want, one.Observe(p))
+	}
+	for i := 0; i < len(posts); i += 37 {
+		got = append(got, batched.ObserveBatch(posts[i:min(i+37, len(posts))])...)
+	}
+	if !reflect.DeepEqual(got, want) {
+		for i := range want {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("post %d: batch %+v, one by one %+v", i, got[i], want[i])
+			}
+		}
+	}
+	if len(batched.ObserveBatch(nil)) != 0 {
+		t.Error("an empty batch has Results")
+	}
+	checkInvariants(t, batched)
 }
