@@ -20,6 +20,8 @@ const (
 	KindHeldPost      = "held_post"      // a post a rule or bank held until review
 	KindBlockedUpload = "blocked_upload" // an upload a hash bank stopped; the account is flagged
 	KindScreenedPost  = "screened_post"  // a post held while the screen's automated action is applied
+	KindFlaggedPost   = "flagged_post"   // a visible post that re-screening found, for a person to judge
+	KindFlaggedMedia  = "flagged_media"  // a stored image that re-screening found, for a person to judge
 )
 
 // Case statuses.
@@ -157,7 +159,7 @@ func (s *Service) Find(ctx context.Context, actor *parley.User, id int64) (*Case
 
 // Approve decides that a held post is fine: it becomes visible.
 func (s *Service) Approve(ctx context.Context, actor *parley.User, id int64) error {
-	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost)
+	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost)
 	if err != nil {
 		return err
 	}
@@ -168,7 +170,7 @@ func (s *Service) Approve(ctx context.Context, actor *parley.User, id int64) err
 // statement of reasons on the given grounds (the category of what matched
 // when grounds give none), which also closes the case.
 func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g enforce.Grounds) (*enforce.Action, error) {
-	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost)
+	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost)
 	if err != nil {
 		return nil, err
 	}
@@ -183,10 +185,17 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g en
 	if g.Category == "" && c.Screening != nil && c.Screening.By != nil {
 		g.Category = sor.Category(c.Screening.By.Category)
 	}
-	// The removal closes the case (the store closes the case of a held
-	// message it removes), decided by this person.
-	return s.Enforce.Apply(ctx, actor, enforce.Request{Kind: enforce.RemoveMessage, Target: t, Grounds: g,
+	a, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: enforce.RemoveMessage, Target: t, Grounds: g,
 		Note: "review case " + strconv.FormatInt(id, 10)})
+	if err != nil {
+		return nil, err
+	}
+	// Removing a held message closes its case in the same transaction; a
+	// case about a visible post is closed here.
+	if err := s.Store.CloseCase(ctx, c.ID, DecisionRemoved, actor.ID, a.ID, s.Clock.Now()); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+		return a, err
+	}
+	return a, nil
 }
 
 // ConfirmBlock decides that an upload stopped by a hash bank was rightly
