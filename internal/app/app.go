@@ -47,9 +47,11 @@ type App struct {
 	Matcher *banks.Matcher
 	// Screen is the inline screen of uploads and posts; Rules its rule book
 	// and Review the moderators' queue of what it held or stopped.
-	Screen  *screen.Screener
-	Rules   *screen.RuleBook
-	Review  *review.Service
+	Screen *screen.Screener
+	Rules  *screen.RuleBook
+	Review *review.Service
+	// Rescan screens stored content again when banks or rules change.
+	Rescan  *screen.Rescanner
 	API     *api.Server
 	Metrics *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
@@ -117,6 +119,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Messaging.Screen = a.Screen
 	a.Review = &review.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
+	a.Rescan = &screen.Rescanner{Store: db, Screen: a.Screen, Enforce: a.Enforce, Clock: a.Clock, Log: log.With("component", "rescan")}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
 	a.Metrics = api.NewMetrics()
@@ -214,6 +217,13 @@ func (a *App) Start() error {
 		defer a.wg.Done()
 		a.purgeEvidence(ctx)
 	}()
+	if a.Config.Rescan {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.Rescan.Run(ctx, rescanPoll)
+		}()
+	}
 
 	a.API.LiveContext = ctx
 	a.httpServer = &http.Server{
@@ -245,15 +255,21 @@ func (a *App) handleEvent(m stream.Message) {
 		if _, err := a.Matcher.Refresh(context.Background()); err != nil {
 			a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
 		}
+		a.Rescan.Wake()
 		return
 	case screen.EventRuleChanged:
 		if err := a.Screen.Reload(context.Background()); err != nil {
 			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
 		}
+		a.Rescan.Wake()
 		return
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
+
+// rescanPoll is how often re-screening looks for work without being woken
+// by an event: a safety net, since the events wake it at once.
+const rescanPoll = time.Minute
 
 // evidencePurgeInterval is how often evidence past its retention is
 // deleted. Retention is counted in months, so an hour late is nothing.

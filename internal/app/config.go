@@ -41,6 +41,10 @@ type Config struct {
 	// what is withheld from whom. Empty: the account's country decides.
 	CountryHeader  string
 	TrustedProxies string // comma-separated addresses or CIDR ranges
+	// Rescan runs the re-screening worker in this process. Several
+	// processes may all run it (enforcement refuses to act twice), but one
+	// is enough.
+	Rescan bool
 }
 
 // DefaultConfig is the embedded default: SQLite and NATS in-process, data in
@@ -59,6 +63,7 @@ func DefaultConfig() Config {
 
 		PUIDNamespace:     "parley",
 		EvidenceRetention: 183 * 24 * time.Hour,
+		Rescan:            true,
 	}
 }
 
@@ -87,6 +92,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	str(&c.PUIDNamespace, "puid-namespace", "PARLEY_PUID_NAMESPACE", "prefix of the puids of statements of reasons sent to the EU Transparency Database; set once per deployment and never reuse one")
 	fs.Var(envDuration(&c.EvidenceRetention, "PARLEY_EVIDENCE_RETENTION"), "evidence-retention", "how long removed content is kept as evidence, unless a legal hold keeps it longer (PARLEY_EVIDENCE_RETENTION)")
 	str(&c.CountryHeader, "country-header", "PARLEY_COUNTRY_HEADER", "request header with the viewer's ISO country code, set by a trusted proxy (e.g. CF-IPCountry); decides what is withheld where")
+	fs.Var(envBool(&c.Rescan, "PARLEY_RESCAN"), "rescan", "screen stored content again when hash banks or rules change; one process of a deployment is enough (PARLEY_RESCAN)")
 	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose country header is believed")
 }
 

@@ -419,3 +419,155 @@ func TestUploadGate(t *testing.T) {
 		t.Fatalf("posting the released image: %v", err)
 	}
 }
+
+func (p *pipeline) rescanner() *screen.Rescanner {
+	return &screen.Rescanner{Store: p.db, Screen: p.screen, Enforce: p.enforce, Clock: p.clock}
+}
+
+// TestHashAndPurge: an image is posted in several chats before its hash is
+// banned; when the entry is added, re-screening removes every copy, each
+// with a statement for its author, and a second run (the same event
+// delivered again) does nothing more.
+func TestHashAndPurge(t *testing.T) {
+	p := setup(t)
+	ctx := context.Background()
+	sys := banks.SystemActor("test", "")
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "bridge-1-original.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := p.msg.UploadImage(ctx, p.author, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copies: in the channel, twice in the group, and the same bytes as a
+	// forward into the direct chat.
+	for _, chat := range []*parley.Chat{p.channel, p.group, p.group} {
+		if _, err := p.msg.PostMessage(ctx, p.author, chat.ID, messaging.PostInput{MediaID: img.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.msg.PostMessage(ctx, p.author, p.direct.ID, messaging.PostInput{ForwardFrom: &messaging.MsgRef{ChatID: p.channel.ID, Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := p.rescanner()
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	h, _, _ := pdq.HashBytes(data)
+	bank, err := p.banks.CreateBank(ctx, sys, banks.Bank{Name: "terror-content", Kind: banks.KindBlock,
+		Category: string(sor.CategoryRiskForPublicSecurity), Keywords: []string{string(sor.KeywordTerroristContent)},
+		Action: banks.ActionRemove, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.banks.AddEntry(ctx, sys, bank.ID, banks.Entry{Type: banks.TypePDQ, Value: h.String(), Source: "GIFCT"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	parents, err := p.enforce.List(ctx, p.mod, enforce.Filter{Kind: enforce.RemoveMedia})
+	if err != nil || len(parents) != 1 || parents[0].Children != 4 || !parents[0].Automated {
+		t.Fatalf("remove-media actions = %+v, %v; want one, automated, with 4 copies", parents, err)
+	}
+	if s := parents[0].Statement; s.AutomatedDetection != sor.Yes || !strings.Contains(s.DecisionFacts, "terror-content") {
+		t.Fatalf("statement = %+v", s)
+	}
+	for _, chat := range []*parley.Chat{p.channel, p.group, p.direct} {
+		for _, m := range p.history(t, p.author, chat) {
+			if m.MediaID != "" || m.Notice == nil || m.Notice.Kind != parley.NoticeRemoved {
+				t.Fatalf("a copy in %s chat %d is still there: %+v", chat.Kind, chat.ID, m)
+			}
+		}
+	}
+	if m, _ := p.db.FindMedia(ctx, img.ID); m.Status != parley.MediaRemoved {
+		t.Fatalf("media status = %q", m.Status)
+	}
+	// Again, as after a replayed event: nothing more happens.
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := p.enforce.List(ctx, p.mod, enforce.Filter{})
+	if len(all) != 5 {
+		t.Fatalf("%d actions after a second run, want the same 5", len(all))
+	}
+	// A new re-screener (a restarted process) goes on from the stored cursor.
+	if err := p.rescanner().RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := p.enforce.List(ctx, p.mod, enforce.Filter{}); len(all) != 5 {
+		t.Fatalf("%d actions after a restart, want the same 5", len(all))
+	}
+}
+
+// TestEnabledRuleRescansStoredPosts: a rule enabled later removes what it
+// matches among the posts already stored, once per version.
+func TestEnabledRuleRescansStoredPosts(t *testing.T) {
+	p := setup(t)
+	ctx := context.Background()
+	for _, text := range []string{"win a free iphone here", "hello everyone", "WIN A FREE iPhone now"} {
+		if _, err := p.post(t, p.author, p.channel, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.post(t, p.author, p.direct, "win a free iphone, between us"); err != nil {
+		t.Fatal(err)
+	}
+	p.rule(t, rules.Rule{ID: "free-phone", Keywords: []string{"free iphone"}, Action: rules.ActionRemove, Mode: rules.ModeEnforce,
+		Category: string(sor.CategoryScamsAndFraud)})
+	rs := p.rescanner()
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var removed, kept int
+	for _, m := range p.history(t, p.reader, p.channel) {
+		if m.Notice != nil && m.Notice.Kind == parley.NoticeRemoved {
+			removed++
+		} else {
+			kept++
+		}
+	}
+	if removed != 2 || kept != 1 {
+		t.Fatalf("after the rescan: %d removed, %d kept; want 2 and 1", removed, kept)
+	}
+	if h := p.history(t, p.reader, p.direct); len(h) != 1 || h[0].Notice != nil {
+		t.Fatalf("a direct message was rescanned: %+v", h)
+	}
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := p.enforce.List(ctx, p.mod, enforce.Filter{}); len(all) != 2 {
+		t.Fatalf("%d actions after a second run, want 2", len(all))
+	}
+}
+
+// TestLinkEntryRescansStoredPosts: a domain added to a bank removes the
+// stored posts that link to it.
+func TestLinkEntryRescansStoredPosts(t *testing.T) {
+	p := setup(t)
+	ctx := context.Background()
+	sys := banks.SystemActor("test", "")
+	if _, err := p.post(t, p.author, p.group, "claim it at https://free-prize.example/claim"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.post(t, p.author, p.group, "see https://news.example/today"); err != nil {
+		t.Fatal(err)
+	}
+	bank, err := p.banks.CreateBank(ctx, sys, banks.Bank{Name: "scam-domains", Kind: banks.KindBlock,
+		Category: string(sor.CategoryScamsAndFraud), Action: banks.ActionRemove, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.banks.AddEntry(ctx, sys, bank.ID, banks.Entry{Type: banks.TypeDomain, Value: "free-prize.example", Source: "reports"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.rescanner().RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := p.history(t, p.author, p.group)
+	if len(h) != 2 || h[1].Notice == nil || h[0].Notice != nil {
+		t.Fatalf("after the rescan = %+v; want the scam link removed, the news kept", h)
+	}
+}

@@ -45,3 +45,11 @@ CREATE TABLE rescans (
 );
 
 CREATE INDEX media_md5 ON media (md5) WHERE md5 != '';
+
+-- rescan_cursors keeps how far re-screening has read an append-only log
+-- (the bank change log): a restarted worker goes on from there, whatever
+-- events it missed while it was down.
+CREATE TABLE rescan_cursors (
+	name  TEXT    PRIMARY KEY,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
