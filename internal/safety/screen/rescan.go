@@ -113,12 +113,12 @@ func (r *Rescanner) RunOnce(ctx context.Context) error {
 
 // newEntries is what a run of bank changes added, by bank.
 type newEntries struct {
-	bank    *banks.Bank
-	pdq     []pdq.Hash
-	pdqIDs  []int64
-	md5     []string
-	sha256  []string
-	links   bool
+	bank   *banks.Bank
+	pdq    []pdq.Hash
+	pdqIDs []int64
+	md5    []string
+	sha256 []string
+	links  bool
 	// whole is set when the bank itself changed (it may have been enabled
 	// or given a stronger action): all its entries count as new.
 	whole bool
