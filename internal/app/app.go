@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,7 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley"
@@ -20,6 +24,7 @@ import (
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
 	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
 	"parley/internal/safety/review"
 	"parley/internal/safety/screen"
@@ -51,11 +56,18 @@ type App struct {
 	Rules  *screen.RuleBook
 	Review *review.Service
 	// Rescan screens stored content again when banks or rules change.
-	Rescan  *screen.Rescanner
-	API     *api.Server
-	Metrics *api.Metrics
+	Rescan *screen.Rescanner
+	// Campaigns finds near-duplicate posts by several accounts (the worker
+	// feeds the detector from the event stream) and acts on them in bulk.
+	Campaigns       *campaign.Service
+	CampaignsWorker *campaign.Worker
+	API             *api.Server
+	Metrics         *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
+
+	kinds     sync.Map // chat id → parley.ChatKind
+	kindCount atomic.Int64
 
 	listener   net.Listener
 	httpServer *http.Server
@@ -120,13 +132,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Messaging.Screen = a.Screen
 	a.Review = &review.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
 	a.Rescan = &screen.Rescanner{Store: db, Screen: a.Screen, Enforce: a.Enforce, Clock: a.Clock, Log: log.With("component", "rescan")}
+	det, err := campaign.New(campaign.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("app: campaign detector: %w", err)
+	}
+	a.CampaignsWorker = &campaign.Worker{Detector: det, Store: db, Log: log.With("component", "campaigns")}
+	a.Campaigns = &campaign.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
 	a.Metrics = api.NewMetrics()
 	a.registerGauges()
 	proxies, _ := cfg.TrustedProxyNets() // checked by Validate
 	a.API = &api.Server{
-		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Hub: a.Hub, Log: log, Clock: a.Clock,
+		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Rules: a.Rules, Review: a.Review,
+		Campaigns: a.Campaigns, Banks: a.Banks, Hub: a.Hub, Log: log, Clock: a.Clock,
 		CountryHeader: cfg.CountryHeader, TrustedProxies: proxies,
 		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
 		Ready:         a.ready,
@@ -217,6 +236,14 @@ func (a *App) Start() error {
 		defer a.wg.Done()
 		a.purgeEvidence(ctx)
 	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.CampaignsWorker.Rebuild(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("campaigns: rebuilding the detector's window failed", "err", err)
+		}
+		a.CampaignsWorker.Run(ctx)
+	}()
 	if a.Config.Rescan {
 		a.wg.Add(1)
 		go func() {
@@ -263,9 +290,61 @@ func (a *App) handleEvent(m stream.Message) {
 		}
 		a.Rescan.Wake()
 		return
+	case parley.UpdateMessageNew:
+		a.observeForCampaigns(m.Subject, m.Data)
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
+
+// newPost is the part of a message.new event the campaign detector reads.
+type newPost struct {
+	Message struct {
+		ID        int64     `json:"id"`
+		ChatID    int64     `json:"chat_id"`
+		SenderID  int64     `json:"sender_id"`
+		Text      string    `json:"text"`
+		CreatedAt time.Time `json:"created_at"`
+	} `json:"message"`
+}
+
+// observeForCampaigns hands a new post of a channel or group to the
+// campaign detector.
+func (a *App) observeForCampaigns(subject string, data []byte) {
+	chatID, ok := strings.CutPrefix(subject, "chat.")
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil || !messaging.Screened(a.chatKind(id)) {
+		return
+	}
+	var p newPost
+	if err := json.Unmarshal(data, &p); err != nil || p.Message.Text == "" {
+		return
+	}
+	a.CampaignsWorker.Observe(campaign.Post{ID: p.Message.ID, AccountID: p.Message.SenderID, ChatID: p.Message.ChatID,
+		Text: p.Message.Text, At: p.Message.CreatedAt})
+}
+
+// chatKind returns a chat's kind, which never changes, from a cache.
+func (a *App) chatKind(id int64) parley.ChatKind {
+	if k, ok := a.kinds.Load(id); ok {
+		return k.(parley.ChatKind)
+	}
+	c, err := a.DB.FindChatByID(context.Background(), id)
+	if err != nil {
+		return ""
+	}
+	if a.kindCount.Add(1) > maxCachedKinds {
+		a.kinds.Clear()
+		a.kindCount.Store(0)
+	}
+	a.kinds.Store(id, c.Kind)
+	return c.Kind
+}
+
+// maxCachedKinds bounds the cache of chat kinds.
+const maxCachedKinds = 200_000
 
 // rescanPoll is how often re-screening looks for work without being woken
 // by an event: a safety net, since the events wake it at once.
