@@ -255,6 +255,7 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			}
 		}
 	}
+	var removals []enforce.Request
 	for id := range candidates {
 		m, err := r.Store.FindMedia(ctx, id)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
@@ -270,11 +271,23 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			continue
 		}
 		run.Matched++
-		n, err := r.actOnMedia(ctx, m, sc)
-		if err != nil {
-			return err
+		switch sc.Decision {
+		case parley.ScreenBlock, parley.ScreenRemove:
+			removals = append(removals, enforce.Request{
+				Kind: enforce.RemoveMedia, Target: enforce.Target{Type: enforce.TargetMedia, MediaID: m.ID},
+				Grounds: Grounds(sc.By), Note: "re-screening: " + sc.By.Name + " " + sc.By.Detail,
+			})
+		case parley.ScreenHold:
+			if err := r.Store.OpenCase(ctx, &review.Case{Kind: review.KindFlaggedMedia, TargetType: review.TargetMedia, TargetID: m.ID,
+				UserID: m.UploaderID, Priority: review.Priority(sc), Screening: sc, CreatedAt: r.Clock.Now()}); err != nil {
+				return err
+			}
 		}
-		run.Actions += n
+	}
+	n, err := r.applyInBatches(ctx, removals)
+	run.Actions += n
+	if err != nil {
+		return err
 	}
 	if ne.links {
 		if err := r.rescanPosts(ctx, run, func(sm *ScannedMessage) *parley.Screening {
@@ -287,27 +300,34 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 	return r.Store.RecordRescan(ctx, run)
 }
 
-// actOnMedia acts on a stored image the screen now matches: removal of
-// every copy for a block or remove, a review case for review. (A label
-// applies to each post when it is next screened; stored posts keep theirs.)
-func (r *Rescanner) actOnMedia(ctx context.Context, m *parley.Media, sc *parley.Screening) (int64, error) {
-	switch sc.Decision {
-	case parley.ScreenBlock, parley.ScreenRemove:
-		a, err := r.Enforce.Apply(ctx, nil, enforce.Request{
-			Kind: enforce.RemoveMedia, Target: enforce.Target{Type: enforce.TargetMedia, MediaID: m.ID},
-			Grounds: Grounds(sc.By), Note: "re-screening: " + sc.By.Name + " " + sc.By.Detail,
-		})
-		if parley.ErrorCode(err) == parley.ECONFLICT {
-			return 0, nil // removed meanwhile
-		} else if err != nil {
-			return 0, err
+// removalBatch is how many removals one transaction carries: enough to
+// share the fsync among many, few enough that the writer is not held for
+// long (each removal of an image carries the removal of its copies).
+const removalBatch = 100
+
+// applyInBatches takes automated actions a batch per transaction and
+// returns how many actions (copies included) were taken. An item that was
+// acted on meanwhile (ECONFLICT) is skipped.
+func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) (int64, error) {
+	var n int64
+	for len(reqs) > 0 {
+		chunk := reqs[:min(removalBatch, len(reqs))]
+		reqs = reqs[len(chunk):]
+		actions, errs, err := r.Enforce.ApplyMany(ctx, nil, chunk)
+		if err != nil {
+			return n, err
 		}
-		return int64(1 + a.Children), nil
-	case parley.ScreenHold:
-		return 0, r.Store.OpenCase(ctx, &review.Case{Kind: review.KindFlaggedMedia, TargetType: review.TargetMedia, TargetID: m.ID,
-			UserID: m.UploaderID, Priority: review.Priority(sc), Screening: sc, CreatedAt: r.Clock.Now()})
+		for i, a := range actions {
+			switch {
+			case errs[i] == nil:
+				n += int64(1 + a.Children)
+			case parley.ErrorCode(errs[i]) == parley.ECONFLICT:
+			default:
+				r.log().Warn("re-screening: an action could not be taken", "target", chunk[i].Target.ID(), "err", errs[i])
+			}
+		}
 	}
-	return 0, nil
+	return n, nil
 }
 
 // rescanPosts screens every stored post of channels and groups with

@@ -120,7 +120,7 @@ func (db *DB) ScanMedia(ctx context.Context, afterID string, limit int) ([]*parl
 
 // FindMediaByMD5 returns the stored media with that MD5 (normally one).
 func (db *DB) FindMediaByMD5(ctx context.Context, md5 string) ([]*parley.Media, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE md5 = ? ORDER BY id LIMIT 100`, md5)
+	rows, err := db.reads.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE md5 = ? AND md5 != '' ORDER BY id LIMIT 100`, md5) // md5 != '': the partial index media_md5
 	if err != nil {
 		return nil, internal("find media", err)
 	}
