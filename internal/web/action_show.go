@@ -24,6 +24,8 @@ type actionPage struct {
 	StatementJSON string
 	Evidence      []evidenceView
 	Restore       *form
+	// HoldURL opens the legal-hold form ready to keep this target.
+	HoldURL string
 }
 
 // evidenceView is one piece of evidence, its content indented for reading.
@@ -78,6 +80,7 @@ func (s *Server) loadActionPage(ctx context.Context, r *http.Request, u *parley.
 	p := &actionPage{page: modPage(fmt.Sprintf("Action #%d", a.ID), "actions"), actionRow: n.actionRow(a), Restore: newForm()}
 	p.Restore.Values["reason"] = ""
 	p.Affected = n.username(a.AffectedUserID, "no account")
+	p.HoldURL = holdURL(n, a.Target)
 	if a.ReversedAt != nil {
 		p.ReversedBy = n.username(a.ReversedBy, "the system")
 	}

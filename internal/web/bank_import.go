@@ -55,7 +55,7 @@ func (s *Server) bankImport(w http.ResponseWriter, r *http.Request, u *parley.Us
 		}
 		return s.renderBankForm(w, r, p, p.Import, err, importErrorFields)
 	}
-	setFlash(w, fmt.Sprintf("Imported %s into %s: %s added, %d already in the bank.", name, p.Bank.Name,
+	setFlash(w, fmt.Sprintf("Imported %s into %s: %s added, %d already in the bank.", excerpt(40, name), p.Bank.Name,
 		plural(rep.Added, "entry", "entries"), rep.Duplicates))
 	return seeOther(w, r, bankURL(p.Bank.ID))
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"parley"
 	"parley/internal/api"
@@ -120,6 +122,25 @@ func (s *Server) loadHoldPage(ctx context.Context, u *parley.User) (*holdPage, e
 		p.Holds = append(p.Holds, holdRow{LegalHold: h, Target: n.target(h.Target), By: n.username(h.CreatedBy, "the system")})
 	}
 	return p, nil
+}
+
+// holdURL is the address of the legal-hold form filled in for target t.
+func holdURL(n *names, t enforce.Target) string {
+	q := url.Values{"target_type": {t.Type}}
+	switch t.Type {
+	case enforce.TargetMessage:
+		q.Set("chat_id", strconv.FormatInt(t.ChatID, 10))
+		q.Set("seq", strconv.FormatInt(t.Seq, 10))
+	case enforce.TargetChat:
+		q.Set("chat_id", strconv.FormatInt(t.ChatID, 10))
+	case enforce.TargetMedia:
+		q.Set("media_id", t.MediaID)
+	case enforce.TargetUser:
+		if u := n.user(t.UserID); u != nil {
+			q.Set("username", u.Username)
+		}
+	}
+	return "/moderation/holds?" + q.Encode() + "#place-title"
 }
 
 // mergeFields returns the renames of a and b together.

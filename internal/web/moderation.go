@@ -85,8 +85,8 @@ func kindLabel(k enforce.Kind) string {
 // kindOptions are the kinds for the list filter; takeKindOptions those a
 // person can take from the form. A blocked upload is only ever made by the
 // screen, with the upload itself.
-func kindOptions(any string) []option {
-	opts := []option{{"", any}}
+func kindOptions(all string) []option {
+	opts := []option{{"", all}}
 	for _, k := range enforce.Kinds {
 		opts = append(opts, option{string(k), kindLabel(k)})
 	}
@@ -294,7 +294,7 @@ func (n *names) target(t enforce.Target) link {
 	case enforce.TargetMedia:
 		return link{"Image " + shortID(t.MediaID), ""}
 	case enforce.TargetChat:
-		return link{strings.ToUpper(chatName(t.ChatID)[:1]) + chatName(t.ChatID)[1:], fmt.Sprintf("/chats/%d", t.ChatID)}
+		return link{"Chat " + strings.TrimPrefix(chatName(t.ChatID), "chat "), fmt.Sprintf("/chats/%d", t.ChatID)}
 	case enforce.TargetUser:
 		if u := n.user(t.UserID); u != nil {
 			return link{"Account @" + u.Username, "/users/" + u.Username}
@@ -319,6 +319,7 @@ func shortID(id string) string {
 func (s *Server) targetForm(ctx context.Context, f *form, typ string) (enforce.Target, error) {
 	t := enforce.Target{Type: typ}
 	var err error
+	pasteLink(f)
 	if typ == enforce.TargetMessage || typ == enforce.TargetChat {
 		if t.ChatID, err = formID(f, "chat_id", "the chat is a number: the one in its address, /chats/NUMBER"); err != nil {
 			return t, err
@@ -330,7 +331,11 @@ func (s *Server) targetForm(ctx context.Context, f *form, typ string) (enforce.T
 		}
 	}
 	if typ == enforce.TargetMedia {
-		t.MediaID = strings.ToLower(strings.TrimSpace(f.Get("media_id")))
+		id := strings.TrimSpace(f.Get("media_id"))
+		if _, after, ok := strings.Cut(id, "/media/"); ok { // a pasted image address
+			id, _, _ = strings.Cut(after, "?")
+		}
+		t.MediaID = strings.ToLower(id)
 	}
 	if typ == enforce.TargetUser {
 		name := strings.TrimPrefix(strings.TrimSpace(f.Get("username")), "@")
@@ -347,6 +352,23 @@ func (s *Server) targetForm(ctx context.Context, f *form, typ string) (enforce.T
 		t.UserID = u.ID
 	}
 	return t, nil
+}
+
+// pasteLink lets the chat field take a message's or chat's link, as copied
+// from its page (https://host/chats/12#m-3): it fills in the chat and the
+// message number.
+func pasteLink(f *form) {
+	v := strings.TrimSpace(f.Get("chat_id"))
+	_, rest, ok := strings.Cut(v, "/chats/")
+	if !ok {
+		return
+	}
+	chat, frag, _ := strings.Cut(rest, "#m-")
+	chat, _, _ = strings.Cut(chat, "?")
+	f.Values["chat_id"] = strings.Trim(chat, "/")
+	if frag != "" && strings.TrimSpace(f.Get("seq")) == "" {
+		f.Values["seq"] = frag
+	}
 }
 
 // targetFields names the form field of each part of a target, for errors

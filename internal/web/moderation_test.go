@@ -192,7 +192,7 @@ func TestTakeActionFormShowsErrorsNextToFields(t *testing.T) {
 	author.signUp("author")
 	_, chatID := channelWithPost(t, author, "cryptodeals", "Crypto deals", "send 1 BTC")
 
-	form := mod.get("/moderation/actions/new?kind=remove_message&chat_id=" + fmt.Sprint(chatID) + "&seq=1").wantStatus(t, "form", http.StatusOK)
+	form := mod.get("/moderation/actions/new?kind=remove_message&chat_id="+fmt.Sprint(chatID)+"&seq=1").wantStatus(t, "form", http.StatusOK)
 	form.contains(t, "form", `<option value="remove_message" selected>`, `name="chat_id" type="text" value="`+fmt.Sprint(chatID)+`"`,
 		`<option value="STATEMENT_CATEGORY_SCAMS_AND_FRAUD">Scams and fraud</option>`, // from the sor enumerations
 		`value="KEYWORD_VIOLATION_EU_LAW"> Violation EU law`, `<option value="SOURCE_VOLUNTARY" selected>`,
@@ -215,6 +215,7 @@ func TestTakeActionFormShowsErrorsNextToFields(t *testing.T) {
 		{"malformed chat", change(func(v url.Values) { v.Set("chat_id", "news") }), 400, "chat_id", "the chat is a number"},
 		{"no message", change(func(v url.Values) { v.Set("seq", "") }), 400, "chat_id", "a message is named by its chat_id and seq"},
 		{"missing message", change(func(v url.Values) { v.Set("seq", "99") }), 400, "seq", "not found"},
+		{"missing message by its link", change(func(v url.Values) { v.Set("chat_id", "http://x/chats/"+fmt.Sprint(chatID)+"#m-98"); v.Del("seq") }), 400, "seq", "not found"},
 		{"no ground", change(func(v url.Values) { v.Del("ground") }), 400, "ground", "choose the ground"},
 		{"no clause", change(func(v url.Values) { v.Set("ground_text", " ") }), 400, "ground_text", "terms_ground is required"},
 		{"no category", change(func(v url.Values) { v.Del("category") }), 400, "category", "is not a Transparency Database category"},
@@ -361,6 +362,16 @@ func TestChatPageShowsLabelsAgeGatesAndWithholdings(t *testing.T) {
 		"It was reported to us by Federal Criminal Police Office.", "Legal ground</dt><dd>We consider the content illegal under § 130 StGB (incitement to hatred).",
 		"Illegal or harmful speech")
 
+	// Staff who place legal holds are offered one from the action's page,
+	// with the form filled in.
+	ap := legal.get(fmt.Sprintf("/moderation/actions/%d", withheld)).wantStatus(t, "action page", http.StatusOK)
+	m := regexp.MustCompile(`<a href="(/moderation/holds\?[^"]+)">Place a legal hold on this target</a>`).FindStringSubmatch(ap.Body)
+	if m == nil {
+		t.Fatalf("no legal hold link on the action page\n%s", ap.Body)
+	}
+	hold := legal.get(strings.ReplaceAll(m[1], "&amp;", "&")).wantStatus(t, "hold form", http.StatusOK)
+	hold.contains(t, "hold form", `<option value="message" selected>`, `name="chat_id" type="text" value="`+fmt.Sprint(chatID)+`"`, `name="seq" type="text" value="1"`)
+
 	// A banned channel shows its notice instead of its posts; its owner
 	// gets the way to the statement.
 	ban := actionID(t, legal.post("/moderation/actions", func() url.Values {
@@ -377,6 +388,29 @@ func TestChatPageShowsLabelsAgeGatesAndWithholdings(t *testing.T) {
 	p.contains(t, "reader", `<p class="notice" role="note">This channel was banned: Illegal or harmful speech.</p>`)
 	p.lacks(t, "reader", "a disputed claim", "Why?")
 	author.get(fmt.Sprintf("/statements/%d", ban)).contains(t, "ban statement", "Your channel was banned", "We banned your channel “Street news”.")
+}
+
+func TestHeldPostShowsItsNotice(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	mod := staffBrowser(t, s, "moddy", parley.RoleModerator)
+	bank := mod.post("/moderation/banks", url.Values{"name": {"suspect-links"}, "kind": {"block"}, "action": {"review"},
+		"category": {"STATEMENT_CATEGORY_SCAMS_AND_FRAUD"}, "enabled": {"yes"}}).wantRedirect(t, "bank", "/moderation/banks/")
+	mod.post(bank+"/entries", url.Values{"type": {"domain"}, "value": {"evil.example"}}).wantRedirect(t, "entry", bank)
+	if _, err := s.Matcher.Refresh(ctx); err != nil { // the bank.changed event does this too, later
+		t.Fatal(err)
+	}
+	author, reader := newBrowser(t, s), newBrowser(t, s)
+	author.signUp("author")
+	reader.signUp("reader")
+	chat, _ := channelWithPost(t, author, "deals", "Deals", "join https://evil.example/now")
+
+	held := `<p class="notice" role="note">Waiting for review: only its author can see this message until a moderator has looked at it.</p>`
+	p := author.get(chat).wantStatus(t, "author", http.StatusOK)
+	p.contains(t, "author", held, "join https://evil.example/now")
+	p.lacks(t, "author", chat+"/messages/1/forward")
+	// Others do not see it at all until it is reviewed.
+	reader.get(chat).wantStatus(t, "reader", http.StatusOK).lacks(t, "reader", "evil.example", `id="m-1"`)
 }
 
 func TestLegalHoldPages(t *testing.T) {
