@@ -39,11 +39,16 @@ func (p *chatPage) Latest() bool { return p.Before == 0 }
 // messageView is one message as a chat page shows it.
 type messageView struct {
 	*parley.Message
-	Own       bool
-	CanReply  bool
-	CanEdit   bool
-	CanDelete bool
-	Secret    bool
+	Own        bool
+	CanReply   bool
+	CanEdit    bool
+	CanDelete  bool
+	CanForward bool
+	Secret     bool
+	// Label is the text of a label shown beside the message; AgeRestricted
+	// puts its content behind a reveal the viewer opens.
+	Label         string
+	AgeRestricted bool
 	// ReplyExcerpt is the start of the message replied to, when it is on
 	// the page.
 	ReplyExcerpt string
@@ -83,9 +88,13 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.Messaging.History(ctx, u, chatID, before, historyPage)
-	if err != nil {
-		return nil, err
+	var msgs []*parley.Message
+	if chat.Notice == nil {
+		// A chat that is banned, or withheld where the viewer is, shows
+		// its notice instead of its messages.
+		if msgs, err = s.Messaging.History(ctx, u, chatID, before, historyPage); err != nil {
+			return nil, err
+		}
 	}
 	slices.Reverse(msgs) // oldest first, as a conversation reads
 	p := &chatPage{
@@ -98,7 +107,7 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	}
 	p.Form.Values["text"] = ""
 	p.Form.Values["image"] = ""
-	if member != nil {
+	if member != nil && chat.Notice == nil {
 		p.CanPost = member.Role.CanPost(chat.Kind)
 		p.CanManage = member.Role.CanManage()
 	}
@@ -141,9 +150,19 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	now := s.Messaging.Clock.Now()
 	for _, m := range msgs {
 		v := &messageView{Message: m, Own: m.SenderID == u.ID, Secret: p.Secret}
-		v.CanEdit = v.Own && !p.Secret && now.Sub(m.CreatedAt) <= parley.EditWindow
+		// A notice other than "held" stands in for content this viewer may
+		// not see (removed, withheld): there is nothing to edit or forward.
+		hidden := m.Notice != nil && m.Notice.Kind != parley.NoticeHeld
+		v.CanEdit = v.Own && !p.Secret && !hidden && now.Sub(m.CreatedAt) <= parley.EditWindow
 		v.CanDelete = v.Own || p.CanManage
 		v.CanReply = p.CanPost && !p.Secret
+		v.CanForward = !p.Secret && m.Notice == nil
+		if mod := m.Moderation; mod != nil && !hidden {
+			if mod.Label != nil {
+				v.Label = mod.Label.Reason
+			}
+			v.AgeRestricted = mod.AgeRestricted != nil
+		}
 		if orig, ok := bySeq[m.ReplyToSeq]; ok && !p.Secret {
 			v.ReplyExcerpt = excerpt(60, orig.Text)
 		}
