@@ -197,7 +197,8 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Register(mux)
 	if a.Web == nil {
-		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks, API: a.API, Log: a.Log,
+		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks,
+			Rules: a.Rules, Review: a.Review, Campaigns: a.Campaigns, API: a.API, Log: a.Log,
 			UserContact: a.Config.UserContact}
 	}
 	a.Web.Register(mux)

@@ -23,7 +23,10 @@ import (
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 )
 
 // Server serves the web client. It holds the same services the JSON API
@@ -34,6 +37,9 @@ type Server struct {
 	Messaging *messaging.Service
 	Enforce   *enforce.Service
 	Banks     *banks.Service
+	Rules     *screen.RuleBook
+	Review    *review.Service
+	Campaigns *campaign.Service
 	// API is the JSON API server. The web client shares its session cookie
 	// helpers and its sign-in rate limiter, so one session works for both
 	// (the scripts call the API with the page's cookie) and an attacker
