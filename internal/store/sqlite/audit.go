@@ -13,7 +13,7 @@ import (
 // gives e the next id, links it to that entry's hash and computes its own.
 // Callers run it in the same transaction as the act it records, so an act
 // and its audit entry are committed together or not at all.
-func appendAudit(ctx context.Context, tx *sql.Tx, e *parley.AuditEntry) error {
+func appendAudit(ctx context.Context, tx queryer, e *parley.AuditEntry) error {
 	var lastID int64
 	var prev []byte
 	err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)

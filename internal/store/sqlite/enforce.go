@@ -32,6 +32,7 @@ type enforceTx struct {
 	ctx           context.Context
 	db            *DB
 	tx            *sql.Tx
+	q             *txQueries // the transaction's queries, through prepared statements
 	build         enforce.StatementFunc
 	evidenceUntil time.Time
 	now           time.Time
@@ -56,12 +57,21 @@ func (db *DB) ApplyAction(ctx context.Context, a *enforce.Action, build enforce.
 // times faster this way than one transaction per action. The error is for
 // the transaction as a whole, when nothing was committed.
 func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enforce.StatementFunc, evidenceUntil time.Time) ([]error, error) {
+	// Deferred first so that it runs last, once the transaction has ended
+	// and the writer's connection is free to prepare on.
+	var q *txQueries
+	defer func() {
+		if q != nil {
+			db.prepareMissed(context.WithoutCancel(ctx), q.missed)
+		}
+	}()
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, build: build, evidenceUntil: evidenceUntil}
+	q = newTxQueries(db, tx)
+	w := &enforceTx{ctx: ctx, db: db, tx: tx, q: q, build: build, evidenceUntil: evidenceUntil}
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
 		return nil, internal("apply action", err)
 	}
@@ -124,7 +134,7 @@ func (w *enforceTx) apply(a *enforce.Action) error {
 	}
 	details, _ := json.Marshal(map[string]any{"action_id": a.ID, "puid": a.PUID, "automated": a.Automated,
 		"children": a.Children, "countries": a.Countries, "category": a.Grounds.Category, "note": a.Note})
-	return appendAudit(w.ctx, w.tx, &parley.AuditEntry{At: a.CreatedAt, ActorID: a.ActorID, Action: "enforcement." + string(a.Kind),
+	return appendAudit(w.ctx, w.q, &parley.AuditEntry{At: a.CreatedAt, ActorID: a.ActorID, Action: "enforcement." + string(a.Kind),
 		TargetType: a.Target.Type, TargetID: a.Target.ID(), Details: string(details)})
 }
 
@@ -159,7 +169,7 @@ func (w *enforceTx) insertAction(a *enforce.Action, prior any) error {
 	if a.ParentID != 0 {
 		parent = sql.NullInt64{Int64: a.ParentID, Valid: true}
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `
+	if _, err := w.q.ExecContext(w.ctx, `
 		INSERT INTO enforcement_actions (id, kind, target_type, target_id, affected_user_id, parent_id,
 			decision, statement, puid, prior, actor_id, automated, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -175,7 +185,7 @@ func (w *enforceTx) strike(userID int64, delta int) error {
 	if userID == 0 {
 		return nil
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE users SET strikes = max(0, strikes + ?) WHERE id = ?`, delta, userID); err != nil {
+	if _, err := w.q.ExecContext(w.ctx, `UPDATE users SET strikes = max(0, strikes + ?) WHERE id = ?`, delta, userID); err != nil {
 		return internal("count strike", err)
 	}
 	return nil
@@ -187,7 +197,7 @@ func (w *enforceTx) keepEvidence(actionID int64, t enforce.Target, content any) 
 	if err != nil {
 		return internal("keep evidence", err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `
+	if _, err := w.q.ExecContext(w.ctx, `
 		INSERT INTO evidence (action_id, target_type, target_id, content, kept_until, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		actionID, t.Type, t.ID(), string(b), toMicro(w.evidenceUntil), toMicro(w.now)); err != nil {
@@ -210,11 +220,11 @@ func messageFacts(m *parley.Message, chat *parley.Chat) enforce.Facts {
 
 // applyMessage applies a message action (or a child of a RemoveMedia).
 func (w *enforceTx) applyMessage(a *enforce.Action) error {
-	m, err := findMessage(w.ctx, w.tx, a.Target.ChatID, a.Target.Seq)
+	m, err := findMessage(w.ctx, w.q, a.Target.ChatID, a.Target.Seq)
 	if err != nil {
 		return err
 	}
-	chat, err := findChat(w.ctx, w.tx, m.ChatID)
+	chat, err := findChat(w.ctx, w.q, m.ChatID)
 	if err != nil {
 		return err
 	}
@@ -269,7 +279,7 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 		if a.ActorID == 0 {
 			decision = review.DecisionAutomated
 		}
-		if err := closeCase(w.ctx, w.tx, mod.Held.ActionID, decision, a.ActorID, a.ID, w.now); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+		if err := closeCase(w.ctx, w.q, mod.Held.ActionID, decision, a.ActorID, a.ID, w.now); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
 			return err
 		}
 		mod.Held = nil
@@ -285,7 +295,7 @@ func (w *enforceTx) setMessageModeration(m *parley.Message, mod *parley.Moderati
 	if err != nil {
 		return internal("moderate message", err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE messages SET status = ?, moderation = ? WHERE id = ?`,
+	if _, err := w.q.ExecContext(w.ctx, `UPDATE messages SET status = ?, moderation = ? WHERE id = ?`,
 		mod.Status(), enc, m.ID); err != nil {
 		return internal("moderate message", err)
 	}
@@ -298,7 +308,7 @@ func (w *enforceTx) setMessageModeration(m *parley.Message, mod *parley.Moderati
 	if mod.Removed != nil {
 		snap.Text, snap.MediaID, snap.Forward = "", "", nil
 	}
-	pts, err := nextPts(w.ctx, w.tx, m.ChatID)
+	pts, err := nextPts(w.ctx, w.q, m.ChatID)
 	if err != nil {
 		return err
 	}
@@ -320,7 +330,7 @@ func (w *enforceTx) applyMedia(a *enforce.Action) error {
 			return err
 		}
 	}
-	m, err := findMedia(w.ctx, w.tx, a.Target.MediaID)
+	m, err := findMedia(w.ctx, w.q, a.Target.MediaID)
 	if err != nil {
 		return err
 	}
@@ -348,7 +358,7 @@ func (w *enforceTx) applyMedia(a *enforce.Action) error {
 	if err != nil {
 		return internal("moderate media", err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE media SET status = ?, moderation = ? WHERE id = ?`, status, enc, m.ID); err != nil {
+	if _, err := w.q.ExecContext(w.ctx, `UPDATE media SET status = ?, moderation = ? WHERE id = ?`, status, enc, m.ID); err != nil {
 		return internal("moderate media", err)
 	}
 	if err := w.keepEvidence(a.ID, a.Target, m); err != nil {
@@ -361,7 +371,7 @@ func (w *enforceTx) applyMedia(a *enforce.Action) error {
 		return nil
 	}
 	// Every copy: each message that carries the image, in any chat.
-	rows, err := w.tx.QueryContext(w.ctx, `
+	rows, err := w.q.QueryContext(w.ctx, `
 		SELECT m.chat_id, m.seq FROM messages m JOIN chats c ON c.id = m.chat_id
 		WHERE m.media_id = ? AND m.media_id != '' AND m.deleted_at IS NULL AND m.status != 'removed' AND c.kind != 'secret'
 		ORDER BY m.id`, m.ID) // media_id != '' lets SQLite use the partial index messages_media
@@ -394,7 +404,7 @@ func (w *enforceTx) applyMedia(a *enforce.Action) error {
 
 // applyChat applies BanChat or WithholdChat.
 func (w *enforceTx) applyChat(a *enforce.Action) error {
-	c, err := findChat(w.ctx, w.tx, a.Target.ChatID)
+	c, err := findChat(w.ctx, w.q, a.Target.ChatID)
 	if err != nil {
 		return err
 	}
@@ -444,14 +454,14 @@ func (w *enforceTx) setChatModeration(chatID int64, mod *parley.Moderation) erro
 	if mod.Removed != nil {
 		status = parley.ChatBanned
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE chats SET status = ?, moderation = ? WHERE id = ?`, status, enc, chatID); err != nil {
+	if _, err := w.q.ExecContext(w.ctx, `UPDATE chats SET status = ?, moderation = ? WHERE id = ?`, status, enc, chatID); err != nil {
 		return internal("moderate chat", err)
 	}
 	ev := parley.ChatModeratedEvent{ChatID: chatID}
 	if !mod.IsZero() {
 		ev.Moderation = mod
 	}
-	if err := insertEvent(w.ctx, w.tx, parley.ChatSubject(chatID), parley.EventChatModerated, ev); err != nil {
+	if err := insertEvent(w.ctx, w.q, parley.ChatSubject(chatID), parley.EventChatModerated, ev); err != nil {
 		return err
 	}
 	w.events = true
@@ -460,7 +470,7 @@ func (w *enforceTx) setChatModeration(chatID int64, mod *parley.Moderation) erro
 
 // applyUser applies SuspendAccount or TerminateAccount.
 func (w *enforceTx) applyUser(a *enforce.Action) error {
-	u, err := scanUser(w.tx.QueryRowContext(w.ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, a.Target.UserID))
+	u, err := scanUser(w.q.QueryRowContext(w.ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, a.Target.UserID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Errorf(parley.ENOTFOUND, "user %d not found", a.Target.UserID)
 	} else if err != nil {
@@ -500,17 +510,17 @@ func (w *enforceTx) setAccount(userID int64, status string, until sql.NullInt64,
 	if err != nil {
 		return internal("moderate account", err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE users SET status = ?, suspended_until = ?, moderation = ? WHERE id = ?`,
+	if _, err := w.q.ExecContext(w.ctx, `UPDATE users SET status = ?, suspended_until = ?, moderation = ? WHERE id = ?`,
 		status, until, enc, userID); err != nil {
 		return internal("moderate account", err)
 	}
 	if status != parley.AccountActive {
-		if _, err := w.tx.ExecContext(w.ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+		if _, err := w.q.ExecContext(w.ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 			toMicro(w.now), userID); err != nil {
 			return internal("moderate account", err)
 		}
 	}
-	if err := insertEvent(w.ctx, w.tx, parley.UserSubject(userID), parley.EventAccountRestricted,
+	if err := insertEvent(w.ctx, w.q, parley.UserSubject(userID), parley.EventAccountRestricted,
 		parley.AccountEvent{UserID: userID, Status: status}); err != nil {
 		return err
 	}
@@ -520,11 +530,18 @@ func (w *enforceTx) setAccount(userID int64, status string, until sql.NullInt64,
 
 // RestoreAction takes back exactly action id's effect (see enforce.Store).
 func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, at time.Time) (*enforce.Action, error) {
+	var q *txQueries // prepared after the transaction ends, as in ApplyActions
+	defer func() {
+		if q != nil {
+			db.prepareMissed(context.WithoutCancel(ctx), q.missed)
+		}
+	}()
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	q = newTxQueries(db, tx)
 	a, err := findAction(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -536,7 +553,7 @@ func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, 
 		return nil, parley.Errorf(parley.ECONFLICT, "action %d is part of action %d; restore that one", id, a.ParentID)
 	}
 	at = micro(nowOr(at))
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, now: at}
+	w := &enforceTx{ctx: ctx, db: db, tx: tx, q: q, now: at}
 	if err := w.restore(a); err != nil {
 		return nil, err
 	}
@@ -605,7 +622,7 @@ func takeBack(mod *parley.Moderation, id int64) bool {
 func (w *enforceTx) restore(a *enforce.Action) error {
 	switch a.Target.Type {
 	case enforce.TargetMessage:
-		m, err := findMessage(w.ctx, w.tx, a.Target.ChatID, a.Target.Seq)
+		m, err := findMessage(w.ctx, w.q, a.Target.ChatID, a.Target.Seq)
 		if err != nil {
 			return err
 		}
@@ -623,14 +640,14 @@ func (w *enforceTx) restore(a *enforce.Action) error {
 			if err != nil {
 				return internal("restore message", err)
 			}
-			if _, err := w.tx.ExecContext(w.ctx, `UPDATE messages SET status = ?, moderation = ? WHERE id = ?`, mod.Status(), enc, m.ID); err != nil {
+			if _, err := w.q.ExecContext(w.ctx, `UPDATE messages SET status = ?, moderation = ? WHERE id = ?`, mod.Status(), enc, m.ID); err != nil {
 				return internal("restore message", err)
 			}
 			return nil
 		}
 		return w.setMessageModeration(m, mod)
 	case enforce.TargetMedia:
-		m, err := findMedia(w.ctx, w.tx, a.Target.MediaID)
+		m, err := findMedia(w.ctx, w.q, a.Target.MediaID)
 		if err != nil {
 			return err
 		}
@@ -646,12 +663,12 @@ func (w *enforceTx) restore(a *enforce.Action) error {
 		if mod.Removed != nil {
 			status = m.Status
 		}
-		if _, err := w.tx.ExecContext(w.ctx, `UPDATE media SET status = ?, moderation = ? WHERE id = ?`, status, enc, m.ID); err != nil {
+		if _, err := w.q.ExecContext(w.ctx, `UPDATE media SET status = ?, moderation = ? WHERE id = ?`, status, enc, m.ID); err != nil {
 			return internal("restore media", err)
 		}
 		return w.strike(m.UploaderID, -1)
 	case enforce.TargetChat:
-		c, err := findChat(w.ctx, w.tx, a.Target.ChatID)
+		c, err := findChat(w.ctx, w.q, a.Target.ChatID)
 		if err != nil {
 			return err
 		}
@@ -666,7 +683,7 @@ func (w *enforceTx) restore(a *enforce.Action) error {
 		}
 		return w.setChatModeration(c.ID, mod)
 	case enforce.TargetUser:
-		u, err := scanUser(w.tx.QueryRowContext(w.ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, a.Target.UserID))
+		u, err := scanUser(w.q.QueryRowContext(w.ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, a.Target.UserID))
 		if err != nil {
 			return internal("restore account", err)
 		}

@@ -215,7 +215,7 @@ func appendUpdate(ctx context.Context, st *hotStmts, u *parley.Update) error {
 }
 
 // nextPts increments the chat's update counter and returns it.
-func nextPts(ctx context.Context, tx *sql.Tx, chatID int64) (int64, error) {
+func nextPts(ctx context.Context, tx queryer, chatID int64) (int64, error) {
 	var pts int64
 	err := tx.QueryRowContext(ctx, `UPDATE chats SET pts = pts + 1 WHERE id = ? RETURNING pts`, chatID).Scan(&pts)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -109,7 +109,7 @@ func messageTargetID(chatID, seq int64) string {
 	return strconv.FormatInt(chatID, 10) + ":" + strconv.FormatInt(seq, 10)
 }
 
-func insertCase(ctx context.Context, tx *sql.Tx, c *review.Case) error {
+func insertCase(ctx context.Context, tx queryer, c *review.Case) error {
 	details, err := json.Marshal(c.Screening)
 	if err != nil {
 		return internal("open review case", err)
@@ -224,7 +224,7 @@ func (db *DB) CountCases(ctx context.Context, status string) (int64, error) {
 
 // closeCase marks a case decided, inside tx; a case decided already is
 // ECONFLICT.
-func closeCase(ctx context.Context, tx *sql.Tx, id int64, decision string, by, actionID int64, at time.Time) error {
+func closeCase(ctx context.Context, tx queryer, id int64, decision string, by, actionID int64, at time.Time) error {
 	var action sql.NullInt64
 	if actionID != 0 {
 		action = sql.NullInt64{Int64: actionID, Valid: true}
@@ -262,7 +262,7 @@ func (db *DB) CloseCase(ctx context.Context, id int64, decision string, by, acti
 	return db.commit(tx, false)
 }
 
-func auditCase(ctx context.Context, tx *sql.Tx, c *review.Case, decision string, by int64, at time.Time) error {
+func auditCase(ctx context.Context, tx queryer, c *review.Case, decision string, by int64, at time.Time) error {
 	details, _ := json.Marshal(map[string]any{"case_id": c.ID, "kind": c.Kind, "decision": decision})
 	return appendAudit(ctx, tx, &parley.AuditEntry{At: at, ActorID: by, Action: "review.decided",
 		TargetType: c.TargetType, TargetID: c.TargetID, Details: string(details)})
@@ -299,7 +299,7 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 	mod := m.Moderation.Clone()
 	if mod != nil && mod.Held != nil && mod.Held.ActionID == caseID && !m.Deleted() {
 		mod.Held = nil
-		w := &enforceTx{ctx: ctx, db: db, tx: tx, now: at}
+		w := &enforceTx{ctx: ctx, db: db, tx: tx, q: newTxQueries(db, tx), now: at}
 		if err := w.setMessageModeration(m, mod); err != nil {
 			return err
 		}

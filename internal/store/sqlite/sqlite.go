@@ -54,6 +54,7 @@ type DB struct {
 	reads  *readStmts
 	hot    *hotStmts
 	batch  *batchInserts
+	wstmts writerStmts
 
 	// inserts carries InsertMessage requests to the group-commit goroutine.
 	// It is unbuffered: the goroutine takes every request whose caller is
@@ -171,6 +172,7 @@ func (db *DB) Close() error {
 	rerr := db.reader.Close()
 	herr := db.hot.close()
 	berr := db.batch.close()
+	db.wstmts.close()
 	return errors.Join(rerr, herr, berr, db.writer.Close())
 }
 
