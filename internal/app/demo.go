@@ -14,6 +14,11 @@ import (
 	"parley"
 	"parley/internal/auth"
 	"parley/internal/messaging"
+	"parley/internal/pdq"
+	"parley/internal/safety/banks"
+	"parley/internal/safety/enforce"
+	"parley/internal/safety/rules"
+	"parley/internal/sor"
 )
 
 // DemoAccount is an account of the demo world with its password.
@@ -70,7 +75,121 @@ func SeedDemo(ctx context.Context, a *App) ([]DemoAccount, error) {
 	if seeded {
 		return out, nil
 	}
-	return out, seedChats(ctx, a.Messaging, users)
+	if err := seedChats(ctx, a.Messaging, users); err != nil {
+		return nil, err
+	}
+	return out, seedSafety(ctx, a, users)
+}
+
+// seedSafety shows the trust & safety side in the demo world: a hash bank
+// that stops an image at upload, a domain bank and a text rule that act on
+// posts (one removal with a statement of reasons, one post held for
+// review), a rule watching in shadow mode, a channel post withheld in one
+// country on a legal officer's order, and a small spam campaign by three
+// accounts for the moderator to remove in bulk.
+func seedSafety(ctx context.Context, a *App, u map[string]*parley.User) error {
+	alice, bob, carol, mod, legal := u["alice"], u["bob"], u["carol"], u["moderator"], u["legal"]
+	staff := banks.UserActor(mod)
+
+	scam, err := demoImage(7)
+	if err != nil {
+		return err
+	}
+	hash, _, err := pdq.HashBytes(scam)
+	if err != nil {
+		return err
+	}
+	imgBank, err := a.Banks.CreateBank(ctx, staff, banks.Bank{Name: "demo-known-scam-images", Kind: banks.KindBlock,
+		Description: "Images from known fake-giveaway scams (demo data).", Category: string(sor.CategoryScamsAndFraud),
+		Action: banks.ActionBlockUpload, Enabled: true})
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Banks.AddEntry(ctx, staff, imgBank.ID, banks.Entry{Type: banks.TypePDQ, Value: hash.String(), Source: "demo"}); err != nil {
+		return err
+	}
+	linkBank, err := a.Banks.CreateBank(ctx, staff, banks.Bank{Name: "demo-phishing-domains", Kind: banks.KindBlock,
+		Description: "Phishing domains reported by users (demo data).", Category: string(sor.CategoryScamsAndFraud),
+		Keywords: []string{string(sor.KeywordPhishing)}, Action: banks.ActionRemove, Enabled: true})
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Banks.AddEntry(ctx, staff, linkBank.ID, banks.Entry{Type: banks.TypeDomain, Value: "paypa1-login.example", Source: "demo"}); err != nil {
+		return err
+	}
+	if _, err := a.Matcher.Refresh(ctx); err != nil {
+		return err
+	}
+	for _, r := range []rules.Rule{
+		{ID: "demo-crypto-giveaway", Name: "Crypto giveaway scams", Keywords: []string{"crypto giveaway", "double your bitcoin"},
+			Action: rules.ActionHold, Mode: rules.ModeEnforce, Category: string(sor.CategoryScamsAndFraud)},
+		{ID: "demo-limited-offer", Name: "Pushy sales (watching)", Regexps: []string{`(?i)\blimited (time )?offer\b`},
+			Action: rules.ActionLabel, Mode: rules.ModeShadow, Label: "Advertising"},
+	} {
+		if _, err := a.Rules.Create(ctx, mod, r); err != nil {
+			return err
+		}
+		if _, err := a.Rules.SetEnabled(ctx, mod, r.ID, true); err != nil {
+			return err
+		}
+	}
+
+	chats, err := a.Messaging.ListChats(ctx, alice)
+	if err != nil {
+		return err
+	}
+	var club, photos *parley.Chat
+	for _, c := range chats {
+		switch c.Title {
+		case "Book Club":
+			club = &c.Chat
+		case "City Photos":
+			photos = &c.Chat
+		}
+	}
+	if club == nil || photos == nil {
+		return fmt.Errorf("demo: the seeded chats are missing")
+	}
+	// Stopped at upload: the account gets a strike, a moderator a case.
+	if _, err := a.Messaging.UploadImage(ctx, carol, scam); parley.ErrorField(err) != "file" {
+		return fmt.Errorf("demo: the banned image was not stopped: %v", err)
+	}
+	post := func(who *parley.User, chat *parley.Chat, text string) error {
+		_, err := a.Messaging.PostMessage(ctx, who, chat.ID, messaging.PostInput{Text: text})
+		return err
+	}
+	for _, p := range []struct {
+		who  *parley.User
+		text string
+	}{
+		{carol, "Your account is locked, log in at https://paypa1-login.example/verify"},     // removed, with a statement
+		{bob, "Huge crypto giveaway this weekend, send 1 BTC and double your bitcoin"},       // held for review
+		{alice, "Limited offer: the second-hand bookshop on Main Street has a sale"},         // shadow match only
+		{alice, "Reminder: bring the short story you liked best to the next meeting please"}, // nothing
+	} {
+		if err := post(p.who, club, p.text); err != nil {
+			return err
+		}
+	}
+	// A campaign: the same pitch from three accounts, found from the event
+	// stream a moment later.
+	for i, who := range []*parley.User{alice, bob, carol} {
+		text := "Congratulations you were selected to receive a free gift card worth five hundred euros claim it today on our official page before the offer ends"
+		if i == 1 {
+			text = "congratulations!! you were selected to receive a FREE gift card worth 500 euros, claim it today on our official page before the offer ends"
+		}
+		if err := post(who, club, text); err != nil {
+			return err
+		}
+	}
+	// Withheld in one country on an order, with its statement for alice.
+	_, err = a.Enforce.Apply(ctx, legal, enforce.Request{Kind: enforce.WithholdMessage,
+		Target: enforce.Target{Type: enforce.TargetMessage, ChatID: photos.ID, Seq: 2}, Countries: []string{"FR"},
+		Grounds: enforce.Grounds{Ground: sor.GroundIllegalContent, LegalGround: "Article L.335-2 of the French Intellectual Property Code (demo)",
+			Category: sor.CategoryIntellectualPropertyInfringements, Keywords: []sor.Keyword{sor.KeywordCopyrightInfringement},
+			Source: sor.SourceTypeOtherNotification, Notifier: "A French court (demo)", Automation: sor.NotAutomated},
+		Note: "demo: a court order applying in France only"})
+	return err
 }
 
 func seedChats(ctx context.Context, m *messaging.Service, u map[string]*parley.User) error {

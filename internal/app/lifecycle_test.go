@@ -20,6 +20,7 @@ import (
 
 	"parley"
 	"parley/internal/app"
+	"parley/internal/safety/enforce"
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/stream"
@@ -222,6 +223,31 @@ func TestSeedDemo(t *testing.T) {
 	found, err := a.Messaging.SearchChannels(ctx, nil, "", 10)
 	if err != nil || len(found) < 2 {
 		t.Fatalf("demo channels = %d, %v; want at least 2", len(found), err)
+	}
+	// The trust & safety side is there to explore: a stopped upload and a
+	// held post in the queue, a removal, a withholding, and a campaign.
+	mod, err := a.Auth.Store.FindUserByUsername(ctx, "moderator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, open, err := a.Review.Queue(ctx, mod, 10)
+	if err != nil || open != 2 {
+		t.Fatalf("demo review queue = %+v (%d open), %v; want a stopped upload and a held post", cases, open, err)
+	}
+	acts, err := a.Enforce.List(ctx, mod, enforce.Filter{})
+	if err != nil || len(acts) != 3 {
+		t.Fatalf("demo actions = %d, %v; want a blocked upload, a removal and a withholding", len(acts), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		camps, err := a.Campaigns.List(ctx, mod, "", 10)
+		if err == nil && len(camps) == 1 && camps[0].Accounts == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no demo campaign of three accounts: %+v, %v", camps, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	// Seeding again gives new passwords and makes no second world.
