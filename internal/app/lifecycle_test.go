@@ -20,9 +20,9 @@ import (
 
 	"parley"
 	"parley/internal/app"
-	"parley/internal/safety/enforce"
 	"parley/internal/auth"
 	"parley/internal/messaging"
+	"parley/internal/safety/enforce"
 	"parley/internal/stream"
 )
 
