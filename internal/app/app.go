@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,7 +45,7 @@ type App struct {
 	// events).
 	Matcher *banks.Matcher
 	API     *api.Server
-	Metrics   *api.Metrics
+	Metrics *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
 
@@ -140,6 +141,7 @@ func (a *App) registerGauges() {
 	m.Gauge("parley_live_connections", "Open WebSocket connections on this process.", func() float64 { return float64(a.Hub.Connected()) })
 	m.Counter("parley_live_updates_queued_total", "Updates queued to live connections.", func() float64 { return float64(a.Hub.Delivered()) })
 	m.Counter("parley_live_slow_disconnects_total", "Live connections cut off for falling behind.", func() float64 { return float64(a.Hub.Dropped()) })
+	m.Counter("parley_live_frames_encoded_total", "Update frames encoded for live fan-out (one per distinct rendering of an update).", func() float64 { return float64(a.Hub.Encoded()) })
 }
 
 func (a *App) ready(ctx context.Context) error {
@@ -227,6 +229,15 @@ func (a *App) handleEvent(m stream.Message) {
 			a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
 		}
 		return
+	}
+	if m.Kind == parley.EventAccountRestricted {
+		// The action may have been taken on another process: drop the
+		// sessions this one cached, so that the reconnects of the
+		// connections the hub is about to close fail at once.
+		var ev parley.AccountEvent
+		if json.Unmarshal(m.Data, &ev) == nil {
+			a.Auth.Forget(ev.UserID)
+		}
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
