@@ -39,11 +39,14 @@ func (p *chatPage) Latest() bool { return p.Before == 0 }
 // messageView is one message as a chat page shows it.
 type messageView struct {
 	*parley.Message
-	Own       bool
-	CanReply  bool
-	CanEdit   bool
-	CanDelete bool
-	Secret    bool
+	Own        bool
+	CanReply   bool
+	CanEdit    bool
+	CanDelete  bool
+	CanForward bool
+	Secret     bool
+	// AgeRestricted is set when the content is shown only on request.
+	AgeRestricted *parley.Restriction
 	// ReplyExcerpt is the start of the message replied to, when it is on
 	// the page.
 	ReplyExcerpt string
@@ -70,22 +73,30 @@ func (s *Server) chatShow(w http.ResponseWriter, r *http.Request, u *parley.User
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "chat_show", p)
+	status := http.StatusOK
+	if p.Chat.Notice != nil {
+		status = http.StatusUnavailableForLegalReasons // as the API answers for it
+	}
+	s.render(w, r, status, "chat_show", p)
 	return nil
 }
 
 // loadChatPage gathers everything a chat page shows. The chat (with its
 // pts) is read before the messages, so an update that lands in between is
 // both on the page and sent again by the live socket; the script drops such
-// duplicates by sequence number, and nothing is missed.
+// duplicates by sequence number, and nothing is missed. A chat hidden from
+// the viewer (banned, or withheld where the viewer is) shows its notice and
+// no messages; the page stays live, so that it can follow a restore.
 func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, before, reply int64) (*chatPage, error) {
 	chat, member, err := s.Messaging.GetChat(ctx, u, chatID)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.Messaging.History(ctx, u, chatID, before, historyPage)
-	if err != nil {
-		return nil, err
+	var msgs []*parley.Message
+	if chat.Notice == nil {
+		if msgs, err = s.Messaging.History(ctx, u, chatID, before, historyPage); err != nil {
+			return nil, err
+		}
 	}
 	slices.Reverse(msgs) // oldest first, as a conversation reads
 	p := &chatPage{
@@ -99,7 +110,7 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	p.Form.Values["text"] = ""
 	p.Form.Values["image"] = ""
 	if member != nil {
-		p.CanPost = member.Role.CanPost(chat.Kind)
+		p.CanPost = member.Role.CanPost(chat.Kind) && chat.Notice == nil
 		p.CanManage = member.Role.CanManage()
 	}
 	if len(msgs) == historyPage {
@@ -141,9 +152,16 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	now := s.Messaging.Clock.Now()
 	for _, m := range msgs {
 		v := &messageView{Message: m, Own: m.SenderID == u.ID, Secret: p.Secret}
-		v.CanEdit = v.Own && !p.Secret && now.Sub(m.CreatedAt) <= parley.EditWindow
+		// Content taken out for this viewer can be neither edited nor
+		// forwarded; a post held for review is its author's to change.
+		contentHidden := m.Notice != nil && m.Notice.Kind != parley.NoticeHeld
+		v.CanEdit = v.Own && !p.Secret && !contentHidden && now.Sub(m.CreatedAt) <= parley.EditWindow
 		v.CanDelete = v.Own || p.CanManage
 		v.CanReply = p.CanPost && !p.Secret
+		v.CanForward = !p.Secret && !contentHidden
+		if m.Moderation != nil && !contentHidden {
+			v.AgeRestricted = m.Moderation.AgeRestricted
+		}
 		if orig, ok := bySeq[m.ReplyToSeq]; ok && !p.Secret {
 			v.ReplyExcerpt = excerpt(60, orig.Text)
 		}
