@@ -25,7 +25,7 @@ type world struct {
 	hub *realtime.Hub
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
