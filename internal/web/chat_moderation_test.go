@@ -46,7 +46,8 @@ func (s *server) act(t *testing.T, mod *parley.User, req enforce.Request) *enfor
 // enforcement on a chat page: the notice of a removed message in place of
 // its content (with the statement's link for its author only), a label
 // beside content, age-restricted content behind a button, and for a banned
-// channel its notice instead of any message, with no form to post.
+// channel its notice instead of any message, with no form to post, and in
+// the chat list.
 func TestChatPageShowsModeration(t *testing.T) {
 	s := startServer(t)
 	mod := s.moderator(t)
@@ -93,4 +94,6 @@ func TestChatPageShowsModeration(t *testing.T) {
 	if strings.Contains(mine.Body, "grisly") {
 		t.Errorf("the banned channel's page shows its posts")
 	}
+	author.get("/chats").wantStatus(t, "chat list", http.StatusOK).
+		contains(t, "chat list", `<span class="chat-preview">This channel was banned: Scams and fraud.</span>`)
 }

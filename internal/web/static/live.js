@@ -358,6 +358,7 @@
       var preview = li.querySelector(".chat-preview");
       if (li.dataset.kind === "secret") preview.textContent = "Encrypted message";
       else if (m.notice && !m.text && !m.media_id) preview.textContent = excerpt(m.notice.text, 80);
+      else if (m.moderation && m.moderation.age_restricted) preview.textContent = (m.sender_name || "Someone") + ": Age-restricted message";
       else preview.textContent = (m.sender_name || "Someone") + ": " + (m.text ? excerpt(m.text, 80) : "Image");
       var time = li.querySelector(".chat-item-time");
       if (!time) {
