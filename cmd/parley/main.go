@@ -31,6 +31,7 @@ Commands:
   audit     'audit verify' checks the audit log's hash chain and names the first broken link
   banks     manage hash banks: list, create, enable, disable, import, export, add, remove
   hash      print the PDQ perceptual hash of image files (for hash-list curators)
+  sor       'sor export' writes (or submits) statements of reasons for the EU Transparency Database
   version   print the version
 
 Run 'parley <command> -h' for the flags of a command. Every flag can also be
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, args, stdout, stderr)
 	case "banks":
 		return runBanks(ctx, args, os.Stdin, stdout, stderr)
+	case "sor":
+		return runSOR(ctx, args, stdout, stderr)
 	case "hash":
 		return runHash(args, os.Stdin, stdout, stderr)
 	case "version":

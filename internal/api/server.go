@@ -21,7 +21,11 @@ import (
 	"parley/internal/messaging"
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
+	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 )
 
 // Server holds what the handlers need.
@@ -29,6 +33,10 @@ type Server struct {
 	Auth      *auth.Service
 	Messaging *messaging.Service
 	Enforce   *enforce.Service
+	Rules     *screen.RuleBook
+	Review    *review.Service
+	Campaigns *campaign.Service
+	Banks     *banks.Service
 	Hub       *realtime.Hub
 	Log       *slog.Logger
 	Clock     parley.Clock
@@ -135,6 +143,28 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/legal-holds", staff, s.handlePlaceHold},
 		{"DELETE", "/api/v1/legal-holds/{holdID}", staff, s.handleReleaseHold},
 		{"GET", "/api/v1/admin/statements", admin, s.handleExportStatements},
+		{"GET", "/api/v1/moderation/rules", staff, s.handleListRules},
+		{"POST", "/api/v1/moderation/rules", staff, s.handleCreateRule},
+		{"GET", "/api/v1/moderation/rules/{ruleID}", staff, s.handleGetRule},
+		{"PUT", "/api/v1/moderation/rules/{ruleID}", staff, s.handleEditRule},
+		{"PUT", "/api/v1/moderation/rules/{ruleID}/enabled", staff, s.handleEnableRule},
+		{"GET", "/api/v1/moderation/rules/{ruleID}/matches", staff, s.handleRuleMatches},
+		{"POST", "/api/v1/moderation/backtest", staff, s.handleBacktest},
+		{"GET", "/api/v1/moderation/queue", staff, s.handleReviewQueue},
+		{"GET", "/api/v1/moderation/cases/{caseID}", staff, s.handleGetCase},
+		{"POST", "/api/v1/moderation/cases/{caseID}/decision", staff, s.handleDecideCase},
+		{"GET", "/api/v1/moderation/campaigns", staff, s.handleListCampaigns},
+		{"GET", "/api/v1/moderation/campaigns/{campaignID}", staff, s.handleGetCampaign},
+		{"POST", "/api/v1/moderation/campaigns/{campaignID}/remove", staff, s.handleRemoveCampaign},
+		{"POST", "/api/v1/moderation/campaigns/{campaignID}/dismiss", staff, s.handleDismissCampaign},
+		{"GET", "/api/v1/moderation/banks", staff, s.handleListBanks},
+		{"POST", "/api/v1/moderation/banks", staff, s.handleCreateBank},
+		{"PUT", "/api/v1/moderation/banks/{bankID}/enabled", staff, s.handleEnableBank},
+		{"GET", "/api/v1/moderation/banks/{bankID}/entries", staff, s.handleListBankEntries},
+		{"POST", "/api/v1/moderation/banks/{bankID}/entries", staff, s.handleAddBankEntry},
+		{"DELETE", "/api/v1/moderation/banks/{bankID}/entries/{entryID}", staff, s.handleRemoveBankEntry},
+		{"POST", "/api/v1/moderation/banks/{bankID}/import", staff, s.handleImportBank},
+		{"GET", "/api/v1/moderation/banks/{bankID}/export", staff, s.handleExportBank},
 		{"GET", "/api/v1/openapi.json", public, s.handleOpenAPI},
 	}
 }

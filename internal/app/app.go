@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley"
@@ -21,7 +24,10 @@ import (
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
 	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 	"parley/internal/store/sqlite"
 	"parley/internal/stream"
 	"parley/internal/web"
@@ -44,10 +50,24 @@ type App struct {
 	// matched against it. It follows the banks' change log (bank.changed
 	// events).
 	Matcher *banks.Matcher
-	API     *api.Server
-	Metrics *api.Metrics
+	// Screen is the inline screen of uploads and posts; Rules its rule book
+	// and Review the moderators' queue of what it held or stopped.
+	Screen *screen.Screener
+	Rules  *screen.RuleBook
+	Review *review.Service
+	// Rescan screens stored content again when banks or rules change.
+	Rescan *screen.Rescanner
+	// Campaigns finds near-duplicate posts by several accounts (the worker
+	// feeds the detector from the event stream) and acts on them in bulk.
+	Campaigns       *campaign.Service
+	CampaignsWorker *campaign.Worker
+	API             *api.Server
+	Metrics         *api.Metrics
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
+
+	kinds     sync.Map // chat id → parley.ChatKind
+	kindCount atomic.Int64
 
 	listener   net.Listener
 	httpServer *http.Server
@@ -100,13 +120,32 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.Matcher.Load(ctx); err != nil {
 		return nil, fmt.Errorf("app: load hash banks: %w", err)
 	}
+	a.Screen = &screen.Screener{Banks: a.Matcher, Rules: db, Enforce: a.Enforce, Log: log}
+	a.Rules = &screen.RuleBook{Store: db, Clock: a.Clock, Changed: func(ctx context.Context) {
+		if err := a.Screen.Reload(ctx); err != nil {
+			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
+		}
+	}}
+	if err := a.Screen.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("app: load screening rules: %w", err)
+	}
+	a.Messaging.Screen = a.Screen
+	a.Review = &review.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
+	a.Rescan = &screen.Rescanner{Store: db, Screen: a.Screen, Enforce: a.Enforce, Clock: a.Clock, Log: log.With("component", "rescan")}
+	det, err := campaign.New(campaign.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("app: campaign detector: %w", err)
+	}
+	a.CampaignsWorker = &campaign.Worker{Detector: det, Store: db, Log: log.With("component", "campaigns")}
+	a.Campaigns = &campaign.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
 	a.Metrics = api.NewMetrics()
 	a.registerGauges()
 	proxies, _ := cfg.TrustedProxyNets() // checked by Validate
 	a.API = &api.Server{
-		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Hub: a.Hub, Log: log, Clock: a.Clock,
+		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Rules: a.Rules, Review: a.Review,
+		Campaigns: a.Campaigns, Banks: a.Banks, Hub: a.Hub, Log: log, Clock: a.Clock,
 		CountryHeader: cfg.CountryHeader, TrustedProxies: proxies,
 		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
 		Ready:         a.ready,
@@ -159,7 +198,9 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Register(mux)
 	if a.Web == nil {
-		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks, API: a.API, Log: a.Log}
+		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks,
+			Rules: a.Rules, Review: a.Review, Campaigns: a.Campaigns, API: a.API, Log: a.Log,
+			UserContact: a.Config.UserContact}
 	}
 	a.Web.Register(mux)
 	return a.API.Middleware(mux)
@@ -198,6 +239,21 @@ func (a *App) Start() error {
 		defer a.wg.Done()
 		a.purgeEvidence(ctx)
 	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.CampaignsWorker.Rebuild(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("campaigns: rebuilding the detector's window failed", "err", err)
+		}
+		a.CampaignsWorker.Run(ctx)
+	}()
+	if a.Config.Rescan {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.Rescan.Run(ctx, rescanPoll)
+		}()
+	}
 
 	a.API.LiveContext = ctx
 	a.httpServer = &http.Server{
@@ -224,13 +280,22 @@ func (a *App) Start() error {
 // the live hub fans chat updates out, and the hash-bank matcher follows the
 // banks' change log.
 func (a *App) handleEvent(m stream.Message) {
-	if m.Kind == banks.EventBankChanged {
+	switch m.Kind {
+	case banks.EventBankChanged:
 		if _, err := a.Matcher.Refresh(context.Background()); err != nil {
 			a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
 		}
+		a.Rescan.Wake()
 		return
-	}
-	if m.Kind == parley.EventAccountRestricted {
+	case screen.EventRuleChanged:
+		if err := a.Screen.Reload(context.Background()); err != nil {
+			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
+		}
+		a.Rescan.Wake()
+		return
+	case parley.UpdateMessageNew:
+		a.observeForCampaigns(m.Subject, m.Data)
+	case parley.EventAccountRestricted:
 		// The action may have been taken on another process: drop the
 		// sessions this one cached, so that the reconnects of the
 		// connections the hub is about to close fail at once.
@@ -241,6 +306,60 @@ func (a *App) handleEvent(m stream.Message) {
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
+
+// newPost is the part of a message.new event the campaign detector reads.
+type newPost struct {
+	Message struct {
+		ID        int64     `json:"id"`
+		ChatID    int64     `json:"chat_id"`
+		SenderID  int64     `json:"sender_id"`
+		Text      string    `json:"text"`
+		CreatedAt time.Time `json:"created_at"`
+	} `json:"message"`
+}
+
+// observeForCampaigns hands a new post of a channel or group to the
+// campaign detector.
+func (a *App) observeForCampaigns(subject string, data []byte) {
+	chatID, ok := strings.CutPrefix(subject, "chat.")
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil || !messaging.Screened(a.chatKind(id)) {
+		return
+	}
+	var p newPost
+	if err := json.Unmarshal(data, &p); err != nil || p.Message.Text == "" {
+		return
+	}
+	a.CampaignsWorker.Observe(campaign.Post{ID: p.Message.ID, AccountID: p.Message.SenderID, ChatID: p.Message.ChatID,
+		Text: p.Message.Text, At: p.Message.CreatedAt})
+}
+
+// chatKind returns a chat's kind, which never changes, from a cache.
+func (a *App) chatKind(id int64) parley.ChatKind {
+	if k, ok := a.kinds.Load(id); ok {
+		return k.(parley.ChatKind)
+	}
+	c, err := a.DB.FindChatByID(context.Background(), id)
+	if err != nil {
+		return ""
+	}
+	if a.kindCount.Add(1) > maxCachedKinds {
+		a.kinds.Clear()
+		a.kindCount.Store(0)
+	}
+	a.kinds.Store(id, c.Kind)
+	return c.Kind
+}
+
+// maxCachedKinds bounds the cache of chat kinds.
+const maxCachedKinds = 200_000
+
+// rescanPoll is how often re-screening looks for work without being woken
+// by an event: a safety net, since the events wake it at once.
+const rescanPoll = time.Minute
 
 // evidencePurgeInterval is how often evidence past its retention is
 // deleted. Retention is counted in months, so an hour late is nothing.

@@ -41,6 +41,14 @@ type Config struct {
 	// what is withheld from whom. Empty: the account's country decides.
 	CountryHeader  string
 	TrustedProxies string // comma-separated addresses or CIDR ranges
+	// Rescan runs the re-screening worker in this process. Several
+	// processes may all run it (enforcement refuses to act twice), but one
+	// is enough.
+	Rescan bool
+	// UserContact is how members reach the platform about a decision (an
+	// email address or an http(s) address), shown with every statement of
+	// reasons in the web client.
+	UserContact string
 }
 
 // DefaultConfig is the embedded default: SQLite and NATS in-process, data in
@@ -59,6 +67,7 @@ func DefaultConfig() Config {
 
 		PUIDNamespace:     "parley",
 		EvidenceRetention: 183 * 24 * time.Hour,
+		Rescan:            true,
 	}
 }
 
@@ -87,7 +96,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	str(&c.PUIDNamespace, "puid-namespace", "PARLEY_PUID_NAMESPACE", "prefix of the puids of statements of reasons sent to the EU Transparency Database; set once per deployment and never reuse one")
 	fs.Var(envDuration(&c.EvidenceRetention, "PARLEY_EVIDENCE_RETENTION"), "evidence-retention", "how long removed content is kept as evidence, unless a legal hold keeps it longer (PARLEY_EVIDENCE_RETENTION)")
 	str(&c.CountryHeader, "country-header", "PARLEY_COUNTRY_HEADER", "request header with the viewer's ISO country code, set by a trusted proxy (e.g. CF-IPCountry); decides what is withheld where")
+	fs.Var(envBool(&c.Rescan, "PARLEY_RESCAN"), "rescan", "screen stored content again when hash banks or rules change; one process of a deployment is enough (PARLEY_RESCAN)")
 	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose country header is believed")
+	str(&c.UserContact, "user-contact", "PARLEY_USER_CONTACT", "email address or web address where members reach the platform about a decision, shown with every statement of reasons")
 }
 
 // Validate checks the configuration and says what is wrong.
@@ -122,6 +133,9 @@ func (c *Config) Validate() error {
 	if _, err := c.TrustedProxyNets(); err != nil {
 		return err
 	}
+	if c.UserContact != "" && !userContactRE.MatchString(c.UserContact) {
+		return fmt.Errorf("config: -user-contact %q must be an email address or an http(s) address", c.UserContact)
+	}
 	if c.CountryHeader != "" && c.TrustedProxies == "" {
 		return fmt.Errorf("config: -country-header needs -trusted-proxies: a header anyone can set must not decide what is withheld")
 	}
@@ -129,6 +143,10 @@ func (c *Config) Validate() error {
 }
 
 var puidNamespaceRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// userContactRE accepts an email address or an http(s) address, without
+// spaces or quotes.
+var userContactRE = regexp.MustCompile(`^(https?://[^\s"'<>]+|[^\s"'<>@]+@[^\s"'<>@]+)$`)
 
 // TrustedProxyNets parses TrustedProxies.
 func (c *Config) TrustedProxyNets() ([]netip.Prefix, error) {

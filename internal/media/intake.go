@@ -18,6 +18,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"parley/internal/pdq"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
@@ -78,6 +79,12 @@ type Image struct {
 	SHA256      string // lower-case hex SHA-256 of the uploaded bytes; the blob id
 	Thumb       []byte // JPEG, at most ThumbSide × ThumbSide, same aspect ratio
 	ThumbSHA256 string // lower-case hex SHA-256 of Thumb; the thumbnail's blob id
+	// The hashes the hash banks match: the PDQ hashes of the image and of
+	// its seven other rotations and flips (Dihedral[0] is the image as
+	// uploaded), their quality, and the MD5 of the bytes.
+	Dihedral   [8]pdq.Hash
+	PDQQuality int
+	MD5        string
 }
 
 // format is one accepted image format: how to recognise it and decode it.
@@ -172,6 +179,9 @@ func Intake(data []byte, lim Limits) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media: encode thumbnail: %w", err)
 	}
+	// Hashed here, from the pixels already decoded, before the image can be
+	// stored or attached anywhere: the upload gate matches these.
+	dihedral, quality := pdq.DihedralQuality(m)
 	return &Image{
 		Mime:        f.mime,
 		Width:       cfg.Width,
@@ -179,6 +189,9 @@ func Intake(data []byte, lim Limits) (*Image, error) {
 		SHA256:      hashHex(data),
 		Thumb:       thumb,
 		ThumbSHA256: hashHex(thumb),
+		Dihedral:    dihedral,
+		PDQQuality:  quality,
+		MD5:         pdq.MD5Hex(data),
 	}, nil
 }
 

@@ -28,6 +28,10 @@ type permitKey struct{ chatID, userID int64 }
 type permit struct {
 	kind parley.ChatKind
 	role parley.MemberRole
+	// members is the chat's member count when it was read: what screening
+	// rules see as the audience of a post, where a slightly stale count is
+	// as good as an exact one.
+	members int64
 }
 
 func (c *permitCache) get(chatID, userID int64) (permit, bool) {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,8 @@ import (
 
 	"parley"
 	"parley/internal/media"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 )
 
 // Limits on chats.
@@ -43,6 +46,11 @@ type Service struct {
 	// An image within the limits can still take a few hundred megabytes and
 	// a second of CPU to decode, so a burst of uploads must queue, not pile up.
 	DecodeSlots int
+
+	// Screen is the inline screen: every upload, and every post in a
+	// channel or group, passes it before anyone can see it. Nil only in
+	// tests of other things.
+	Screen *screen.Screener
 
 	slotsOnce sync.Once
 	slots     chan struct{}
@@ -397,7 +405,7 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		if me == nil {
 			return nil, parley.CheckPost(chat.Kind, chatID, false, "")
 		}
-		p = permit{kind: chat.Kind, role: me.Role}
+		p = permit{kind: chat.Kind, role: me.Role, members: chat.MemberCount}
 		s.permits.put(chatID, actor.ID, p)
 	}
 	if err := parley.CheckPost(p.kind, chatID, true, p.role); err != nil {
@@ -405,6 +413,7 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 	}
 	chat := &parley.Chat{ID: chatID, Kind: p.kind}
 	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: s.Clock.Now(), ReplyToSeq: in.ReplyToSeq}
+	var attached *parley.Media
 	if chat.Kind == parley.ChatSecret {
 		if in.Text != "" || in.MediaID != "" || in.ForwardFrom != nil {
 			return nil, parley.FieldError("text", "a secret chat takes only ciphertext made in the browser; plain text is refused so it never reaches the server")
@@ -430,11 +439,15 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 			return nil, err
 		}
 		if msg.MediaID != "" {
-			if _, err := s.Store.FindMedia(ctx, msg.MediaID); parley.ErrorCode(err) == parley.ENOTFOUND {
+			m, err := s.Store.FindMedia(ctx, msg.MediaID)
+			if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && m.Status != "") {
+				// A blocked or removed image is answered as if it did not
+				// exist: whoever holds its id learns nothing from trying.
 				return nil, parley.FieldError("media_id", "no uploaded image with id %q; upload it first", msg.MediaID)
 			} else if err != nil {
 				return nil, err
 			}
+			attached = m
 		}
 		if msg.Text == "" && msg.MediaID == "" {
 			return nil, parley.FieldError("text", "a message needs text or an image")
@@ -443,12 +456,103 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 	if in.ReplyToSeq < 0 {
 		return nil, parley.FieldError("reply_to_seq", "no message %d in this chat to reply to", in.ReplyToSeq)
 	}
+	var sc *parley.Screening
+	if s.Screen != nil && Screened(chat.Kind) {
+		sc = s.Screen.ScreenPost(screen.Post{Text: msg.Text, Media: attached, Author: actor, Chat: chat.Kind,
+			Subscribers: p.members, At: msg.CreatedAt})
+		if sc.Enforced() {
+			return s.postScreened(ctx, actor, msg, sc)
+		}
+	}
 	// The store checks that the reply's message exists (parley.CheckReply).
 	u, err := s.Store.InsertMessage(ctx, msg)
 	if code := parley.ErrorCode(err); code == parley.EFORBIDDEN || code == parley.ENOTFOUND {
 		s.permits.forget(chatID, actor.ID) // the membership changed: read it afresh next time
 	}
+	if err == nil && sc != nil && len(sc.Matches) > 0 {
+		// Shadow and suppressed matches only: recorded for the rule's and
+		// the bank's pages, acting on nothing.
+		if rerr := s.Store.RecordScreening(ctx, "message", messageRef(u.Message.ChatID, u.Message.Seq), actor.ID, chatID, sc, "", msg.CreatedAt); rerr != nil {
+			s.log().Warn("recording shadow matches failed", "chat", chatID, "seq", u.Message.Seq, "err", rerr)
+		}
+	}
 	return u, err
+}
+
+// errUploadRefused is what an uploader is told when the upload gate stops
+// an image: neutral, so that it teaches nothing about the banks.
+var errUploadRefused = parley.FieldError("file", "This image can't be uploaded.")
+
+// recordRefusedUpload keeps a new attempt to upload an image that was
+// blocked or removed before: a review case about this uploader.
+func (s *Service) recordRefusedUpload(ctx context.Context, actor *parley.User, m *parley.Media) {
+	if m.Status != parley.MediaBlocked {
+		return
+	}
+	c := &review.Case{Kind: review.KindBlockedUpload, TargetType: review.TargetMedia, TargetID: m.ID, UserID: actor.ID,
+		Priority: 45, CreatedAt: s.Clock.Now()}
+	if m.Moderation != nil && m.Moderation.Removed != nil {
+		c.ActionID = m.Moderation.Removed.ActionID
+	}
+	if err := s.Store.OpenCase(ctx, c); err != nil {
+		s.log().Error("a repeated blocked upload's review case could not be opened", "media", m.ID, "err", err)
+	}
+}
+
+// Screened reports whether posts in chats of kind k pass the inline screen:
+// channels and groups, where posts reach many people. Direct chats are
+// private correspondence, and secret chats are encrypted end to end, so
+// there is nothing the server could screen.
+func Screened(k parley.ChatKind) bool { return k == parley.ChatChannel || k == parley.ChatGroup }
+
+// postScreened stores a post the screen decided to act on. A refused post
+// is not stored (its text is kept with the record of the match, as
+// evidence). Any other is stored held, invisible to everyone but its
+// author, in the same transaction as its matches and a review case, and
+// only then acted on (removed or labelled, with a statement of reasons): a
+// crash in between leaves it held for a moderator, never visible
+// unscreened.
+func (s *Service) postScreened(ctx context.Context, actor *parley.User, msg *parley.Message, sc *parley.Screening) (*parley.Update, error) {
+	if sc.Decision == parley.ScreenBlock {
+		if err := s.Store.RecordScreening(ctx, "post", "", actor.ID, msg.ChatID, sc, msg.Text, msg.CreatedAt); err != nil {
+			return nil, err
+		}
+		return nil, parley.Errorf(parley.EFORBIDDEN, "This message can't be posted.")
+	}
+	kind := review.KindScreenedPost
+	if sc.Decision == parley.ScreenHold {
+		kind = review.KindHeldPost
+	}
+	c := &review.Case{Kind: kind, Priority: review.Priority(sc), Screening: sc}
+	if err := s.Store.InsertHeldMessage(ctx, msg, sc, c); err != nil {
+		if code := parley.ErrorCode(err); code == parley.EFORBIDDEN || code == parley.ENOTFOUND {
+			s.permits.forget(msg.ChatID, actor.ID)
+		}
+		return nil, err
+	}
+	if sc.Decision == parley.ScreenRemove || sc.Decision == parley.ScreenLabel {
+		if _, err := s.Screen.ActOnPost(ctx, msg, sc); err != nil {
+			// The post stays held, its case open: a moderator decides.
+			s.log().Error("automated action on a screened post failed; it stays held for review",
+				"chat", msg.ChatID, "seq", msg.Seq, "decision", sc.Decision, "err", err)
+		} else if m, err := s.Store.FindMessage(ctx, msg.ChatID, msg.Seq); err == nil {
+			msg = m
+		}
+	}
+	return &parley.Update{ChatID: msg.ChatID, Kind: parley.UpdateMessageNew,
+		Message: *parley.ViewMessage(msg, nil, parley.ViewerOf(ctx, actor)), At: msg.CreatedAt}, nil
+}
+
+// messageRef names a message as screening records do: "chatID:seq".
+func messageRef(chatID, seq int64) string {
+	return strconv.FormatInt(chatID, 10) + ":" + strconv.FormatInt(seq, 10)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 // fillForward copies the content of the forwarded message into msg and
@@ -625,6 +729,12 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 		return nil, err
 	}
 	if existing, err := s.Store.FindMedia(ctx, img.SHA256); err == nil {
+		if existing.Status != "" {
+			// The same bytes were stopped or removed before: refused again,
+			// and the attempt is kept for the moderators.
+			s.recordRefusedUpload(ctx, actor, existing)
+			return nil, errUploadRefused
+		}
 		return existing, nil
 	}
 	if _, err := s.Blobs.Put(data); err != nil {
@@ -634,9 +744,40 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 		return nil, err
 	}
 	m := &parley.Media{ID: img.SHA256, Mime: img.Mime, Size: int64(len(data)), Width: img.Width, Height: img.Height,
-		ThumbID: img.ThumbSHA256, UploaderID: actor.ID, CreatedAt: s.Clock.Now()}
+		ThumbID: img.ThumbSHA256, UploaderID: actor.ID, CreatedAt: s.Clock.Now(),
+		PDQ: img.Dihedral[0].String(), PDQQuality: img.PDQQuality, MD5: img.MD5}
+	// The upload gate: matched against the hash banks before the image can
+	// be attached anywhere. A block (or remove) match stops it for good: it
+	// is kept as evidence, never shown, the account gets a strike, and a
+	// case waits for a moderator. Review and label matches act when the
+	// image is posted (the post's screen matches its hashes again).
+	var sc *parley.Screening
+	if s.Screen != nil {
+		sc = s.Screen.ScreenUpload(m, img.Dihedral[:])
+		if sc.Decision == parley.ScreenBlock || sc.Decision == parley.ScreenRemove {
+			a, err := s.Screen.BlockUpload(ctx, m, sc)
+			if err != nil {
+				return nil, err
+			}
+			c := &review.Case{Kind: review.KindBlockedUpload, TargetType: review.TargetMedia, TargetID: m.ID,
+				UserID: actor.ID, Priority: review.Priority(sc), Screening: sc, ActionID: a.ID, CreatedAt: m.CreatedAt}
+			if err := s.Store.OpenCase(ctx, c); err != nil {
+				s.log().Error("a blocked upload's review case could not be opened", "media", m.ID, "action", a.ID, "err", err)
+			}
+			if err := s.Store.RecordScreening(ctx, "media", m.ID, actor.ID, 0, sc, "", m.CreatedAt); err != nil {
+				s.log().Warn("recording an upload's matches failed", "media", m.ID, "err", err)
+			}
+			s.log().Warn("upload stopped by a hash bank", "media", m.ID, "user", actor.ID, "bank", sc.By.Name, "action", a.ID)
+			return nil, errUploadRefused
+		}
+	}
 	if err := s.Store.SaveMedia(ctx, m); err != nil {
 		return nil, err
+	}
+	if sc != nil && len(sc.Matches) > 0 {
+		if err := s.Store.RecordScreening(ctx, "media", m.ID, actor.ID, 0, sc, "", m.CreatedAt); err != nil {
+			s.log().Warn("recording an upload's matches failed", "media", m.ID, "err", err)
+		}
 	}
 	return s.Store.FindMedia(ctx, m.ID)
 }

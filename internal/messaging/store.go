@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/safety/review"
 )
 
 // Store is what the messaging service needs from storage. Every method that
@@ -76,6 +77,17 @@ type Store interface {
 	// errors), and msg.ReplyToSeq is 0 or an existing seq of the chat
 	// (parley.CheckReply). ENOTFOUND if the chat or the sender does not exist.
 	InsertMessage(ctx context.Context, msg *parley.Message) (*parley.Update, error)
+	// InsertHeldMessage stores msg held for review, with its screening
+	// matches and the review case c (whose ID it sets), in one transaction,
+	// after the same checks as InsertMessage; nobody but the author sees it
+	// and no update is written until it is approved or acted on.
+	InsertHeldMessage(ctx context.Context, msg *parley.Message, sc *parley.Screening, c *review.Case) error
+	// RecordScreening records the matches of a post or upload (shadow and
+	// suppressed ones for stored items; all of them, with the refused text
+	// as content, for a refused post).
+	RecordScreening(ctx context.Context, targetType, targetID string, userID, chatID int64, sc *parley.Screening, content string, at time.Time) error
+	// OpenCase opens a review case.
+	OpenCase(ctx context.Context, c *review.Case) error
 	// EditMessage replaces the text of a message, sets EditedAt, and appends
 	// a message.edited update; returns the update.
 	EditMessage(ctx context.Context, chatID, seq int64, text string, at time.Time) (*parley.Update, error)

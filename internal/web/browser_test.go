@@ -617,12 +617,12 @@ func TestBrowserModerationAppearsLive(t *testing.T) {
 	ben.waitJS("announce the notice", `document.querySelector("[data-live-announce]").textContent.includes("Message 1: This message was removed")`)
 
 	s.act(t, mod, enforce.Request{Kind: enforce.LabelMessage, Target: msg(2), Label: "Disputed claim", Grounds: scamGrounds})
-	ben.waitJS("see the label", `(() => { const l = document.querySelector("#m-2 .msg-label"); return !!l && l.textContent.includes("Disputed claim") && document.querySelector("#m-2 .msg-text").textContent === "The harbour is closed for good"; })()`)
+	ben.waitJS("see the label", `(() => { const l = document.querySelector("#m-2 .msg-meta .label"); return !!l && l.textContent === "Disputed claim" && document.querySelector("#m-2 .msg-text").textContent === "The harbour is closed for good"; })()`)
 
 	s.act(t, mod, enforce.Request{Kind: enforce.AgeRestrictMessage, Target: msg(3), Grounds: scamGrounds})
-	ben.waitJS("age-restricted content is hidden", `(() => { const b = document.querySelector("#m-3 .msg-body"); return !!b && !b.checkVisibility() && !!document.querySelector("#m-3 [data-reveal]"); })()`)
-	ben.do("reveal it", chromedp.Focus(chromedp.CSS(`#m-3 [data-reveal]`)), chromedp.KeyEvent("\r"))
-	ben.waitJS("revealed", `document.querySelector("#m-3 .msg-body").checkVisibility() && document.querySelector("#m-3 [data-reveal]").getAttribute("aria-expanded") === "true"`)
+	ben.waitJS("age-restricted content is hidden", `(() => { const t = document.querySelector("#m-3 details.age-gate .msg-text"); return !!t && !t.checkVisibility(); })()`)
+	ben.do("reveal it with the keyboard", chromedp.Focus(chromedp.CSS(`#m-3 details.age-gate > summary`)), chromedp.KeyEvent("\r"))
+	ben.waitJS("revealed", `document.querySelector("#m-3 details.age-gate").open && document.querySelector("#m-3 .msg-text").checkVisibility()`)
 
 	ban := s.act(t, mod, enforce.Request{Kind: enforce.BanChat, Target: enforce.Target{Type: enforce.TargetChat, ChatID: ch.ID}, Grounds: scamGrounds})
 	banner := `(() => { const n = document.querySelector("[data-chat-notice] .notice"); return !!n && n.textContent.startsWith("This channel was banned: Scams and fraud."); })()`
@@ -650,7 +650,7 @@ func TestBrowserModerationAppearsLive(t *testing.T) {
 	// Reloaded, the page renders the same from the server.
 	ben.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#m-4`)))
 	ben.waitJS("the notice after a reload", removed, scam)
-	ben.waitJS("still hidden after a reload", `!document.querySelector("#m-3 .msg-body").checkVisibility()`)
+	ben.waitJS("still hidden after a reload", `!document.querySelector("#m-3 details.age-gate").open && !document.querySelector("#m-3 .msg-text").checkVisibility()`)
 	ann.noScriptErrors()
 	ben.noScriptErrors()
 }

@@ -45,8 +45,10 @@ type messageView struct {
 	CanDelete  bool
 	CanForward bool
 	Secret     bool
-	// AgeRestricted is set when the content is shown only on request.
-	AgeRestricted *parley.Restriction
+	// Label is the text of a label shown beside the message; AgeRestricted
+	// puts its content behind a reveal the viewer opens.
+	Label         string
+	AgeRestricted bool
 	// ReplyExcerpt is the start of the message replied to, when it is on
 	// the page.
 	ReplyExcerpt string
@@ -73,20 +75,14 @@ func (s *Server) chatShow(w http.ResponseWriter, r *http.Request, u *parley.User
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if p.Chat.Notice != nil {
-		status = http.StatusUnavailableForLegalReasons // as the API answers for it
-	}
-	s.render(w, r, status, "chat_show", p)
+	s.render(w, r, http.StatusOK, "chat_show", p)
 	return nil
 }
 
 // loadChatPage gathers everything a chat page shows. The chat (with its
 // pts) is read before the messages, so an update that lands in between is
 // both on the page and sent again by the live socket; the script drops such
-// duplicates by sequence number, and nothing is missed. A chat hidden from
-// the viewer (banned, or withheld where the viewer is) shows its notice and
-// no messages; the page stays live, so that it can follow a restore.
+// duplicates by sequence number, and nothing is missed.
 func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, before, reply int64) (*chatPage, error) {
 	chat, member, err := s.Messaging.GetChat(ctx, u, chatID)
 	if err != nil {
@@ -94,6 +90,8 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	}
 	var msgs []*parley.Message
 	if chat.Notice == nil {
+		// A chat that is banned, or withheld where the viewer is, shows
+		// its notice instead of its messages.
 		if msgs, err = s.Messaging.History(ctx, u, chatID, before, historyPage); err != nil {
 			return nil, err
 		}
@@ -109,8 +107,8 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	}
 	p.Form.Values["text"] = ""
 	p.Form.Values["image"] = ""
-	if member != nil {
-		p.CanPost = member.Role.CanPost(chat.Kind) && chat.Notice == nil
+	if member != nil && chat.Notice == nil {
+		p.CanPost = member.Role.CanPost(chat.Kind)
 		p.CanManage = member.Role.CanManage()
 	}
 	if len(msgs) == historyPage {
@@ -152,15 +150,18 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	now := s.Messaging.Clock.Now()
 	for _, m := range msgs {
 		v := &messageView{Message: m, Own: m.SenderID == u.ID, Secret: p.Secret}
-		// Content taken out for this viewer can be neither edited nor
-		// forwarded; a post held for review is its author's to change.
-		contentHidden := m.Notice != nil && m.Notice.Kind != parley.NoticeHeld
-		v.CanEdit = v.Own && !p.Secret && !contentHidden && now.Sub(m.CreatedAt) <= parley.EditWindow
+		// A notice other than "held" stands in for content this viewer may
+		// not see (removed, withheld): there is nothing to edit or forward.
+		hidden := m.Notice != nil && m.Notice.Kind != parley.NoticeHeld
+		v.CanEdit = v.Own && !p.Secret && !hidden && now.Sub(m.CreatedAt) <= parley.EditWindow
 		v.CanDelete = v.Own || p.CanManage
 		v.CanReply = p.CanPost && !p.Secret
-		v.CanForward = !p.Secret && !contentHidden
-		if m.Moderation != nil && !contentHidden {
-			v.AgeRestricted = m.Moderation.AgeRestricted
+		v.CanForward = !p.Secret && m.Notice == nil
+		if mod := m.Moderation; mod != nil && !hidden {
+			if mod.Label != nil {
+				v.Label = mod.Label.Reason
+			}
+			v.AgeRestricted = mod.AgeRestricted != nil
 		}
 		if orig, ok := bySeq[m.ReplyToSeq]; ok && !p.Secret {
 			v.ReplyExcerpt = excerpt(60, orig.Text)

@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"parley"
 	"parley/internal/api"
+	"parley/internal/safety/enforce"
 )
 
 //go:embed templates
@@ -37,6 +40,15 @@ var templateFuncs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d %s", n, many)
 	},
+	"day":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"choose":     choose,
+	"checkboxes": checkboxes,
+	// The role checks below only decide what the navigation offers; every
+	// handler and service checks the role again.
+	"isStaff":  enforce.IsStaff,
+	"canBanks": canManageBanks,
+	"canHolds": canPlaceHolds,
+	"isAdmin":  func(u *parley.User) bool { return u != nil && u.Role == parley.RoleAdmin },
 }
 
 func parsePages() map[string]*template.Template {
@@ -59,12 +71,14 @@ func parsePages() map[string]*template.Template {
 
 // page is what every page's template gets: the title, the signed-in
 // account (nil for visitors), a one-time notice from the previous action,
-// and which part of the navigation is current.
+// and which part of the navigation is current (Sub: within a section with
+// its own navigation, such as moderation).
 type page struct {
 	Title   string
 	User    *parley.User
 	Flash   string
 	Section string
+	Sub     string
 }
 
 func (p *page) base() *page { return p }
@@ -141,11 +155,17 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 type form struct {
 	Values map[string]string
 	Errors map[string]string
+	// Lists holds the values of fields that take several (checkboxes).
+	Lists map[string][]string
 	// Error is a message that belongs to no single field.
 	Error string
+	// order is the order the fields were read in, for Problems.
+	order []string
 }
 
-func newForm() *form { return &form{Values: map[string]string{}, Errors: map[string]string{}} }
+func newForm() *form {
+	return &form{Values: map[string]string{}, Errors: map[string]string{}, Lists: map[string][]string{}}
+}
 
 // formFrom copies the named fields of a parsed request form.
 func formFrom(r *http.Request, names ...string) *form {
@@ -153,7 +173,33 @@ func formFrom(r *http.Request, names ...string) *form {
 	for _, n := range names {
 		f.Values[n] = r.PostFormValue(n)
 	}
+	f.order = names
 	return f
+}
+
+// Problems lists the field errors in the order of the form's fields, each
+// as the field's name (Value) and its message (Label), for a summary at the
+// top of a long form.
+func (f *form) Problems() []option {
+	var out []option
+	seen := map[string]bool{}
+	for _, n := range f.order {
+		if msg := f.Errors[n]; msg != "" && !seen[n] {
+			out = append(out, option{n, msg})
+			seen[n] = true
+		}
+	}
+	var rest []string
+	for n := range f.Errors {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	slices.Sort(rest)
+	for _, n := range rest {
+		out = append(out, option{n, f.Errors[n]})
+	}
+	return out
 }
 
 // Get returns the value typed into a field.
@@ -169,12 +215,47 @@ func (f *form) fail(err error, rename map[string]string) {
 	field := parley.ErrorField(err)
 	if to, ok := rename[field]; ok {
 		field = to
+	} else if to, ok := rename[baseField(field)]; ok {
+		field = to
 	}
+	msg := parley.ErrorMessage(err)
 	if _, ok := f.Values[field]; ok && field != "" {
-		f.Errors[field] = parley.ErrorMessage(err)
+		if f.Errors[field] == "" { // the first problem of a field is the one to fix first
+			f.Errors[field] = msg
+		}
 		return
 	}
-	f.Error = parley.ErrorMessage(err)
+	if f.Error == "" {
+		f.Error = msg
+	} else if !strings.Contains(f.Error, msg) {
+		f.Error += " " + msg
+	}
+}
+
+// failAll records every problem err holds: a statement of reasons that
+// cannot be built reports all its problems at once (sor.Problems), and
+// each goes next to its own field.
+func (f *form) failAll(err error, rename map[string]string) {
+	var many interface{ Unwrap() []error }
+	if errors.As(err, &many) {
+		for _, e := range many.Unwrap() {
+			f.fail(e, rename)
+		}
+		return
+	}
+	f.fail(err, rename)
+}
+
+// baseField drops the index from the name of a field in a list, so that
+// "territorial_scope.2" and "keywords[1]" name the whole list.
+func baseField(field string) string {
+	if i := strings.IndexAny(field, ".["); i > 0 {
+		rest := strings.Trim(field[i:], ".[]")
+		if rest != "" && strings.Trim(rest, "0123456789") == "" {
+			return field[:i]
+		}
+	}
+	return field
 }
 
 // formError reports whether err is one the user can fix by changing the
@@ -209,6 +290,15 @@ func takeFlash(w http.ResponseWriter, r *http.Request) string {
 	return string(b)
 }
 
+// readList copies the values of a field that takes several (checkboxes) from
+// a parsed request form. The field also gets an empty value, so that an
+// error can be shown next to it.
+func (f *form) readList(r *http.Request, name string) []string {
+	f.Lists[name] = r.PostForm[name]
+	f.Values[name] = ""
+	return f.Lists[name]
+}
+
 // fieldView is one form field as the "field" partial renders it.
 type fieldView struct {
 	Name, Label, Type, Hint, Value, Error string
@@ -233,6 +323,35 @@ func (f fieldView) Described() string {
 func field(f *form, name, label, typ, hint string, attrs ...string) fieldView {
 	return fieldView{Name: name, Label: label, Type: typ, Hint: hint, Value: f.Get(name), Error: f.Err(name),
 		Attrs: template.HTMLAttr(strings.Join(attrs, " "))}
+}
+
+// option is one choice of a select or a list of checkboxes.
+type option struct{ Value, Label string }
+
+// selectView is a select field as the "select" partial renders it.
+type selectView struct {
+	fieldView
+	Options []option
+}
+
+// choose builds a selectView from a form, for templates.
+func choose(f *form, name, label, hint string, opts []option) selectView {
+	return selectView{fieldView: fieldView{Name: name, Label: label, Hint: hint, Value: f.Get(name), Error: f.Err(name)}, Options: opts}
+}
+
+// checkView is a list of checkboxes as the "checkboxes" partial renders it.
+type checkView struct {
+	fieldView
+	Options []option
+	Chosen  []string
+}
+
+// Checked reports whether the box of value v is ticked.
+func (c checkView) Checked(v string) bool { return slices.Contains(c.Chosen, v) }
+
+// checkboxes builds a checkView from a form, for templates.
+func checkboxes(f *form, name, label, hint string, opts []option) checkView {
+	return checkView{fieldView: fieldView{Name: name, Label: label, Hint: hint, Error: f.Err(name)}, Options: opts, Chosen: f.Lists[name]}
 }
 
 // excerpt shortens text to n characters for previews.

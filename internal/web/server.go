@@ -23,7 +23,10 @@ import (
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 )
 
 // Server serves the web client. It holds the same services the JSON API
@@ -34,12 +37,20 @@ type Server struct {
 	Messaging *messaging.Service
 	Enforce   *enforce.Service
 	Banks     *banks.Service
+	Rules     *screen.RuleBook
+	Review    *review.Service
+	Campaigns *campaign.Service
 	// API is the JSON API server. The web client shares its session cookie
 	// helpers and its sign-in rate limiter, so one session works for both
 	// (the scripts call the API with the page's cookie) and an attacker
 	// cannot get around the limit by switching from the API to the form.
 	API *api.Server
 	Log *slog.Logger
+	// UserContact is how members reach the platform about a decision (an
+	// email address or a web address), shown with every statement of
+	// reasons until appeals have their own page. Empty: the statement
+	// points to the contact point named in the terms of service.
+	UserContact string
 }
 
 // handlerFunc is a page or action for anyone, signed in or not.
@@ -88,6 +99,35 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.member(mux, "GET /users/{username}", s.userShow)
 	s.member(mux, "GET /profile", s.profileShow)
 	s.member(mux, "POST /profile", s.profileUpdate)
+
+	// Statements of reasons, for the accounts they affect (and staff).
+	s.member(mux, "GET /statements", s.statementList)
+	s.member(mux, "GET /statements/{id}", s.statementShow)
+
+	// Moderation, for staff; see moderation.go for who may do what.
+	s.staff(mux, "GET /moderation", func(w http.ResponseWriter, r *http.Request, u *parley.User) error {
+		return seeOther(w, r, "/moderation/actions")
+	})
+	s.staff(mux, "GET /moderation/actions", s.actionList)
+	s.staff(mux, "GET /moderation/actions/new", s.actionNew)
+	s.staff(mux, "POST /moderation/actions", s.actionCreate)
+	s.staff(mux, "GET /moderation/actions/{id}", s.actionShow)
+	s.staff(mux, "POST /moderation/actions/{id}/restore", s.actionRestore)
+	s.staff(mux, "GET /moderation/holds", s.holdList)
+	s.staff(mux, "POST /moderation/holds", s.holdPlace)
+	s.staff(mux, "POST /moderation/holds/{id}/release", s.holdRelease)
+	s.staff(mux, "GET /moderation/banks", s.bankList)
+	s.staff(mux, "GET /moderation/banks/new", s.bankNew)
+	s.staff(mux, "POST /moderation/banks", s.bankCreate)
+	s.staff(mux, "GET /moderation/banks/{id}", s.bankShow)
+	s.staff(mux, "POST /moderation/banks/{id}/enabled", s.bankSetEnabled)
+	s.staff(mux, "POST /moderation/banks/{id}/entries", s.entryAdd)
+	s.staff(mux, "POST /moderation/banks/{id}/entries/{entryID}/remove", s.entryRemove)
+	s.staff(mux, "POST /moderation/banks/{id}/import", s.bankImport)
+	s.staff(mux, "POST /moderation/banks/{id}/export", s.bankExport)
+	s.admin(mux, "GET /moderation/audit", s.auditList)
+	// The lead's next issues add /moderation/rules and /moderation/campaigns
+	// here (the navigation has their places, in partials.html "mod-nav").
 
 	// Everything else is a page that does not exist. Unknown API paths are
 	// caught earlier by the API's own /api/ pattern and answer in JSON.

@@ -34,6 +34,7 @@ func startServer(t *testing.T) *server {
 	cfg.DataDir = t.TempDir()
 	cfg.SignInPerMinute = 6000 // tests sign many accounts up from one address
 	cfg.ShutdownTimeout = 2 * time.Second
+	cfg.UserContact = "appeals@parley.example"
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(context.Background(), cfg, log)

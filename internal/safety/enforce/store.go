@@ -20,6 +20,10 @@ type Store interface {
 	// cannot take the action (already removed, a secret chat's message, a
 	// deleted message).
 	ApplyAction(ctx context.Context, a *Action, statement StatementFunc, evidenceUntil time.Time) error
+	// ApplyActions applies many actions as ApplyAction does, in one
+	// transaction: each fails alone (its error at its index) and the others
+	// commit. The error is for the whole, when nothing was committed.
+	ApplyActions(ctx context.Context, as []*Action, statement StatementFunc, evidenceUntil time.Time) ([]error, error)
 	// RestoreAction takes back exactly the effect of action id (and of its
 	// children), leaving the effects of other actions on the same target,
 	// marks it reversed by byID with reason at time at, and appends an audit

@@ -11,6 +11,7 @@ import (
 
 	"parley"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
 	"parley/internal/sor"
 )
 
@@ -41,19 +42,71 @@ type enforceTx struct {
 // ApplyAction applies a's effect and stores it with its statement, the
 // audit entry and the events, in one transaction (see enforce.Store).
 func (db *DB) ApplyAction(ctx context.Context, a *enforce.Action, build enforce.StatementFunc, evidenceUntil time.Time) error {
-	tx, err := db.beginWrite(ctx)
+	errs, err := db.ApplyActions(ctx, []*enforce.Action{a}, build, evidenceUntil)
 	if err != nil {
 		return err
 	}
+	return errs[0]
+}
+
+// ApplyActions applies many actions in one transaction, each in a savepoint
+// of its own: an action that cannot be taken (already removed, say) fails
+// alone, with its error at its index, and the others commit together,
+// sharing one fsync. A batch of removals found by re-screening is many
+// times faster this way than one transaction per action. The error is for
+// the transaction as a whole, when nothing was committed.
+func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enforce.StatementFunc, evidenceUntil time.Time) ([]error, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer tx.Rollback()
-	if a.CreatedAt.IsZero() {
-		a.CreatedAt = time.Now()
-	}
-	a.CreatedAt = micro(a.CreatedAt)
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, build: build, evidenceUntil: evidenceUntil, now: a.CreatedAt}
+	w := &enforceTx{ctx: ctx, db: db, tx: tx, build: build, evidenceUntil: evidenceUntil}
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
-		return internal("apply action", err)
+		return nil, internal("apply action", err)
 	}
+	errs := make([]error, len(as))
+	applied := 0
+	for i, a := range as {
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = time.Now()
+		}
+		a.CreatedAt = micro(a.CreatedAt)
+		w.now = a.CreatedAt
+		if len(as) > 1 {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT action`); err != nil {
+				return nil, internal("apply action", err)
+			}
+		}
+		nextID, events := w.nextID, w.events
+		errs[i] = w.apply(a)
+		if len(as) > 1 {
+			if errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO action`); err != nil {
+					return nil, internal("apply action", err)
+				}
+				w.nextID, w.events = nextID, events
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE action`); err != nil {
+				return nil, internal("apply action", err)
+			}
+		}
+		if errs[i] == nil {
+			applied++
+		}
+	}
+	if applied == 0 {
+		return errs, nil
+	}
+	if err := db.commit(tx, w.events); err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// apply applies one action and its audit entry inside the transaction.
+func (w *enforceTx) apply(a *enforce.Action) error {
+	var err error
 	switch a.Target.Type {
 	case enforce.TargetMessage:
 		err = w.applyMessage(a)
@@ -71,11 +124,8 @@ func (db *DB) ApplyAction(ctx context.Context, a *enforce.Action, build enforce.
 	}
 	details, _ := json.Marshal(map[string]any{"action_id": a.ID, "puid": a.PUID, "automated": a.Automated,
 		"children": a.Children, "countries": a.Countries, "category": a.Grounds.Category, "note": a.Note})
-	if err := appendAudit(ctx, tx, &parley.AuditEntry{At: a.CreatedAt, ActorID: a.ActorID, Action: "enforcement." + string(a.Kind),
-		TargetType: a.Target.Type, TargetID: a.Target.ID(), Details: string(details)}); err != nil {
-		return err
-	}
-	return db.commit(tx, w.events)
+	return appendAudit(w.ctx, w.tx, &parley.AuditEntry{At: a.CreatedAt, ActorID: a.ActorID, Action: "enforcement." + string(a.Kind),
+		TargetType: a.Target.Type, TargetID: a.Target.ID(), Details: string(details)})
 }
 
 // begin gives a its id, builds its statement from the target's facts and
@@ -212,6 +262,18 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 			return err
 		}
 	}
+	// A post held for review is settled by its removal or label: the hold
+	// goes, and so does its open case, decided by this action.
+	if mod.Held != nil && (a.Kind == enforce.RemoveMessage || a.Kind == enforce.LabelMessage) {
+		decision := review.DecisionRemoved
+		if a.ActorID == 0 {
+			decision = review.DecisionAutomated
+		}
+		if err := closeCase(w.ctx, w.tx, mod.Held.ActionID, decision, a.ActorID, a.ID, w.now); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+			return err
+		}
+		mod.Held = nil
+	}
 	return w.setMessageModeration(m, mod)
 }
 
@@ -301,8 +363,8 @@ func (w *enforceTx) applyMedia(a *enforce.Action) error {
 	// Every copy: each message that carries the image, in any chat.
 	rows, err := w.tx.QueryContext(w.ctx, `
 		SELECT m.chat_id, m.seq FROM messages m JOIN chats c ON c.id = m.chat_id
-		WHERE m.media_id = ? AND m.deleted_at IS NULL AND m.status != 'removed' AND c.kind != 'secret'
-		ORDER BY m.id`, m.ID)
+		WHERE m.media_id = ? AND m.media_id != '' AND m.deleted_at IS NULL AND m.status != 'removed' AND c.kind != 'secret'
+		ORDER BY m.id`, m.ID) // media_id != '' lets SQLite use the partial index messages_media
 	if err != nil {
 		return internal("find copies", err)
 	}

@@ -116,34 +116,45 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 // the chat row, inserts the message, appends the message.new update and its
 // outbox event. It fills msg (ID, Seq, CreatedAt when zero, SenderName) and
 // returns the update.
-func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*parley.Update, error) {
+// checkPost makes the checks of InsertMessage inside its transaction: the
+// sender exists and may act, may post in the chat, the chat is open, and a
+// reply names an existing message. It returns the sender's name.
+func checkPost(ctx context.Context, st *hotStmts, msg *parley.Message) (string, error) {
 	var name, userStatus string
 	var until sql.NullInt64
 	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&name, &userStatus, &until)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "user %d not found", msg.SenderID)
+		return "", parley.Errorf(parley.ENOTFOUND, "user %d not found", msg.SenderID)
 	} else if err != nil {
-		return nil, internal("find user", err)
+		return "", internal("find user", err)
 	}
 	if err := parley.CheckAccountUsable(userStatus, timePtr(until), nowOr(msg.CreatedAt)); err != nil {
-		return nil, err
+		return "", err
 	}
 	var kind, chatStatus string
 	var lastSeq int64
 	var role sql.NullString
 	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &chatStatus, &lastSeq, &role)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
+		return "", parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
 	} else if err != nil {
-		return nil, internal("insert message", err)
+		return "", internal("insert message", err)
 	}
 	if err := parley.CheckPost(parley.ChatKind(kind), msg.ChatID, role.Valid, parley.MemberRole(role.String)); err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := parley.CheckChatOpen(chatStatus); err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := parley.CheckReply(msg.ReplyToSeq, lastSeq); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*parley.Update, error) {
+	name, err := checkPost(ctx, st, msg)
+	if err != nil {
 		return nil, err
 	}
 	msg.CreatedAt = nowOr(msg.CreatedAt)

@@ -23,7 +23,6 @@
 
   localizeTimes(document);
   sendOnCtrlEnter();
-  revealOnRequest();
 
   var chat = document.querySelector("[data-live-chat]");
   var list = document.querySelector("[data-live-list]");
@@ -249,8 +248,9 @@
       var own = m.sender_id === me;
       var base = "/chats/" + chatId + "/messages/" + m.seq;
       var mod = m.moderation || {};
-      // Content taken out for this viewer can be neither edited nor
-      // forwarded; a post held for review is its author's to change.
+      // As on the server's page: content taken out for this viewer (any
+      // notice but "held") has nothing to edit, label or reveal, and
+      // nothing with a notice is forwarded.
       var contentHidden = !!m.notice && m.notice.kind !== "held";
       li.id = "m-" + m.seq;
       li.dataset.seq = m.seq;
@@ -262,18 +262,8 @@
       time.dateTime = m.created_at;
       localizeTime(time);
       if (m.edited_at) show(li.querySelector(".msg-edited"));
-      if (m.notice) li.querySelector("p.notice").replaceWith(noticeElement(m.notice, "note"));
-      if (mod.label) show(li.querySelector(".msg-label")).lastElementChild.textContent = mod.label.reason;
-      var body = li.querySelector(".msg-body");
-      body.id = "m-" + m.seq + "-body";
-      if (mod.age_restricted && !contentHidden) {
-        var age = show(li.querySelector(".msg-age"));
-        age.firstElementChild.textContent = "Age-restricted: " + mod.age_restricted.reason + ".";
-        var reveal = age.querySelector("[data-reveal]");
-        reveal.setAttribute("aria-controls", body.id);
-        reveal.querySelector(".visually-hidden").textContent = " of message " + m.seq;
-        body.hidden = true;
-      }
+      if (m.notice) li.querySelector("[data-notice]").replaceWith(noticeElement(m.notice));
+      if (mod.label && !contentHidden) show(li.querySelector(".label")).textContent = mod.label.reason;
       if (m.forward) {
         var fwd = show(li.querySelector(".msg-forward")).querySelector("a");
         fwd.href = "/chats/" + m.forward.chat_id + "#m-" + m.forward.seq;
@@ -305,16 +295,21 @@
       }
       if (m.views > 0) show(li.querySelector(".msg-views")).textContent = m.views === 1 ? "1 view" : m.views + " views";
       if (canPost && !secret) action(li, "reply", "/chats/" + chatId + "?reply=" + m.seq + "#compose", " to message " + m.seq);
-      if (!secret && !contentHidden) action(li, "forward", base + "/forward", " message " + m.seq);
+      if (!secret && !m.notice) action(li, "forward", base + "/forward", " message " + m.seq);
       if (own && !secret && !contentHidden) action(li, "edit", base + "/edit", " message " + m.seq);
       if (own || canManage) {
         var del = show(li.querySelector('[data-action="delete"]'));
         del.action = base + "/delete";
         del.querySelector(".visually-hidden").textContent = " message " + m.seq;
       }
-      li.querySelectorAll("[hidden]").forEach(function (n) {
-        if (n !== body) n.remove(); // the body of age-restricted content waits to be revealed
-      });
+      if (mod.age_restricted && !contentHidden) {
+        // Behind the same disclosure the server writes: the content is
+        // shown when the viewer opens it.
+        var gate = show(li.querySelector(".age-gate"));
+        gate.appendChild(li.querySelector(".msg-text"));
+        gate.appendChild(li.querySelector(".msg-image"));
+      }
+      li.querySelectorAll("[hidden]").forEach(function (n) { n.remove(); });
       return li;
     }
 
@@ -425,13 +420,13 @@
     return el;
   }
 
-  // noticeElement makes what the server's pages write for a notice: its
-  // text and, for the account it is about, a link to the statement of
-  // reasons. role is "note" beside a message.
-  function noticeElement(notice, role) {
+  // noticeElement makes what the server's "notice" partial writes: the
+  // notice's text and, for the account it is about, a link to the
+  // statement of reasons.
+  function noticeElement(notice) {
     var p = document.createElement("p");
     p.className = "notice";
-    if (role) p.setAttribute("role", role);
+    p.setAttribute("role", "note");
     p.textContent = notice.text;
     if (notice.statement_id) {
       var a = document.createElement("a");
@@ -441,21 +436,6 @@
       p.appendChild(a);
     }
     return p;
-  }
-
-  // revealOnRequest shows age-restricted content when the viewer presses
-  // its button, and hides it again on a second press.
-  function revealOnRequest() {
-    document.addEventListener("click", function (ev) {
-      var button = ev.target.closest && ev.target.closest("[data-reveal]");
-      if (!button) return;
-      var body = document.getElementById(button.getAttribute("aria-controls"));
-      if (!body) return;
-      var open = button.getAttribute("aria-expanded") !== "true";
-      body.hidden = !open;
-      button.setAttribute("aria-expanded", String(open));
-      button.firstChild.textContent = open ? "Hide content" : "Show content";
-    });
   }
 
   function excerpt(text, n) {

@@ -1,0 +1,186 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"parley"
+	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
+)
+
+func TestRulesAndReviewQueueThroughTheAPI(t *testing.T) {
+	s := start(t)
+	mod := s.staffClient(t, "moddy", parley.RoleModerator)
+	author, reader := s.signUp(t, "author"), s.signUp(t, "reader")
+	ch := author.channel(t, "dealsdaily", "Deals")
+	reader.mustJSON(t, "POST", fmt.Sprintf("/api/v1/chats/%d/subscribe", ch.ID), nil, http.StatusNoContent, nil)
+
+	rule := map[string]any{"id": "giveaway", "keywords": []string{"free crypto"}, "action": "hold", "mode": "enforce",
+		"category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"}
+	author.wantError(t, "POST", "/api/v1/moderation/rules", rule, 403, parley.EFORBIDDEN, "")
+	mod.wantError(t, "POST", "/api/v1/moderation/rules", map[string]any{"id": "bad", "regexps": []string{"(oops"}, "action": "hold"}, 400, parley.EINVALID, "regexps[0]")
+	var sr screen.StoredRule
+	mod.mustJSON(t, "POST", "/api/v1/moderation/rules", rule, http.StatusCreated, &sr)
+	if sr.Version != 1 || sr.Enabled {
+		t.Fatalf("new rule = %+v; want version 1, disabled", sr)
+	}
+	// A backtest before enabling: nothing stored matches yet.
+	var rep struct{ Scanned, Hits int64 }
+	mod.mustJSON(t, "POST", "/api/v1/moderation/backtest", map[string]any{"rule": rule}, http.StatusOK, &rep)
+	mod.mustJSON(t, "PUT", "/api/v1/moderation/rules/giveaway/enabled", map[string]any{"enabled": true}, http.StatusOK, &sr)
+
+	m := author.post(t, ch.ID, "get FREE CRYPTO now")
+	if m.Notice == nil || m.Notice.Kind != parley.NoticeHeld {
+		t.Fatalf("held post answer = %+v", m)
+	}
+	if h := reader.history(t, ch.ID); len(h) != 0 {
+		t.Fatalf("the reader sees a held post: %+v", h)
+	}
+	var queue struct {
+		Cases []review.Case
+		Open  int64
+	}
+	mod.mustJSON(t, "GET", "/api/v1/moderation/queue", nil, http.StatusOK, &queue)
+	if queue.Open != 1 || queue.Cases[0].Kind != review.KindHeldPost {
+		t.Fatalf("queue = %+v", queue)
+	}
+	author.wantError(t, "GET", "/api/v1/moderation/queue", nil, 403, parley.EFORBIDDEN, "")
+	path := fmt.Sprintf("/api/v1/moderation/cases/%d/decision", queue.Cases[0].ID)
+	mod.wantError(t, "POST", path, map[string]any{"decision": "maybe"}, 400, parley.EINVALID, "decision")
+	var c review.Case
+	mod.mustJSON(t, "POST", path, map[string]any{"decision": "approve"}, http.StatusOK, &c)
+	if c.Status != review.StatusDecided || c.Decision != review.DecisionApproved || c.DecidedBy != mod.user.ID {
+		t.Fatalf("decided case = %+v", c)
+	}
+	if h := reader.history(t, ch.ID); len(h) != 1 || h[0].Text != "get FREE CRYPTO now" {
+		t.Fatalf("after approval the reader sees %+v", h)
+	}
+	var matches struct{ Matches []review.RecordedMatch }
+	mod.mustJSON(t, "GET", "/api/v1/moderation/rules/giveaway/matches", nil, http.StatusOK, &matches)
+	if len(matches.Matches) != 1 || matches.Matches[0].Version != 1 {
+		t.Fatalf("rule matches = %+v", matches)
+	}
+	// An edit from a stale version is refused.
+	rule["keywords"] = []string{"free crypto", "airdrop"}
+	rule["version"] = 1
+	mod.mustJSON(t, "PUT", "/api/v1/moderation/rules/giveaway", rule, http.StatusOK, &sr)
+	if sr.Version != 2 {
+		t.Fatalf("edited rule version = %d", sr.Version)
+	}
+	mod.wantError(t, "PUT", "/api/v1/moderation/rules/giveaway", rule, 409, parley.ECONFLICT, "")
+}
+
+func TestCampaignFoundAndRemovedInBulk(t *testing.T) {
+	s := start(t)
+	mod := s.staffClient(t, "moddy", parley.RoleModerator)
+	owner := s.signUp(t, "owner")
+	g := owner.group(t, "Neighbourhood")
+	var spammers []*client
+	for i := 0; i < 3; i++ {
+		spammers = append(spammers, s.signUp(t, fmt.Sprintf("spammer%d", i)))
+	}
+	owner.invite(t, g.ID, spammers...)
+	texts := []string{
+		"Congratulations! You have been selected to receive a free gift card worth 500 euros, claim it today at our official page before the offer ends",
+		"congratulations!! you have been selected to receive a FREE gift card worth 500 euros - claim it today at our official page before the offer ends",
+		"Congratulations, you have been selected to receive a free gift card worth 500 euros. Claim it today at our official page before this offer ends!",
+	}
+	for i, c := range spammers {
+		c.post(t, g.ID, texts[i])
+	}
+	owner.post(t, g.ID, "Bin collection moved to Thursday this week")
+
+	var list struct{ Campaigns []campaign.Stored }
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mod.mustJSON(t, "GET", "/api/v1/moderation/campaigns", nil, http.StatusOK, &list)
+		if len(list.Campaigns) == 1 && list.Campaigns[0].Posts == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no campaign of 3 posts found: %+v", list.Campaigns)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	camp := list.Campaigns[0]
+	if camp.Accounts != 3 || !strings.Contains(camp.Sample, "gift card") {
+		t.Fatalf("campaign = %+v", camp)
+	}
+	owner.wantError(t, "GET", "/api/v1/moderation/campaigns", nil, 403, parley.EFORBIDDEN, "")
+	var out struct{ Removed int }
+	mod.mustJSON(t, "POST", fmt.Sprintf("/api/v1/moderation/campaigns/%d/remove", camp.ID), map[string]any{}, http.StatusOK, &out)
+	if out.Removed != 3 {
+		t.Fatalf("removed %d posts, want 3", out.Removed)
+	}
+	h := owner.history(t, g.ID)
+	removed := 0
+	for _, m := range h {
+		if m.Notice != nil && m.Notice.Kind == parley.NoticeRemoved {
+			removed++
+		} else if m.Text != "Bin collection moved to Thursday this week" {
+			t.Fatalf("a campaign post is still up: %+v", m)
+		}
+	}
+	if removed != 3 {
+		t.Fatalf("%d removal notices in the group, want 3", removed)
+	}
+	var mine struct{ Actions []map[string]any }
+	spammers[0].mustJSON(t, "GET", "/api/v1/me/statements", nil, http.StatusOK, &mine)
+	if len(mine.Actions) != 1 {
+		t.Fatalf("a spammer's statements = %+v", mine)
+	}
+	st, _ := json.Marshal(mine.Actions[0]["statement"])
+	if !strings.Contains(string(st), "AUTOMATED_DECISION_PARTIALLY") || !strings.Contains(string(st), "campaign detector") {
+		t.Fatalf("statement of a campaign removal = %s", st)
+	}
+	mod.wantError(t, "POST", fmt.Sprintf("/api/v1/moderation/campaigns/%d/remove", camp.ID), map[string]any{}, 409, parley.ECONFLICT, "")
+}
+
+func TestBankImportThroughTheAPI(t *testing.T) {
+	s := start(t)
+	mod := s.staffClient(t, "moddy", parley.RoleModerator)
+	var b banks.Bank
+	mod.mustJSON(t, "POST", "/api/v1/moderation/banks", map[string]any{"name": "scam-links", "kind": "block",
+		"category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "action": "remove", "enabled": true}, http.StatusCreated, &b)
+	good := "evil.example\nbad.example\n"
+	bad := "evil.example\nnot a domain at all!\n"
+	importPath := fmt.Sprintf("/api/v1/moderation/banks/%d/import?format=hma&type=domain&source=reports", b.ID)
+	resp, data := mod.do(t, "POST", importPath, bad, "Content-Type", "text/csv")
+	if resp.StatusCode != 400 || !strings.Contains(string(data), `"line":2`) {
+		t.Fatalf("import with a bad line = %d %s; want 400 naming line 2", resp.StatusCode, data)
+	}
+	var entries struct{ Entries []banks.Entry }
+	mod.mustJSON(t, "GET", fmt.Sprintf("/api/v1/moderation/banks/%d/entries", b.ID), nil, http.StatusOK, &entries)
+	if len(entries.Entries) != 0 {
+		t.Fatalf("a failed import left %d entries", len(entries.Entries))
+	}
+	resp, data = mod.do(t, "POST", importPath, good, "Content-Type", "text/csv")
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `"added":2`) {
+		t.Fatalf("import = %d %s", resp.StatusCode, data)
+	}
+	resp, data = mod.do(t, "GET", fmt.Sprintf("/api/v1/moderation/banks/%d/export?format=hma&type=domain", b.ID), nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(data), "evil.example") || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("export = %d %q", resp.StatusCode, data)
+	}
+	author := s.signUp(t, "author")
+	g := author.group(t, "G")
+	// The matcher follows the banks by their events; give it a moment.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m := author.post(t, g.ID, fmt.Sprintf("go to https://evil.example/%d", time.Now().UnixNano()))
+		if m.Notice != nil && m.Notice.Kind == parley.NoticeRemoved {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a post linking a banked domain was not removed: %+v", m)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

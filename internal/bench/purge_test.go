@@ -1,0 +1,314 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"math/bits"
+	mrand "math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley"
+	"parley/internal/auth"
+	"parley/internal/pdq"
+	"parley/internal/store/sqlite"
+)
+
+// TestHashAndPurge measures issue 3's "hash and purge": one new hash bank
+// entry that matches PARLEY_BENCH_COPIES (10,000) stored images among
+// PARLEY_BENCH_MEDIA (1,000,000), each posted once in one of 100 groups:
+// the time from adding the entry through the API until every copy is
+// removed (each with a statement of reasons) and a live client that is in
+// every group has been told of each removal.
+//
+// The baseline in the same run is the scan alone: the same pass over the
+// stored media comparing every hash with the new entry directly (what an
+// index of one entry amounts to), which bounds what finding the copies can
+// cost; the rest is removing them.
+//
+// Seeding: the media rows are written with SQL in one transaction (a
+// million uploads through the API would measure the uploads); the posts,
+// accounts and sessions with the store. The server is the real binary.
+func TestHashAndPurge(t *testing.T) {
+	Require(t)
+	nMedia := EnvInt(t, "PARLEY_BENCH_MEDIA", 1_000_000)
+	nCopies := EnvInt(t, "PARLEY_BENCH_COPIES", 10_000)
+	const groups = 100
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
+	defer cancel()
+
+	dataDir := t.TempDir()
+	seedStart := time.Now()
+	target, modToken, watcherToken := seedPurgeWorld(t, dataDir, nMedia, nCopies, groups)
+	t.Logf("seeded %d media, %d copies in %d groups in %s", nMedia, nCopies, groups, time.Since(seedStart).Round(time.Second))
+
+	// Baseline: one pass over the stored hashes, compared directly.
+	scanStart := time.Now()
+	found := scanBaseline(t, dataDir, target)
+	scan := time.Since(scanStart)
+	if found != nCopies {
+		t.Fatalf("the baseline scan found %d copies, want %d", found, nCopies)
+	}
+
+	bin := BuildParley(t)
+	srv := StartParley(t, bin, "-data-dir", dataDir)
+	api := NewClient(srv.URL, 8)
+	if err := WaitReady(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.WaitMetric(ctx, "parley_outbox_pending", 0); err != nil {
+		t.Fatal(err)
+	}
+	// The watcher is in every group, live.
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/live"
+	conn, _, err := newDialer().live(ctx, wsURL, watcherToken, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	var told atomic.Int64
+	allTold := make(chan time.Time, 1)
+	go func() {
+		for {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			if strings.Contains(string(b), `"kind":"message.moderated"`) && strings.Contains(string(b), `"removed"`) {
+				if told.Add(1) == int64(nCopies) {
+					allTold <- time.Now()
+				}
+			}
+		}
+	}()
+
+	var bank struct{ ID int64 }
+	if _, err := api.Do(ctx, "POST", "/api/v1/moderation/banks", modToken, map[string]any{"name": "purge-bench", "kind": "block",
+		"category": "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", "keywords": []string{"KEYWORD_TERRORIST_CONTENT"},
+		"action": "remove", "enabled": true}, &bank); err != nil {
+		t.Fatal(err)
+	}
+	cpu0, machine0 := serverCPU(srv.PID()), MachineBusy()
+	start := time.Now()
+	if _, err := api.Do(ctx, "POST", fmt.Sprintf("/api/v1/moderation/banks/%d/entries", bank.ID), modToken,
+		map[string]any{"type": "pdq", "value": target.String(), "source": "bench"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var doneAt time.Time
+	select {
+	case doneAt = <-allTold:
+	case <-ctx.Done():
+		t.Fatalf("only %d of %d removals reached the live client", told.Load(), nCopies)
+	}
+	total := doneAt.Sub(start)
+	cpu, machine := serverCPU(srv.PID())-cpu0, MachineBusy()-machine0
+
+	var st struct {
+		Actions []struct {
+			Kind     string
+			Children int
+		}
+	}
+	if _, err := api.Do(ctx, "GET", "/api/v1/moderation/actions?kind=remove_media&limit=200", modToken, nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "hash and purge on %s\n", Machine())
+	fmt.Fprintf(&b, "%d stored media, %d of them copies of the banned image (PDQ within 8 bits), each posted once in one of %d groups; one live client in every group\n\n", nMedia, nCopies, groups)
+	fmt.Fprintf(&b, "| what | time |\n|---|---:|\n")
+	fmt.Fprintf(&b, "| baseline: one pass over the %d stored hashes, compared directly | %s |\n", nMedia, scan.Round(time.Millisecond))
+	fmt.Fprintf(&b, "| **new entry added → every copy removed and the live client told of each** | **%s** |\n", total.Round(time.Millisecond))
+	fmt.Fprintf(&b, "| per copy (removed with its statement, audit entry and live update) | %.0f µs |\n", float64(total.Microseconds())/float64(nCopies))
+	fmt.Fprintf(&b, "| server CPU, per copy | %.0f µs |\n", float64(cpu.Microseconds())/float64(nCopies))
+	fmt.Fprintf(&b, "| others' load during the run | %.2f CPU |\n", float64((machine-cpu).Microseconds())/float64(total.Microseconds()))
+	fmt.Fprintf(&b, "\nremove-media actions (newest 200): %d\n", len(st.Actions))
+	t.Log("\n" + b.String())
+}
+
+// seedPurgeWorld writes the benchmark's world into dataDir and returns the
+// banned hash, a moderator's token and the watcher's token.
+func seedPurgeWorld(t *testing.T, dataDir string, nMedia, nCopies, groups int) (pdq.Hash, string, string) {
+	t.Helper()
+	ctx := t.Context()
+	path := filepath.Join(dataDir, "parley.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := func(u *parley.User) string {
+		tok, err := auth.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if err := db.CreateSession(ctx, &parley.Session{TokenHash: auth.HashToken(tok), UserID: u.ID, Kind: "api",
+			CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	poster := &parley.User{Username: "bench_poster", PasswordHash: "unused"}
+	watcher := &parley.User{Username: "bench_watcher", PasswordHash: "unused"}
+	mod := &parley.User{Username: "bench_mod", PasswordHash: "unused"}
+	for _, u := range []*parley.User{poster, watcher, mod} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetUserRole(ctx, 0, mod.ID, parley.RoleModerator, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	chats := make([]int64, groups)
+	for g := range chats {
+		c := &parley.Chat{Kind: parley.ChatGroup, Title: fmt.Sprintf("Group %d", g), OwnerID: poster.ID, MemberLimit: parley.DefaultMemberLimit}
+		if err := db.CreateChat(ctx, c, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddMember(ctx, &parley.Member{ChatID: c.ID, UserID: watcher.ID, Role: parley.MemberRegular}); err != nil {
+			t.Fatal(err)
+		}
+		chats[g] = c.ID
+	}
+	modToken, watcherToken := session(mod), session(watcher)
+	posterID := poster.ID
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The media, with SQL: random hashes, and nCopies near-duplicates of
+	// the target.
+	var target pdq.Hash
+	rand.Read(target[:])
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := raw.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const per = 200
+	stmt, err := tx.Prepare(`INSERT INTO media (id, mime, size, width, height, thumb_id, uploader_id, created_at, pdq, pdq_quality, md5) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, 'image/jpeg', 1000, 100, 100, '', ?, ?, ?, 90, ''), ", per), ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyIDs := make([]string, 0, nCopies)
+	args := make([]any, 0, per*4)
+	now := time.Now().UnixMicro()
+	for i := 0; i < nMedia; i++ {
+		var id [32]byte
+		rand.Read(id[:])
+		var h pdq.Hash
+		if i < nCopies {
+			h = target
+			for k := rng.IntN(9); k > 0; k-- {
+				bit := rng.IntN(256)
+				h[bit/8] ^= 1 << (bit % 8)
+			}
+			copyIDs = append(copyIDs, hex.EncodeToString(id[:]))
+		} else {
+			rand.Read(h[:])
+			if pdq.Distance(h, target) <= 31 {
+				h[0] ^= 0xff // a random hash is ~128 bits away; never near by accident
+			}
+		}
+		args = append(args, hex.EncodeToString(id[:]), posterID, now, h.String())
+		if len(args) == per*4 {
+			if _, err := stmt.Exec(args...); err != nil {
+				t.Fatal(err)
+			}
+			args = args[:0]
+		}
+	}
+	if len(args) > 0 {
+		t.Fatalf("media count %d is not a multiple of %d", nMedia, per)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	// One post of each copy, spread over the groups.
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(copyIDs) {
+					return
+				}
+				if _, err := db.InsertMessage(ctx, &parley.Message{ChatID: chats[i%groups], SenderID: posterID, MediaID: copyIDs[i]}); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	return target, modToken, watcherToken
+}
+
+// scanBaseline reads every stored hash and compares it with target, as a
+// rescan does with one new entry, and returns how many are within 31 bits.
+func scanBaseline(t *testing.T, dataDir string, target pdq.Hash) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite", filepath.Join(dataDir, "parley.db")+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT pdq FROM media WHERE status = '' AND pdq != ''`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	var s string
+	for rows.Next() {
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		h, err := pdq.ParseHash(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := 0
+		for i := 0; i < 32; i += 8 {
+			d += bits.OnesCount64(beUint64(h[i:]) ^ beUint64(target[i:]))
+		}
+		if d <= 31 {
+			n++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func beUint64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}

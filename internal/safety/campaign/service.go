@@ -1,0 +1,305 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley"
+	"parley/internal/safety/enforce"
+	"parley/internal/sor"
+)
+
+// This file is the detector's place in the server: a Worker feeds it the
+// new posts of channels and groups from the event stream and records the
+// campaigns it finds; a Service shows them to moderators, who remove a
+// campaign's posts in bulk or dismiss it.
+
+// Campaign statuses.
+const (
+	StatusOpen      = "open"
+	StatusRemoved   = "removed"   // its posts were removed
+	StatusDismissed = "dismissed" // a moderator found it harmless (a viral quote, a petition)
+	StatusAbsorbed  = "absorbed"  // merged into another campaign
+)
+
+// Stored is a campaign as recorded.
+type Stored struct {
+	ID           int64      `json:"id"`
+	Status       string     `json:"status"`
+	AbsorbedInto int64      `json:"absorbed_into,omitempty"`
+	Sample       string     `json:"sample"`
+	Posts        int64      `json:"posts"`
+	Accounts     int64      `json:"accounts"`
+	FirstAt      time.Time  `json:"first_at"`
+	LastAt       time.Time  `json:"last_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+	DecidedBy    int64      `json:"decided_by,omitempty"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+}
+
+// StoredMember is one post of a campaign, with where it is.
+type StoredMember struct {
+	MessageID int64     `json:"message_id"`
+	ChatID    int64     `json:"chat_id"`
+	Seq       int64     `json:"seq"`
+	AccountID int64     `json:"account_id"`
+	Text      string    `json:"text"`
+	Removed   bool      `json:"removed"`
+	At        time.Time `json:"at"`
+}
+
+// Store is what campaigns need from storage.
+type Store interface {
+	// RecordCampaign stores what one observation found: the campaign (made
+	// with sample as its text when new), the members that joined, and the
+	// campaigns absorbed into it (their members move to it).
+	RecordCampaign(ctx context.Context, id int64, sample string, joined []Member, absorbed []int64, at time.Time) error
+	FindCampaign(ctx context.Context, id int64) (*Stored, error)
+	// ListCampaigns returns campaigns with a status, the most recently
+	// active first.
+	ListCampaigns(ctx context.Context, status string, limit int) ([]*Stored, error)
+	ListCampaignMembers(ctx context.Context, id int64) ([]*StoredMember, error)
+	// DecideCampaign sets a campaign's status with an audit entry.
+	DecideCampaign(ctx context.Context, id int64, status string, by int64, at time.Time) error
+	// PostsSince yields the stored posts of channels and groups posted at or
+	// after since, in id order, to rebuild the detector at start.
+	PostsSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]Post, error)
+}
+
+// Worker feeds the detector and records what it finds. Observe is called
+// from the event stream's consumer and never blocks it: posts wait in a
+// bounded queue, and are counted as dropped when it is full.
+type Worker struct {
+	Detector *Detector
+	Store    Store
+	Log      *slog.Logger
+
+	once    sync.Once
+	queue   chan Post
+	dropped atomic.Uint64
+	seen    atomic.Uint64
+}
+
+// QueueSize bounds the posts waiting for the detector.
+const QueueSize = 16384
+
+func (w *Worker) q() chan Post {
+	w.once.Do(func() { w.queue = make(chan Post, QueueSize) })
+	return w.queue
+}
+
+// Observe queues a new post.
+func (w *Worker) Observe(p Post) {
+	select {
+	case w.q() <- p:
+	default:
+		w.dropped.Add(1)
+	}
+}
+
+// Dropped counts posts not observed because the queue was full; Seen those
+// observed.
+func (w *Worker) Dropped() uint64 { return w.dropped.Load() }
+
+// Seen counts the posts the detector has observed.
+func (w *Worker) Seen() uint64 { return w.seen.Load() }
+
+// Rebuild replays the posts of the detector's window from the store, so
+// that a restarted server knows the campaigns in progress. What the replay
+// finds is recorded too (recording is idempotent).
+func (w *Worker) Rebuild(ctx context.Context, now time.Time) error {
+	since := now.Add(-w.Detector.Config().Window)
+	var after int64
+	for {
+		posts, err := w.Store.PostsSince(ctx, since, after, 1000)
+		if err != nil {
+			return err
+		}
+		if len(posts) == 0 {
+			return nil
+		}
+		after = posts[len(posts)-1].ID
+		if err := w.observe(ctx, posts); err != nil {
+			return err
+		}
+	}
+}
+
+// Run observes queued posts, in batches, until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	queue := w.q()
+	batch := make([]Post, 0, 256)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-queue:
+			batch = append(batch[:0], p)
+		}
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case p := <-queue:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		if err := w.observe(ctx, batch); err != nil && ctx.Err() == nil {
+			w.log().Warn("campaigns: recording failed", "err", err)
+		}
+	}
+}
+
+func (w *Worker) observe(ctx context.Context, posts []Post) error {
+	results := w.Detector.ObserveBatch(posts)
+	w.seen.Add(uint64(len(posts)))
+	text := make(map[int64]string, len(posts))
+	for _, p := range posts {
+		text[p.ID] = p.Text
+	}
+	for i, r := range results {
+		if r.Campaign == 0 || (len(r.Joined) == 0 && len(r.Absorbed) == 0) {
+			continue
+		}
+		sample := text[int64(r.Campaign)]
+		if sample == "" {
+			sample = posts[i].Text
+		}
+		absorbed := make([]int64, len(r.Absorbed))
+		for j, a := range r.Absorbed {
+			absorbed[j] = int64(a)
+		}
+		if err := w.Store.RecordCampaign(ctx, int64(r.Campaign), sample, r.Joined, absorbed, posts[i].At); err != nil {
+			return err
+		}
+		if r.Formed {
+			w.log().Info("campaign formed", "campaign", r.Campaign, "members", len(r.Joined))
+		}
+	}
+	return nil
+}
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return w.Log
+}
+
+// Service shows campaigns to moderators and acts on them in bulk.
+type Service struct {
+	Store   Store
+	Enforce *enforce.Service
+	Clock   parley.Clock
+}
+
+func canModerate(u *parley.User) error {
+	if u == nil || (u.Role != parley.RoleModerator && u.Role != parley.RoleAdmin) {
+		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins act on campaigns")
+	}
+	return nil
+}
+
+// List returns campaigns with a status (open by default), most recently
+// active first.
+func (s *Service) List(ctx context.Context, actor *parley.User, status string, limit int) ([]*Stored, error) {
+	if err := canModerate(actor); err != nil {
+		return nil, err
+	}
+	if status == "" {
+		status = StatusOpen
+	}
+	switch status {
+	case StatusOpen, StatusRemoved, StatusDismissed, StatusAbsorbed:
+	default:
+		return nil, parley.FieldError("status", "status must be open, removed, dismissed or absorbed")
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 200
+	}
+	return s.Store.ListCampaigns(ctx, status, limit)
+}
+
+// Find returns a campaign with its members.
+func (s *Service) Find(ctx context.Context, actor *parley.User, id int64) (*Stored, []*StoredMember, error) {
+	if err := canModerate(actor); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	members, err := s.Store.ListCampaignMembers(ctx, id)
+	return c, members, err
+}
+
+// DefaultGrounds are the grounds of a bulk removal when the moderator
+// gives none: coordinated spam, against the terms.
+var DefaultGrounds = enforce.Grounds{
+	Ground:      sor.GroundIncompatibleContent,
+	TermsGround: "Section 4.3 (spam and coordinated inauthentic behaviour) of the Parley Terms of Service",
+	Category:    sor.CategoryScamsAndFraud,
+	Keywords:    []sor.Keyword{sor.KeywordCoordinatedHarm},
+	Source:      sor.SourceVoluntary,
+}
+
+// Remove removes every post of a campaign that is still up, each by an
+// action of its own with a statement for its author: detected by the
+// campaign detector, decided by the moderator (partly automated). It
+// returns how many posts it removed.
+func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g *enforce.Grounds) (int, error) {
+	if err := canModerate(actor); err != nil {
+		return 0, err
+	}
+	c, members, err := s.Find(ctx, actor, id)
+	if err != nil {
+		return 0, err
+	}
+	if c.Status != StatusOpen {
+		return 0, parley.Errorf(parley.ECONFLICT, "campaign %d is %s", id, c.Status)
+	}
+	grounds := DefaultGrounds
+	if g != nil {
+		grounds = *g
+	}
+	grounds.Signal = sor.Signal{Kind: sor.SignalCampaign, Name: "campaign-detector", Version: 1}
+	grounds.AutomatedDetection, grounds.Automation = true, sor.AutomatedPartially
+	note, _ := json.Marshal(map[string]any{"campaign": id, "posts": len(members)})
+	removed := 0
+	for _, m := range members {
+		if m.Removed {
+			continue
+		}
+		_, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: enforce.RemoveMessage,
+			Target: enforce.Target{Type: enforce.TargetMessage, ChatID: m.ChatID, Seq: m.Seq}, Grounds: grounds, Note: "campaign " + string(note)})
+		switch parley.ErrorCode(err) {
+		case "":
+			removed++
+		case parley.ECONFLICT, parley.ENOTFOUND:
+			// removed, or deleted by its author, meanwhile
+		default:
+			return removed, err
+		}
+	}
+	return removed, s.Store.DecideCampaign(ctx, id, StatusRemoved, actor.ID, s.Clock.Now())
+}
+
+// Dismiss records that a campaign is harmless.
+func (s *Service) Dismiss(ctx context.Context, actor *parley.User, id int64) error {
+	if err := canModerate(actor); err != nil {
+		return err
+	}
+	c, err := s.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != StatusOpen {
+		return parley.Errorf(parley.ECONFLICT, "campaign %d is %s", id, c.Status)
+	}
+	return s.Store.DecideCampaign(ctx, id, StatusDismissed, actor.ID, s.Clock.Now())
+}

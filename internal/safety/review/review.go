@@ -1,0 +1,253 @@
+// Package review is the moderators' queue: the cases the automated screen
+// opens (a post held by a rule or bank, an upload stopped by a hash bank)
+// wait here for a person, the most urgent first, and each decision is
+// recorded with who took it, when and the enforcement action it led to.
+package review
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"parley"
+	"parley/internal/safety/enforce"
+	"parley/internal/sor"
+)
+
+// Case kinds.
+const (
+	KindHeldPost      = "held_post"      // a post a rule or bank held until review
+	KindBlockedUpload = "blocked_upload" // an upload a hash bank stopped; the account is flagged
+	KindScreenedPost  = "screened_post"  // a post held while the screen's automated action is applied
+	KindFlaggedPost   = "flagged_post"   // a visible post that re-screening found, for a person to judge
+	KindFlaggedMedia  = "flagged_media"  // a stored image that re-screening found, for a person to judge
+)
+
+// Case statuses.
+const (
+	StatusOpen    = "open"
+	StatusDecided = "decided"
+)
+
+// Decisions.
+const (
+	DecisionApproved  = "approved"  // the post is fine: it becomes visible
+	DecisionRemoved   = "removed"   // the post is removed, with a statement of reasons
+	DecisionConfirmed = "confirmed" // the upload block was right
+	DecisionReleased  = "released"  // the upload block was a false positive: the image is usable
+	DecisionAutomated = "automated" // the screen's own action (label, removal) settled it
+)
+
+// Target types of cases.
+const (
+	TargetMessage = "message"
+	TargetMedia   = "media"
+)
+
+// Case is one item waiting for (or decided by) a person.
+type Case struct {
+	ID         int64             `json:"id"`
+	Kind       string            `json:"kind"`
+	TargetType string            `json:"target_type"`
+	TargetID   string            `json:"target_id"` // "chatID:seq" for a message, the media id
+	ChatID     int64             `json:"chat_id,omitempty"`
+	UserID     int64             `json:"user_id"` // the author or uploader
+	Priority   int               `json:"priority"`
+	Screening  *parley.Screening `json:"screening,omitempty"` // what matched
+	Status     string            `json:"status"`
+	Decision   string            `json:"decision,omitempty"`
+	DecidedBy  int64             `json:"decided_by,omitempty"`
+	DecidedAt  *time.Time        `json:"decided_at,omitempty"`
+	ActionID   int64             `json:"action_id,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+}
+
+// RecordedMatch is one screening match as recorded.
+type RecordedMatch struct {
+	ID         int64     `json:"id"`
+	At         time.Time `json:"at"`
+	TargetType string    `json:"target_type"` // "message", "media" or "post" (refused, not stored)
+	TargetID   string    `json:"target_id"`
+	UserID     int64     `json:"user_id"`
+	ChatID     int64     `json:"chat_id"`
+	Version    int       `json:"version"`
+	Decision   string    `json:"decision"`
+	Mode       string    `json:"mode"` // "enforce", "shadow" or "suppressed"
+	Detail     string    `json:"detail"`
+	Content    string    `json:"content,omitempty"`
+}
+
+// Store is what the queue needs from storage.
+type Store interface {
+	OpenCase(ctx context.Context, c *Case) error
+	FindCase(ctx context.Context, id int64) (*Case, error)
+	// ListCases returns the cases with a status in queue order: highest
+	// priority first, then oldest first.
+	ListCases(ctx context.Context, status string, limit int) ([]*Case, error)
+	CountCases(ctx context.Context, status string) (int64, error)
+	CloseCase(ctx context.Context, id int64, decision string, by, actionID int64, at time.Time) error
+	// ApproveHeld makes a held message visible and closes its case.
+	ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) error
+	ListScreeningMatches(ctx context.Context, source, sourceID string, limit int) ([]*RecordedMatch, error)
+}
+
+// Priority orders the queue: the decision asked for, then how grave the
+// category is, so that a suspected image of child abuse is looked at
+// before a suspected spam link.
+func Priority(sc *parley.Screening) int {
+	if sc == nil || sc.By == nil {
+		return 0
+	}
+	p := 10 * parley.ScreenRank(sc.Decision)
+	switch sor.Category(sc.By.Category) {
+	case sor.CategoryProtectionOfMinors, sor.CategoryRiskForPublicSecurity, sor.CategoryViolence, sor.CategorySelfHarm:
+		p += 5
+	case sor.CategoryIllegalOrHarmfulSpeech, sor.CategoryScamsAndFraud, sor.CategoryCyberViolence:
+		p += 3
+	default:
+		p += 1
+	}
+	return p
+}
+
+// Service is the queue for moderators.
+type Service struct {
+	Store   Store
+	Enforce *enforce.Service
+	Clock   parley.Clock
+}
+
+func canReview(u *parley.User) error {
+	if u == nil || (u.Role != parley.RoleModerator && u.Role != parley.RoleAdmin) {
+		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins work the review queue")
+	}
+	return nil
+}
+
+// Queue returns the open cases, most urgent first, and how many are open.
+func (s *Service) Queue(ctx context.Context, actor *parley.User, limit int) ([]*Case, int64, error) {
+	if err := canReview(actor); err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 200
+	}
+	cases, err := s.Store.ListCases(ctx, StatusOpen, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := s.Store.CountCases(ctx, StatusOpen)
+	return cases, n, err
+}
+
+// Decided returns recently decided cases.
+func (s *Service) Decided(ctx context.Context, actor *parley.User, limit int) ([]*Case, error) {
+	if err := canReview(actor); err != nil {
+		return nil, err
+	}
+	return s.Store.ListCases(ctx, StatusDecided, limit)
+}
+
+// Find returns one case.
+func (s *Service) Find(ctx context.Context, actor *parley.User, id int64) (*Case, error) {
+	if err := canReview(actor); err != nil {
+		return nil, err
+	}
+	return s.Store.FindCase(ctx, id)
+}
+
+// Approve decides that a held post is fine: it becomes visible.
+func (s *Service) Approve(ctx context.Context, actor *parley.User, id int64) error {
+	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost)
+	if err != nil {
+		return err
+	}
+	return s.Store.ApproveHeld(ctx, c.ID, actor.ID, s.Clock.Now())
+}
+
+// Remove decides that a held post breaks the rules: it is removed with a
+// statement of reasons on the given grounds (the category of what matched
+// when grounds give none), which also closes the case.
+func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g enforce.Grounds) (*enforce.Action, error) {
+	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost)
+	if err != nil {
+		return nil, err
+	}
+	chat, seq, ok := strings.Cut(c.TargetID, ":")
+	if !ok {
+		return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message", id)
+	}
+	t, err := enforce.ParseTarget(enforce.TargetMessage, chat+":"+seq)
+	if err != nil {
+		return nil, err
+	}
+	if g.Category == "" && c.Screening != nil && c.Screening.By != nil {
+		g.Category = sor.Category(c.Screening.By.Category)
+	}
+	a, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: enforce.RemoveMessage, Target: t, Grounds: g,
+		Note: "review case " + strconv.FormatInt(id, 10)})
+	if err != nil {
+		return nil, err
+	}
+	// Removing a held message closes its case in the same transaction; a
+	// case about a visible post is closed here.
+	if err := s.Store.CloseCase(ctx, c.ID, DecisionRemoved, actor.ID, a.ID, s.Clock.Now()); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+		return a, err
+	}
+	return a, nil
+}
+
+// ConfirmBlock decides that an upload stopped by a hash bank was rightly
+// stopped.
+func (s *Service) ConfirmBlock(ctx context.Context, actor *parley.User, id int64) error {
+	c, err := s.open(ctx, actor, id, KindBlockedUpload)
+	if err != nil {
+		return err
+	}
+	return s.Store.CloseCase(ctx, c.ID, DecisionConfirmed, actor.ID, c.ActionID, s.Clock.Now())
+}
+
+// ReleaseBlock decides that an upload stop was a false positive: the block
+// action is restored (the image becomes usable, the strike is taken back)
+// and the case is closed. The bank entry that matched should get an allow
+// entry too, which the moderator adds on the bank's page.
+func (s *Service) ReleaseBlock(ctx context.Context, actor *parley.User, id int64, reason string) error {
+	c, err := s.open(ctx, actor, id, KindBlockedUpload)
+	if err != nil {
+		return err
+	}
+	if c.ActionID != 0 {
+		if _, err := s.Enforce.Restore(ctx, actor, c.ActionID, reason); err != nil {
+			return err
+		}
+	}
+	return s.Store.CloseCase(ctx, c.ID, DecisionReleased, actor.ID, c.ActionID, s.Clock.Now())
+}
+
+// Matches returns what one rule or bank matched recently.
+func (s *Service) Matches(ctx context.Context, actor *parley.User, source, sourceID string, limit int) ([]*RecordedMatch, error) {
+	if err := canReview(actor); err != nil {
+		return nil, err
+	}
+	return s.Store.ListScreeningMatches(ctx, source, sourceID, limit)
+}
+
+func (s *Service) open(ctx context.Context, actor *parley.User, id int64, kinds ...string) (*Case, error) {
+	if err := canReview(actor); err != nil {
+		return nil, err
+	}
+	c, err := s.Store.FindCase(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != StatusOpen {
+		return nil, parley.Errorf(parley.ECONFLICT, "case %d was already decided (%s)", id, c.Decision)
+	}
+	for _, k := range kinds {
+		if c.Kind == k {
+			return c, nil
+		}
+	}
+	return nil, parley.Errorf(parley.ECONFLICT, "case %d is a %s; that decision does not apply to it", id, c.Kind)
+}

@@ -1,0 +1,463 @@
+package screen
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"parley"
+	"parley/internal/pdq"
+	"parley/internal/safety/banks"
+	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/rules"
+)
+
+// RescanStore is what re-screening needs from storage beyond the rule book.
+type RescanStore interface {
+	RuleStore
+	// ListBankChanges and FindBankByID read the hash banks' change log.
+	ListBankChanges(ctx context.Context, afterID int64, limit int) ([]*banks.Change, error)
+	FindBankByID(ctx context.Context, id int64) (*banks.Bank, error)
+	ListBankEntries(ctx context.Context, bankID, afterID int64, limit int) ([]*banks.Entry, error)
+	// ScanMedia yields stored media neither blocked nor removed, by id.
+	ScanMedia(ctx context.Context, afterID string, limit int) ([]*parley.Media, error)
+	FindMediaByMD5(ctx context.Context, md5 string) ([]*parley.Media, error)
+	FindMedia(ctx context.Context, id string) (*parley.Media, error)
+	RescanCursor(ctx context.Context, name string) (int64, error)
+	SetRescanCursor(ctx context.Context, name string, value int64) error
+	RescanDone(ctx context.Context, source, id string, version int64) (bool, error)
+	RecordRescan(ctx context.Context, r *Rescan) error
+	OpenCase(ctx context.Context, c *review.Case) error
+}
+
+// Rescan is one finished re-screening run: what it looked at, how much
+// matched and how many actions it took.
+type Rescan struct {
+	Source     string    `json:"source"` // "bank" or "rule"
+	SourceID   string    `json:"source_id"`
+	Version    int64     `json:"version"` // the last bank change, or the rule version
+	Scanned    int64     `json:"scanned"`
+	Matched    int64     `json:"matched"`
+	Actions    int64     `json:"actions"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// bankCursor names the rescan cursor on the bank change log.
+const bankCursor = "bank_changes"
+
+// Rescanner screens stored content again when the banks gain entries or a
+// rule is enabled or edited: every stored copy of a newly banned image, in
+// every chat, is removed ("hash and purge"), and posts that a new rule or
+// link entry catches are acted on as the rule or bank says.
+//
+// It is driven by durable state, not by the events alone: it reads the bank
+// change log after the cursor it keeps in the store, and it rescans every
+// enabled rule version it has no finished run for. Events only wake it. A
+// worker that was down, or that gets the same event twice, therefore does
+// exactly the work that is left, and the enforcement service refuses to
+// act twice on one item (ECONFLICT), which makes a repeated run harmless.
+type Rescanner struct {
+	Store   RescanStore
+	Screen  *Screener
+	Enforce *enforce.Service
+	Clock   parley.Clock
+	Log     *slog.Logger
+
+	wakeOnce sync.Once
+	wake     chan struct{}
+}
+
+func (r *Rescanner) wakeChan() chan struct{} {
+	r.wakeOnce.Do(func() { r.wake = make(chan struct{}, 1) })
+	return r.wake
+}
+
+// Wake asks the worker to look for new work; it never blocks.
+func (r *Rescanner) Wake() {
+	select {
+	case r.wakeChan() <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends: at start, on every Wake and every poll interval.
+func (r *Rescanner) Run(ctx context.Context, poll time.Duration) {
+	wake := r.wakeChan()
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			r.log().Warn("re-screening failed; retrying later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce does all the work that is left: the bank changes after the
+// cursor, then the enabled rule versions not rescanned yet.
+func (r *Rescanner) RunOnce(ctx context.Context) error {
+	if err := r.rescanBanks(ctx); err != nil {
+		return err
+	}
+	return r.rescanRules(ctx)
+}
+
+// newEntries is what a run of bank changes added, by bank.
+type newEntries struct {
+	bank   *banks.Bank
+	pdq    []pdq.Hash
+	pdqIDs []int64
+	md5    []string
+	sha256 []string
+	links  bool
+	// whole is set when the bank itself changed (it may have been enabled
+	// or given a stronger action): all its entries count as new.
+	whole bool
+}
+
+func (r *Rescanner) rescanBanks(ctx context.Context) error {
+	cursor, err := r.Store.RescanCursor(ctx, bankCursor)
+	if err != nil {
+		return err
+	}
+	for {
+		changes, err := r.Store.ListBankChanges(ctx, cursor, banks.MaxListLimit)
+		if err != nil || len(changes) == 0 {
+			return err
+		}
+		byBank := map[int64]*newEntries{}
+		for _, c := range changes {
+			ne := byBank[c.BankID]
+			if ne == nil {
+				b, err := r.Store.FindBankByID(ctx, c.BankID)
+				if err != nil {
+					return err
+				}
+				ne = &newEntries{bank: b}
+				byBank[c.BankID] = ne
+			}
+			switch {
+			case c.Op == banks.OpBank && !ne.whole:
+				ne.whole = true
+				if err := r.addAllEntries(ctx, ne); err != nil {
+					return err
+				}
+			case c.Op == banks.OpAdd && c.Entry != nil && !ne.whole:
+				ne.add(c.Entry)
+			}
+		}
+		// The matcher must know the changes before it is asked about them.
+		if _, err := r.Screen.Banks.Refresh(ctx); err != nil {
+			return err
+		}
+		last := changes[len(changes)-1].ID
+		for _, ne := range byBank {
+			if ne.bank.Kind != banks.KindBlock || !ne.bank.Enabled {
+				continue // allow banks and disabled banks ask for no action
+			}
+			if err := r.rescanBank(ctx, ne, last); err != nil {
+				return err
+			}
+		}
+		if err := r.Store.SetRescanCursor(ctx, bankCursor, last); err != nil {
+			return err
+		}
+		cursor = last
+	}
+}
+
+// addAllEntries counts every entry of the bank as new.
+func (r *Rescanner) addAllEntries(ctx context.Context, ne *newEntries) error {
+	ne.pdq, ne.pdqIDs, ne.md5, ne.sha256, ne.links = nil, nil, nil, nil, false
+	var after int64
+	for {
+		es, err := r.Store.ListBankEntries(ctx, ne.bank.ID, after, banks.MaxListLimit)
+		if err != nil || len(es) == 0 {
+			return err
+		}
+		for _, e := range es {
+			ne.add(e)
+			after = e.ID
+		}
+	}
+}
+
+func (ne *newEntries) add(e *banks.Entry) {
+	switch e.Type {
+	case banks.TypePDQ:
+		if h, err := pdq.ParseHash(e.Value); err == nil {
+			ne.pdq, ne.pdqIDs = append(ne.pdq, h), append(ne.pdqIDs, e.ID)
+		}
+	case banks.TypeMD5:
+		ne.md5 = append(ne.md5, e.Value)
+	case banks.TypeSHA256:
+		ne.sha256 = append(ne.sha256, e.Value)
+	case banks.TypeURL, banks.TypeDomain:
+		ne.links = true
+	}
+}
+
+// rescanBank screens stored media (and, for link entries, stored posts)
+// against what one bank gained, and acts on what the whole screen says of
+// each item found: an allow bank's entry still suppresses a match.
+func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int64) error {
+	run := &Rescan{Source: parley.MatchBank, SourceID: strconv.FormatInt(ne.bank.ID, 10), Version: version, StartedAt: r.Clock.Now()}
+	candidates := map[string]bool{}
+	for _, id := range ne.sha256 {
+		candidates[id] = true
+	}
+	for _, md5 := range ne.md5 {
+		ms, err := r.Store.FindMediaByMD5(ctx, md5)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			candidates[m.ID] = true
+		}
+	}
+	// PDQ: the new entries go in an index of their own, and every stored
+	// image's hash is looked up in it, so the cost is one pass over the
+	// stored media whatever the number of new entries.
+	if len(ne.pdq) > 0 {
+		idx := pdq.NewIndex()
+		idx.AddBatch(ne.pdqIDs, ne.pdq)
+		var after string
+		for {
+			page, err := r.Store.ScanMedia(ctx, after, 10_000)
+			if err != nil {
+				return err
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, m := range page {
+				run.Scanned++
+				after = m.ID
+				if m.PDQ == "" || m.PDQQuality < pdq.MinQuality {
+					continue
+				}
+				h, err := pdq.ParseHash(m.PDQ)
+				if err == nil && len(idx.Query(h, banks.PDQMatchDistance)) > 0 {
+					candidates[m.ID] = true
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	var removals []enforce.Request
+	for id := range candidates {
+		m, err := r.Store.FindMedia(ctx, id)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if m.Status != "" {
+			continue
+		}
+		sc := r.Screen.ScreenUpload(m, nil)
+		if !sc.Enforced() {
+			continue
+		}
+		run.Matched++
+		switch sc.Decision {
+		case parley.ScreenBlock, parley.ScreenRemove:
+			removals = append(removals, enforce.Request{
+				Kind: enforce.RemoveMedia, Target: enforce.Target{Type: enforce.TargetMedia, MediaID: m.ID},
+				Grounds: Grounds(sc.By), Note: "re-screening: " + sc.By.Name + " " + sc.By.Detail,
+			})
+		case parley.ScreenHold:
+			if err := r.Store.OpenCase(ctx, &review.Case{Kind: review.KindFlaggedMedia, TargetType: review.TargetMedia, TargetID: m.ID,
+				UserID: m.UploaderID, Priority: review.Priority(sc), Screening: sc, CreatedAt: r.Clock.Now()}); err != nil {
+				return err
+			}
+		}
+	}
+	n, err := r.applyInBatches(ctx, removals)
+	run.Actions += n
+	if err != nil {
+		return err
+	}
+	if ne.links {
+		if err := r.rescanPosts(ctx, run, func(sm *ScannedMessage) *parley.Screening {
+			return r.Screen.screenStoredText(sm, nil, true)
+		}); err != nil {
+			return err
+		}
+	}
+	run.FinishedAt = r.Clock.Now()
+	return r.Store.RecordRescan(ctx, run)
+}
+
+// removalBatch is how many removals one transaction carries: enough to
+// share the fsync among many, few enough that the writer is not held for
+// long (each removal of an image carries the removal of its copies).
+const removalBatch = 100
+
+// applyInBatches takes automated actions a batch per transaction and
+// returns how many actions (copies included) were taken. An item that was
+// acted on meanwhile (ECONFLICT) is skipped.
+func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) (int64, error) {
+	var n int64
+	for len(reqs) > 0 {
+		chunk := reqs[:min(removalBatch, len(reqs))]
+		reqs = reqs[len(chunk):]
+		actions, errs, err := r.Enforce.ApplyMany(ctx, nil, chunk)
+		if err != nil {
+			return n, err
+		}
+		for i, a := range actions {
+			switch {
+			case errs[i] == nil:
+				n += int64(1 + a.Children)
+			case parley.ErrorCode(errs[i]) == parley.ECONFLICT:
+			default:
+				r.log().Warn("re-screening: an action could not be taken", "target", chunk[i].Target.ID(), "err", errs[i])
+			}
+		}
+	}
+	return n, nil
+}
+
+// rescanPosts screens every stored post of channels and groups with
+// screen and acts on what it decides.
+func (r *Rescanner) rescanPosts(ctx context.Context, run *Rescan, screen func(*ScannedMessage) *parley.Screening) error {
+	var after int64
+	for {
+		page, err := r.Store.ScanMessages(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, sm := range page {
+			after = sm.Message.ID
+			run.Scanned++
+			m := sm.Message
+			if m.Moderation != nil && (m.Moderation.Removed != nil || m.Moderation.Held != nil) {
+				continue
+			}
+			sc := screen(sm)
+			if !sc.Enforced() {
+				continue
+			}
+			run.Matched++
+			n, err := r.actOnPost(ctx, m, sc)
+			if err != nil {
+				return err
+			}
+			run.Actions += n
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// actOnPost acts on a stored, visible post that re-screening matched: a
+// block or remove removes it, a label labels it, a hold opens a case for a
+// person (the post stays visible until then).
+func (r *Rescanner) actOnPost(ctx context.Context, m *parley.Message, sc *parley.Screening) (int64, error) {
+	switch sc.Decision {
+	case parley.ScreenBlock, parley.ScreenRemove, parley.ScreenLabel:
+		if sc.Decision == parley.ScreenBlock {
+			sc.Decision = parley.ScreenRemove // what was stored can only be removed now
+		}
+		if sc.Decision == parley.ScreenLabel && m.Moderation != nil && m.Moderation.Label != nil {
+			return 0, nil
+		}
+		_, err := r.Screen.ActOnPost(ctx, m, sc)
+		if parley.ErrorCode(err) == parley.ECONFLICT {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		return 1, nil
+	case parley.ScreenHold:
+		return 0, r.Store.OpenCase(ctx, &review.Case{Kind: review.KindFlaggedPost, TargetType: review.TargetMessage,
+			TargetID: strconv.FormatInt(m.ChatID, 10) + ":" + strconv.FormatInt(m.Seq, 10), ChatID: m.ChatID,
+			UserID: m.SenderID, Priority: review.Priority(sc), Screening: sc, CreatedAt: r.Clock.Now()})
+	}
+	return 0, nil
+}
+
+// rescanRules rescans stored posts with every enabled rule version that
+// has no finished run.
+func (r *Rescanner) rescanRules(ctx context.Context) error {
+	stored, err := r.Store.ListRules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sr := range stored {
+		if !sr.Enabled || sr.Mode != rules.ModeEnforce {
+			continue
+		}
+		done, err := r.Store.RescanDone(ctx, parley.MatchRule, sr.ID, int64(sr.Version))
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		set, err := rules.Compile([]rules.Rule{sr.Rule})
+		if err != nil {
+			r.log().Error("a stored rule does not compile; it is not rescanned", "rule", sr.ID, "err", err)
+			continue
+		}
+		single := &compiledRules{set: set, byID: map[string]*rules.Rule{sr.ID: &sr.Rule}, count: 1}
+		run := &Rescan{Source: parley.MatchRule, SourceID: sr.ID, Version: int64(sr.Version), StartedAt: r.Clock.Now()}
+		if err := r.rescanPosts(ctx, run, func(sm *ScannedMessage) *parley.Screening {
+			return r.Screen.screenStoredText(sm, single, false)
+		}); err != nil {
+			return err
+		}
+		run.FinishedAt = r.Clock.Now()
+		if err := r.Store.RecordRescan(ctx, run); err != nil {
+			return err
+		}
+		r.log().Info("rule rescanned stored posts", "rule", sr.ID, "version", sr.Version, "scanned", run.Scanned, "matched", run.Matched, "actions", run.Actions)
+	}
+	return nil
+}
+
+func (r *Rescanner) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Log
+}
+
+// screenStoredText screens a stored post's text with one rule set (nil:
+// none) and, when links is set, the link banks.
+func (s *Screener) screenStoredText(sm *ScannedMessage, c *compiledRules, links bool) *parley.Screening {
+	out := &parley.Screening{}
+	text := sm.Message.Text
+	if c != nil && text != "" {
+		res := c.set.Screen(text, sm.Context)
+		for _, m := range res.Matches {
+			out.Matches = append(out.Matches, parley.ScreeningMatch{
+				Source: parley.MatchRule, SourceID: m.RuleID, Name: ruleName(c, m.RuleID), Version: m.Version,
+				Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
+				Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
+			})
+		}
+	}
+	if links && s.Banks != nil && text != "" {
+		out.Matches = append(out.Matches, bankMatches(s.Banks.MatchText(text))...)
+	}
+	decide(out)
+	return out
+}

@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"parley"
+	"parley/internal/safety/screen"
+)
+
+var _ screen.RescanStore = (*DB)(nil)
+
+// RescanCursor returns how far re-screening has read the log name (0 if
+// never).
+func (db *DB) RescanCursor(ctx context.Context, name string) (int64, error) {
+	var v int64
+	err := db.reads.QueryRowContext(ctx, `SELECT value FROM rescan_cursors WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, internal("read rescan cursor", err)
+	}
+	return v, nil
+}
+
+// SetRescanCursor records how far re-screening has read the log name.
+func (db *DB) SetRescanCursor(ctx context.Context, name string, value int64) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rescan_cursors (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value); err != nil {
+		return internal("set rescan cursor", err)
+	}
+	return db.commit(tx, false)
+}
+
+// RescanDone reports whether a re-screening run of (source, id, version)
+// finished.
+func (db *DB) RescanDone(ctx context.Context, source, id string, version int64) (bool, error) {
+	var status string
+	err := db.reads.QueryRowContext(ctx, `SELECT status FROM rescans WHERE source = ? AND source_id = ? AND version = ?`,
+		source, id, version).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, internal("read rescan", err)
+	}
+	return status == "done", nil
+}
+
+// RecordRescan records a finished re-screening run and what it did.
+func (db *DB) RecordRescan(ctx context.Context, r *screen.Rescan) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO rescans (source, source_id, version, status, scanned, matched, actions, started_at, finished_at)
+		VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?)
+		ON CONFLICT (source, source_id, version) DO UPDATE SET status = 'done', scanned = excluded.scanned,
+			matched = excluded.matched, actions = excluded.actions, finished_at = excluded.finished_at`,
+		r.Source, r.SourceID, r.Version, r.Scanned, r.Matched, r.Actions, toMicro(r.StartedAt), toMicro(r.FinishedAt)); err != nil {
+		return internal("record rescan", err)
+	}
+	return db.commit(tx, false)
+}
+
+// ListRescans returns the newest re-screening runs.
+func (db *DB) ListRescans(ctx context.Context, limit int) ([]*screen.Rescan, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT source, source_id, version, scanned, matched, actions, started_at, coalesce(finished_at, 0)
+		FROM rescans ORDER BY id DESC LIMIT ?`, pageLimit(limit, 1000))
+	if err != nil {
+		return nil, internal("list rescans", err)
+	}
+	defer rows.Close()
+	out := []*screen.Rescan{}
+	for rows.Next() {
+		var r screen.Rescan
+		var started, finished int64
+		if err := rows.Scan(&r.Source, &r.SourceID, &r.Version, &r.Scanned, &r.Matched, &r.Actions, &started, &finished); err != nil {
+			return nil, internal("list rescans", err)
+		}
+		r.StartedAt, r.FinishedAt = fromMicro(started), fromMicro(finished)
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list rescans", err)
+	}
+	return out, nil
+}
+
+// ScanMedia returns stored media that are neither blocked nor removed,
+// with id > afterID in id order, at most limit: what re-screening matches
+// against new bank entries.
+func (db *DB) ScanMedia(ctx context.Context, afterID string, limit int) ([]*parley.Media, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE id > ? AND status = '' ORDER BY id LIMIT ?`,
+		afterID, pageLimit(limit, 10_000))
+	if err != nil {
+		return nil, internal("scan media", err)
+	}
+	defer rows.Close()
+	out := []*parley.Media{}
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, internal("scan media", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("scan media", err)
+	}
+	return out, nil
+}
+
+// FindMediaByMD5 returns the stored media with that MD5 (normally one).
+func (db *DB) FindMediaByMD5(ctx context.Context, md5 string) ([]*parley.Media, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE md5 = ? AND md5 != '' ORDER BY id LIMIT 100`, md5) // md5 != '': the partial index media_md5
+	if err != nil {
+		return nil, internal("find media", err)
+	}
+	defer rows.Close()
+	out := []*parley.Media{}
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, internal("find media", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("find media", err)
+	}
+	return out, nil
+}
