@@ -21,7 +21,10 @@ const maxResumeChats = 1000
 // handleLive upgrades to a WebSocket that streams updates of the caller's
 // chats. ?resume=CHAT:PTS,CHAT:PTS names the last update the client saw in
 // each chat; the updates after it are sent first, then live ones, each
-// exactly once. A "ready" frame marks the end of the catch-up.
+// exactly once. A "ready" frame marks the end of the catch-up. Each update
+// is shown as the caller may see it from where the request comes from
+// (parley.ViewerOf), and a chat hidden from the caller sends a "chat" frame
+// with its notice instead of its updates.
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) error {
 	resume, err := parseResume(r.URL.Query().Get("resume"))
 	if err != nil {
@@ -39,8 +42,11 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) error {
 		base = context.Background()
 	}
 	ctx := conn.CloseRead(base)
-	c := realtime.NewClient(CurrentUser(r.Context()).ID, resume)
-	if err := s.Hub.Register(ctx, c); err != nil {
+	c := realtime.NewClient(parley.ViewerOf(r.Context(), CurrentUser(r.Context())), resume)
+	if err := s.Hub.Register(ctx, c); errors.Is(err, realtime.ErrAccountRestricted) {
+		conn.Close(websocket.StatusPolicyViolation, "this account was suspended or terminated")
+		return nil
+	} else if err != nil {
 		conn.Close(websocket.StatusInternalError, "could not load your chats")
 		return nil
 	}
@@ -75,6 +81,12 @@ func (s *Server) serveLive(ctx context.Context, conn *websocket.Conn, c *realtim
 	switch {
 	case errors.Is(err, realtime.ErrTooSlow):
 		conn.Close(websocket.StatusTryAgainLater, "too slow; reconnect with resume")
+	case errors.Is(err, realtime.ErrChatUnavailable):
+		conn.Close(websocket.StatusTryAgainLater, "reconnect with resume")
+	case errors.Is(err, realtime.ErrAccountRestricted):
+		// A close code of its own, so that a client stops reconnecting: the
+		// account's sessions were revoked with the restriction.
+		conn.Close(websocket.StatusPolicyViolation, "this account was suspended or terminated")
 	case err != nil && ctx.Err() == nil:
 		s.Log.Debug("live connection ended", "err", err)
 	default:

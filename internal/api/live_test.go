@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"parley"
+	"parley/internal/app"
 	"parley/internal/realtime"
 )
 
@@ -26,8 +27,9 @@ type live struct {
 }
 
 // connect opens the live socket with the bearer token in the
-// Authorization header, resuming from resume ("" for none).
-func (c *client) connect(t *testing.T, resume string) *live {
+// Authorization header, resuming from resume ("" for none). header adds
+// request headers, in pairs.
+func (c *client) connect(t *testing.T, resume string, header ...string) *live {
 	t.Helper()
 	u := strings.Replace(c.s.url, "http://", "ws://", 1) + "/api/v1/live"
 	if resume != "" {
@@ -35,9 +37,11 @@ func (c *client) connect(t *testing.T, resume string) *live {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + c.token}},
-	})
+	h := http.Header{"Authorization": {"Bearer " + c.token}}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -304,4 +308,93 @@ func TestLiveGuardsPrivateChats(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site socket with alice's cookie = %v; want 403", err)
 	}
+}
+
+// TestLiveModeration follows a channel's enforcement over the live socket
+// of two readers, one in Germany and one in France (as the trusted proxy
+// in front of the server says): a post withheld in Germany reaches the
+// German reader as a notice, the French one as the post; a removal takes
+// the content away from both; a ban stops the channel with a "chat" frame;
+// a suspension closes the suspended reader's socket, and it cannot open
+// another.
+func TestLiveModeration(t *testing.T) {
+	s := start(t, func(c *app.Config) {
+		c.CountryHeader, c.TrustedProxies = "X-Viewer-Country", "127.0.0.1"
+	})
+	mod := s.staffClient(t, "moddy", parley.RoleModerator)
+	legal := s.staffClient(t, "officer", parley.RoleLegalOfficer)
+	author, de, fr := s.signUp(t, "author"), s.signUp(t, "hans"), s.signUp(t, "jeanne")
+	ch := author.channel(t, "streetnews", "Street news")
+	for _, c := range []*client{de, fr} {
+		c.mustJSON(t, "POST", fmt.Sprintf("/api/v1/chats/%d/subscribe", ch.ID), nil, http.StatusNoContent, nil)
+	}
+	lde := de.connect(t, "", "X-Viewer-Country", "DE")
+	lfr := fr.connect(t, "", "X-Viewer-Country", "FR")
+	for _, l := range []*live{lde, lfr} {
+		l.expect(t, "ready", 0)
+	}
+
+	const report = "a contested report"
+	m := author.post(t, ch.ID, report)
+	for _, l := range []*live{lde, lfr} {
+		l.expectUpdate(t, ch.ID, parley.UpdateMessageNew, report)
+	}
+	legal.mustJSON(t, "POST", "/api/v1/moderation/actions", map[string]any{
+		"kind": "withhold_message", "target": map[string]any{"chat_id": ch.ID, "seq": m.Seq}, "countries": []string{"DE"},
+		"grounds": map[string]any{"ground": "DECISION_GROUND_ILLEGAL_CONTENT", "legal_ground": "§ 130 StGB (incitement to hatred)",
+			"category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "source": "SOURCE_TYPE_OTHER_NOTIFICATION",
+			"notifier": "Federal Criminal Police Office", "automation": "AUTOMATED_DECISION_NOT_AUTOMATED"},
+	}, http.StatusCreated, nil)
+	u := lde.expectUpdate(t, ch.ID, parley.UpdateMessageModerated, "")
+	if u.Message.Notice == nil || u.Message.Notice.Kind != parley.NoticeWithheld || !strings.Contains(u.Message.Notice.Text, "(DE)") {
+		t.Fatalf("the reader in DE got %+v", u.Message)
+	}
+	if u := lfr.expectUpdate(t, ch.ID, parley.UpdateMessageModerated, report); u.Message.Notice != nil {
+		t.Fatalf("the reader in FR got a notice: %+v", u.Message.Notice)
+	}
+
+	const scam = "send 1 BTC, get 2 back"
+	m2 := author.post(t, ch.ID, scam)
+	for _, l := range []*live{lde, lfr} {
+		l.expectUpdate(t, ch.ID, parley.UpdateMessageNew, scam)
+	}
+	mod.mustJSON(t, "POST", "/api/v1/moderation/actions", map[string]any{"kind": "remove_message",
+		"target": map[string]any{"type": "message", "chat_id": ch.ID, "seq": m2.Seq}, "grounds": scamGrounds}, http.StatusCreated, nil)
+	for _, l := range []*live{lde, lfr} {
+		u := l.expectUpdate(t, ch.ID, parley.UpdateMessageModerated, "")
+		if u.Message.Notice == nil || u.Message.Notice.Text != "This message was removed: Scams and fraud." {
+			t.Fatalf("after the removal got %+v", u.Message)
+		}
+	}
+
+	mod.mustJSON(t, "POST", "/api/v1/moderation/actions", map[string]any{"kind": "ban_chat",
+		"target": map[string]any{"type": "chat", "chat_id": ch.ID}, "grounds": scamGrounds}, http.StatusCreated, nil)
+	for _, l := range []*live{lde, lfr} {
+		if f := l.expect(t, "chat", ch.ID); f.Notice == nil || f.Notice.Kind != parley.NoticeBanned {
+			t.Fatalf("after the ban got %s with notice %+v", frameText(f), f.Notice)
+		}
+	}
+
+	// Reconnecting to the banned channel: its notice instead of a catch-up.
+	l2 := de.connect(t, fmt.Sprintf("%d:0", ch.ID), "X-Viewer-Country", "DE")
+	if f := l2.expect(t, "chat", ch.ID); f.Notice == nil || f.Notice.Kind != parley.NoticeBanned {
+		t.Fatalf("reconnecting got %+v", f.Notice)
+	}
+	l2.expect(t, "ready", 0)
+
+	mod.mustJSON(t, "POST", "/api/v1/moderation/actions", map[string]any{"kind": "suspend_account",
+		"target": map[string]any{"type": "user", "user_id": fr.user.ID}, "until": time.Now().Add(24 * time.Hour), "grounds": scamGrounds},
+		http.StatusCreated, nil)
+	_, err := lfr.read(5 * time.Second)
+	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Fatalf("the suspended reader's socket: %v; want closed with status %d", err, websocket.StatusPolicyViolation)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, strings.Replace(s.url, "http://", "ws://", 1)+"/api/v1/live",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + fr.token}}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("reconnecting after the suspension = %v (response %v); want 401", err, resp)
+	}
+	lde.quiet(t, 200*time.Millisecond)
 }

@@ -180,6 +180,7 @@ func (a *App) registerGauges() {
 	m.Gauge("parley_live_connections", "Open WebSocket connections on this process.", func() float64 { return float64(a.Hub.Connected()) })
 	m.Counter("parley_live_updates_queued_total", "Updates queued to live connections.", func() float64 { return float64(a.Hub.Delivered()) })
 	m.Counter("parley_live_slow_disconnects_total", "Live connections cut off for falling behind.", func() float64 { return float64(a.Hub.Dropped()) })
+	m.Counter("parley_live_frames_encoded_total", "Update frames encoded for live fan-out (one per distinct rendering of an update).", func() float64 { return float64(a.Hub.Encoded()) })
 }
 
 func (a *App) ready(ctx context.Context) error {
@@ -294,6 +295,14 @@ func (a *App) handleEvent(m stream.Message) {
 		return
 	case parley.UpdateMessageNew:
 		a.observeForCampaigns(m.Subject, m.Data)
+	case parley.EventAccountRestricted:
+		// The action may have been taken on another process: drop the
+		// sessions this one cached, so that the reconnects of the
+		// connections the hub is about to close fail at once.
+		var ev parley.AccountEvent
+		if json.Unmarshal(m.Data, &ev) == nil {
+			a.Auth.Forget(ev.UserID)
+		}
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }

@@ -25,7 +25,7 @@ type world struct {
 	hub *realtime.Hub
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
@@ -88,11 +88,13 @@ func (w *world) relay(t *testing.T, hold func(parley.Event) bool) {
 	}
 }
 
-// conn is a running client: its frames arrive on frames.
+// conn is a running client: its frames arrive on frames. done is closed
+// when Run has returned, with err.
 type conn struct {
 	c      *realtime.Client
 	frames chan realtime.Frame
-	done   chan error
+	done   chan struct{}
+	err    error
 	cancel context.CancelFunc
 }
 
@@ -100,14 +102,15 @@ type conn struct {
 func (w *world) connect(t *testing.T, u *parley.User, resume map[int64]int64) *conn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := realtime.NewClient(u.ID, resume)
+	c := realtime.NewClient(parley.Viewer{UserID: u.ID, Country: u.Country}, resume)
 	if err := w.hub.Register(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	k := &conn{c: c, frames: make(chan realtime.Frame, 1000), done: make(chan error, 1), cancel: cancel}
+	k := &conn{c: c, frames: make(chan realtime.Frame, 1000), done: make(chan struct{}), cancel: cancel}
 	go func() {
+		defer close(k.done)
 		defer w.hub.Unregister(c)
-		k.done <- w.hub.Run(ctx, c, func(ctx context.Context, f realtime.Frame) error {
+		k.err = w.hub.Run(ctx, c, func(ctx context.Context, f realtime.Frame) error {
 			k.frames <- f
 			return nil
 		})
@@ -124,8 +127,13 @@ func (k *conn) next(t *testing.T) realtime.Frame {
 	select {
 	case f := <-k.frames:
 		return f
-	case err := <-k.done:
-		t.Fatalf("client stopped: %v", err)
+	case <-k.done:
+		select {
+		case f := <-k.frames: // sent before Run returned
+			return f
+		default:
+		}
+		t.Fatalf("client stopped: %v", k.err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no frame within 5s")
 	}
@@ -236,7 +244,7 @@ func TestUpdatesDuringCatchUpAreNotDuplicated(t *testing.T) {
 
 	// Register, then let updates arrive live before Run starts its
 	// catch-up: they are both queued and in the store.
-	c := realtime.NewClient(b.ID, map[int64]int64{g.ID: 0})
+	c := realtime.NewClient(parley.Viewer{UserID: b.ID}, map[int64]int64{g.ID: 0})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := w.hub.Register(ctx, c); err != nil {
@@ -327,7 +335,7 @@ func TestSlowClientIsDisconnected(t *testing.T) {
 	w := newWorld(t)
 	a, b := w.user(t, "alice"), w.user(t, "bob")
 	g := w.group(t, a, b)
-	c := realtime.NewClient(b.ID, nil)
+	c := realtime.NewClient(parley.Viewer{UserID: b.ID}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := w.hub.Register(ctx, c); err != nil {

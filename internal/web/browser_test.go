@@ -23,6 +23,7 @@ import (
 	"parley"
 	"parley/internal/auth"
 	"parley/internal/messaging"
+	"parley/internal/safety/enforce"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
@@ -553,4 +554,103 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TestBrowserModerationAppearsLive has a moderator act on a channel while
+// its owner and a subscriber have it open: a removed post loses its content
+// and shows the notice (the owner's with a link to the statement), a label
+// appears beside a post, age-restricted content hides behind a button, and
+// a ban puts a banner over the channel and stops the owner's composer until
+// it is restored. Nothing reloads.
+func TestBrowserModerationAppearsLive(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	mod := s.moderator(t)
+	ann := newChrome(t, "ann", s)
+	ben := newChrome(t, "ben", s)
+	ann.signUp("ann")
+	ben.signUp("ben")
+	owner, err := s.Auth.Store.FindUserByUsername(ctx, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Messaging.CreateChat(ctx, owner, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: "night_market", Title: "Night Market"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scam := "Double your coins tonight " + randomHex(4)
+	for _, text := range []string{scam, "The harbour is closed for good", "Photos of the crash"} {
+		if _, err := s.Messaging.PostMessage(ctx, owner, ch.ID, messaging.PostInput{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chatPath := fmt.Sprintf("/chats/%d", ch.ID)
+	ben.do("subscribe",
+		chromedp.Navigate(ben.base+chatPath),
+		chromedp.Click(chromedp.CSS(`form[action="`+chatPath+`/subscribe"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="`+chatPath+`/leave"]`)),
+	)
+	for _, c := range []*chrome{ann, ben} {
+		c.do("open the channel",
+			chromedp.Navigate(c.base+chatPath),
+			chromedp.WaitVisible(chromedp.CSS(`#m-3`)),
+			chromedp.WaitReady(chromedp.CSS(`body[data-live="open"]`)),
+			chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`),
+		)
+	}
+
+	msg := func(seq int64) enforce.Target {
+		return enforce.Target{Type: enforce.TargetMessage, ChatID: ch.ID, Seq: seq}
+	}
+	removal := s.act(t, mod, enforce.Request{Kind: enforce.RemoveMessage, Target: msg(1), Grounds: scamGrounds})
+	removed := `(() => {
+		const m = document.querySelector("#m-1");
+		const n = m && m.querySelector(".notice");
+		return !!n && n.textContent.startsWith("This message was removed: Scams and fraud.") && !m.textContent.includes(arguments[0]);
+	})()`
+	ben.waitJS("see the removal live", removed, scam)
+	ann.waitJS("see the removal live", removed, scam)
+	if got := ben.eval("no statement for others", `String(!!document.querySelector('#m-1 a[href^="/statements/"]'))`); got != "false" {
+		t.Errorf("a subscriber is offered the author's statement")
+	}
+	ann.waitJS("the author is pointed at the statement", `!!document.querySelector('#m-1 .notice a[href="/statements/`+fmt.Sprint(removal.ID)+`"]')`)
+	ben.waitJS("announce the notice", `document.querySelector("[data-live-announce]").textContent.includes("Message 1: This message was removed")`)
+
+	s.act(t, mod, enforce.Request{Kind: enforce.LabelMessage, Target: msg(2), Label: "Disputed claim", Grounds: scamGrounds})
+	ben.waitJS("see the label", `(() => { const l = document.querySelector("#m-2 .msg-meta .label"); return !!l && l.textContent === "Disputed claim" && document.querySelector("#m-2 .msg-text").textContent === "The harbour is closed for good"; })()`)
+
+	s.act(t, mod, enforce.Request{Kind: enforce.AgeRestrictMessage, Target: msg(3), Grounds: scamGrounds})
+	ben.waitJS("age-restricted content is hidden", `(() => { const t = document.querySelector("#m-3 details.age-gate .msg-text"); return !!t && !t.checkVisibility(); })()`)
+	ben.do("reveal it with the keyboard", chromedp.Focus(chromedp.CSS(`#m-3 details.age-gate > summary`)), chromedp.KeyEvent("\r"))
+	ben.waitJS("revealed", `document.querySelector("#m-3 details.age-gate").open && document.querySelector("#m-3 .msg-text").checkVisibility()`)
+
+	ban := s.act(t, mod, enforce.Request{Kind: enforce.BanChat, Target: enforce.Target{Type: enforce.TargetChat, ChatID: ch.ID}, Grounds: scamGrounds})
+	banner := `(() => { const n = document.querySelector("[data-chat-notice] .notice"); return !!n && n.textContent.startsWith("This channel was banned: Scams and fraud."); })()`
+	ben.waitJS("see the ban", banner)
+	ann.waitJS("see the ban", banner)
+	ann.waitJS("the owner's composer stops", `document.querySelector("#compose textarea").disabled && document.querySelector("#compose button[type=submit]").disabled &&
+		!!document.querySelector('[data-chat-notice] a[href="/statements/`+fmt.Sprint(ban.ID)+`"]')`)
+	ann.screenshot("/tmp/parley-banned.png")
+	if _, err := s.Enforce.Restore(ctx, mod, ban.ID, "appeal upheld"); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitJS("the ban is lifted", `!document.querySelector("[data-chat-notice] .notice") && !document.querySelector("#compose textarea").disabled`)
+	ben.waitJS("the ban is lifted", `!document.querySelector("[data-chat-notice] .notice")`)
+	if _, err := s.Messaging.PostMessage(ctx, owner, ch.ID, messaging.PostInput{Text: "Open again"}); err != nil {
+		t.Fatal(err)
+	}
+	ben.waitJS("posts flow again", `!!document.querySelector("#m-4") && document.querySelectorAll("#messages > li").length === 4`)
+	for _, c := range []*chrome{ann, ben} {
+		if got := c.eval("same page", `String(window.__sameDocument === true)`); got != "true" {
+			t.Errorf("%s's page reloaded; moderation must arrive live", c.name)
+		}
+	}
+	ben.screenshot("/tmp/parley-moderation.png")
+
+	// Reloaded, the page renders the same from the server.
+	ben.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#m-4`)))
+	ben.waitJS("the notice after a reload", removed, scam)
+	ben.waitJS("still hidden after a reload", `!document.querySelector("#m-3 details.age-gate").open && !document.querySelector("#m-3 .msg-text").checkVisibility()`)
+	ann.noScriptErrors()
+	ben.noScriptErrors()
 }

@@ -68,10 +68,16 @@ func chatName(c *parley.Chat, peerName string) string {
 // chat's is never shown: the server cannot read it.
 func preview(c *parley.Chat, m *parley.Message) string {
 	switch {
+	case c.Notice != nil:
+		return excerpt(80, c.Notice.Text)
 	case m == nil:
 		return "No messages yet"
 	case c.Kind == parley.ChatSecret:
 		return "Encrypted message"
+	case m.Notice != nil && m.Text == "" && m.MediaID == "":
+		return excerpt(80, m.Notice.Text)
+	case m.Moderation != nil && m.Moderation.AgeRestricted != nil:
+		return m.SenderName + ": Age-restricted message" // shown only on request, on the chat's page
 	case m.Text != "":
 		return m.SenderName + ": " + excerpt(80, m.Text)
 	case m.MediaID != "":

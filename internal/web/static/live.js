@@ -9,6 +9,12 @@
 // the script reconnects with growing, jittered delays and resumes from the
 // last pts it saw, so nothing is missed and nothing is shown twice. The chat
 // list does the same for every chat in it.
+//
+// Every update arrives as this viewer may see it: a message removed, or
+// withheld in the viewer's country, comes without its content and with a
+// notice saying why (message.moderated replaces it in place). A "chat"
+// frame says the whole chat was banned or withheld here (with a notice), or
+// restored (without one).
 (function () {
   "use strict";
 
@@ -33,6 +39,7 @@
     var attempt = 0;
     var timer = 0;
     var ws = null;
+    var stopped = false;
     var status = document.querySelector("[data-live-status]");
 
     function setState(state, text) {
@@ -64,8 +71,16 @@
         }
         onFrame(frame);
       };
-      ws.onclose = function () {
+      ws.onclose = function (ev) {
         ws = null;
+        if (ev.code === 1008) {
+          // The account was suspended or terminated and its sessions
+          // signed out: reconnecting cannot succeed.
+          clearTimeout(timer);
+          stopped = true;
+          setState("closed", "Disconnected: " + (ev.reason || "this account can no longer be used") + ".");
+          return;
+        }
         retry();
       };
     }
@@ -77,7 +92,7 @@
       timer = setTimeout(open, delay);
     }
     window.addEventListener("online", function () {
-      if (!ws) {
+      if (!ws && !stopped) {
         attempt = 0;
         open();
       }
@@ -94,8 +109,14 @@
     var latest = el.dataset.latest === "true";
     var canPost = el.dataset.canPost === "true";
     var canManage = el.dataset.canManage === "true";
+    var hasOlder = el.dataset.hasOlder === "true";
+    // A page rendered while the chat was hidden has no history to go on
+    // from; when the chat is restored it is loaded afresh.
+    var renderedHidden = el.dataset.hidden === "true";
     var messages = document.getElementById("messages");
     var template = document.getElementById("message-template");
+    var banner = document.querySelector("[data-chat-notice]");
+    var announcer = document.querySelector("[data-live-announce]");
     markSeen(chatId, last);
 
     // The secret-chat script shows a message it just sent without waiting
@@ -103,6 +124,10 @@
     window.ParleyLive = { show: function (m) { addMessage(m, false); } };
 
     connect(function () { return chatId + ":" + last; }, function (frame) {
+      if (frame.type === "chat" && frame.chat_id === chatId) {
+        setChatNotice(frame.notice);
+        return;
+      }
       if (frame.type !== "update" || !frame.update || frame.update.chat_id !== chatId) return;
       var u = frame.update;
       if (u.pts <= last) return;
@@ -111,10 +136,18 @@
       if (u.kind === "message.new") addMessage(u.message, true);
       else if (u.kind === "message.edited") editMessage(u.message);
       else if (u.kind === "message.deleted") removeMessage(u.message.seq);
+      else if (u.kind === "message.moderated") moderateMessage(u.message);
     });
+
+    // heldFromOthers: someone else's post waiting for review is not shown
+    // until a moderator approves it (a message.moderated then brings it).
+    function heldFromOthers(m) {
+      return !!m.notice && m.notice.kind === "held" && m.sender_id !== me;
+    }
 
     function addMessage(m, live) {
       if (document.getElementById("m-" + m.seq)) return; // already on the page
+      if (heldFromOthers(m)) return;
       if (!latest) {
         // An older page: point to the newest messages instead.
         show(document.querySelector("[data-new-messages]"));
@@ -156,12 +189,69 @@
       if (li) li.remove();
     }
 
+    // moderateMessage shows a message as enforcement left it: in place if
+    // it is on the page, else where its seq puts it (a held post approved
+    // later), unless it belongs to an older page than this one.
+    function moderateMessage(m) {
+      var li = document.getElementById("m-" + m.seq);
+      if (heldFromOthers(m) || m.deleted_at) {
+        if (li) li.remove();
+        return;
+      }
+      if (!li) {
+        var first = messages.firstElementChild;
+        if (latest && (!first || !hasOlder || m.seq > Number(first.dataset.seq))) addMessage(m, true);
+        return;
+      }
+      var fresh = build(m);
+      if (li.classList.contains("msg-new")) fresh.classList.add("msg-new");
+      li.replaceWith(fresh);
+      if (secret && window.ParleySecret) window.ParleySecret.decryptElement(fresh);
+      if (m.notice) announce("Message " + m.seq + ": " + m.notice.text);
+    }
+
+    // setChatNotice shows why the chat is hidden from this viewer, and
+    // stops the composer, or takes both back when the chat is restored.
+    function setChatNotice(notice) {
+      if (notice) {
+        banner.replaceChildren(noticeElement(notice));
+      } else {
+        if (renderedHidden) {
+          location.reload();
+          return;
+        }
+        banner.replaceChildren();
+      }
+      var compose = document.getElementById("compose");
+      if (compose) {
+        compose.toggleAttribute("data-disabled", !!notice);
+        compose.querySelectorAll("textarea, input, button").forEach(function (n) {
+          if (notice) {
+            if (!n.disabled) n.dataset.noticeDisabled = "true";
+            n.disabled = true;
+          } else if (n.dataset.noticeDisabled) {
+            delete n.dataset.noticeDisabled;
+            n.disabled = false;
+          }
+        });
+      }
+    }
+
+    function announce(text) {
+      if (announcer) announcer.textContent = text;
+    }
+
     // build makes a message element like the server's "message" partial,
     // from the page's <template>. Text goes in with textContent only.
     function build(m) {
       var li = template.content.firstElementChild.cloneNode(true);
       var own = m.sender_id === me;
       var base = "/chats/" + chatId + "/messages/" + m.seq;
+      var mod = m.moderation || {};
+      // As on the server's page: content taken out for this viewer (any
+      // notice but "held") has nothing to edit, label or reveal, and
+      // nothing with a notice is forwarded.
+      var contentHidden = !!m.notice && m.notice.kind !== "held";
       li.id = "m-" + m.seq;
       li.dataset.seq = m.seq;
       li.dataset.senderId = m.sender_id;
@@ -172,6 +262,8 @@
       time.dateTime = m.created_at;
       localizeTime(time);
       if (m.edited_at) show(li.querySelector(".msg-edited"));
+      if (m.notice) li.querySelector("[data-notice]").replaceWith(noticeElement(m.notice));
+      if (mod.label && !contentHidden) show(li.querySelector(".label")).textContent = mod.label.reason;
       if (m.forward) {
         var fwd = show(li.querySelector(".msg-forward")).querySelector("a");
         fwd.href = "/chats/" + m.forward.chat_id + "#m-" + m.forward.seq;
@@ -203,12 +295,19 @@
       }
       if (m.views > 0) show(li.querySelector(".msg-views")).textContent = m.views === 1 ? "1 view" : m.views + " views";
       if (canPost && !secret) action(li, "reply", "/chats/" + chatId + "?reply=" + m.seq + "#compose", " to message " + m.seq);
-      if (!secret) action(li, "forward", base + "/forward", " message " + m.seq);
-      if (own && !secret) action(li, "edit", base + "/edit", " message " + m.seq);
+      if (!secret && !m.notice) action(li, "forward", base + "/forward", " message " + m.seq);
+      if (own && !secret && !contentHidden) action(li, "edit", base + "/edit", " message " + m.seq);
       if (own || canManage) {
         var del = show(li.querySelector('[data-action="delete"]'));
         del.action = base + "/delete";
         del.querySelector(".visually-hidden").textContent = " message " + m.seq;
+      }
+      if (mod.age_restricted && !contentHidden) {
+        // Behind the same disclosure the server writes: the content is
+        // shown when the viewer opens it.
+        var gate = show(li.querySelector(".age-gate"));
+        gate.appendChild(li.querySelector(".msg-text"));
+        gate.appendChild(li.querySelector(".msg-image"));
       }
       li.querySelectorAll("[hidden]").forEach(function (n) { n.remove(); });
       return li;
@@ -250,8 +349,11 @@
       li.dataset.pts = u.pts;
       if (u.kind !== "message.new") return;
       var m = u.message;
+      if (m.notice && m.notice.kind === "held" && m.sender_id !== me) return; // not shown until approved
       var preview = li.querySelector(".chat-preview");
       if (li.dataset.kind === "secret") preview.textContent = "Encrypted message";
+      else if (m.notice && !m.text && !m.media_id) preview.textContent = excerpt(m.notice.text, 80);
+      else if (m.moderation && m.moderation.age_restricted) preview.textContent = (m.sender_name || "Someone") + ": Age-restricted message";
       else preview.textContent = (m.sender_name || "Someone") + ": " + (m.text ? excerpt(m.text, 80) : "Image");
       var time = li.querySelector(".chat-item-time");
       if (!time) {
@@ -316,6 +418,24 @@
   function show(el) {
     if (el) el.hidden = false;
     return el;
+  }
+
+  // noticeElement makes what the server's "notice" partial writes: the
+  // notice's text and, for the account it is about, a link to the
+  // statement of reasons.
+  function noticeElement(notice) {
+    var p = document.createElement("p");
+    p.className = "notice";
+    p.setAttribute("role", "note");
+    p.textContent = notice.text;
+    if (notice.statement_id) {
+      var a = document.createElement("a");
+      a.href = "/statements/" + encodeURIComponent(notice.statement_id);
+      a.textContent = "Why?";
+      p.appendChild(document.createTextNode(" "));
+      p.appendChild(a);
+    }
+    return p;
   }
 
   function excerpt(text, n) {
