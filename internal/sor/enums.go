@@ -274,12 +274,13 @@ var (
 	groundSet    = setOf(GroundIllegalContent, GroundIncompatibleContent)
 	contentSet   = setOf(ContentApp, ContentAudio, ContentImage, ContentProduct, ContentSyntheticMedia, ContentText,
 		ContentVideo, ContentOther)
-	categorySet = setOf(CategoryAnimalWelfare, CategoryConsumerInformation, CategoryCyberViolence,
+	categoryList = []Category{CategoryAnimalWelfare, CategoryConsumerInformation, CategoryCyberViolence,
 		CategoryCyberViolenceAgainstWomen, CategoryDataProtectionAndPrivacyViolations, CategoryIllegalOrHarmfulSpeech,
 		CategoryIntellectualPropertyInfringements, CategoryNegativeEffectsOnCivicDiscourse, CategoryNotSpecifiedNotice,
 		CategoryOtherViolationTC, CategoryProtectionOfMinors, CategoryRiskForPublicSecurity, CategoryScamsAndFraud,
-		CategorySelfHarm, CategoryUnsafeAndProhibitedProducts, CategoryViolence)
-	keywordSet = setOf(KeywordAdultSexualMaterial, KeywordAgeSpecificRestrictions, KeywordAgeSpecificRestrictionsMinors,
+		CategorySelfHarm, CategoryUnsafeAndProhibitedProducts, CategoryViolence}
+	categorySet = setOf(categoryList...)
+	keywordList = []Keyword{KeywordAdultSexualMaterial, KeywordAgeSpecificRestrictions, KeywordAgeSpecificRestrictionsMinors,
 		KeywordAnimalHarm, KeywordBiometricDataBreach, KeywordBullyingAgainstGirls, KeywordChildSexualAbuseMaterial,
 		KeywordChildSexualAbuseMaterialDeepfake, KeywordContentPromotingEatingDisorders, KeywordCoordinatedHarm,
 		KeywordCopyrightInfringement, KeywordCyberBullyingIntimidation, KeywordCyberHarassment,
@@ -298,7 +299,8 @@ var (
 		KeywordRightToBeForgotten, KeywordRiskEnvironmentalDamage, KeywordRiskPublicHealth, KeywordSelfMutilation,
 		KeywordStalking, KeywordSuicide, KeywordTerroristContent, KeywordTradeSecretInfringement,
 		KeywordTrademarkInfringement, KeywordTraffickingWomenGirls, KeywordUnlawfulSaleAnimals, KeywordUnsafeChallenges,
-		KeywordUnsafeProducts, KeywordViolationEULaw, KeywordViolationNationalLaw, KeywordOther)
+		KeywordUnsafeProducts, KeywordViolationEULaw, KeywordViolationNationalLaw, KeywordOther}
+	keywordSet    = setOf(keywordList...)
 	sourceSet     = setOf(SourceArticle16, SourceTrustedFlagger, SourceTypeOtherNotification, SourceVoluntary)
 	yesNoSet      = setOf(Yes, No)
 	automationSet = setOf(AutomatedFully, AutomatedPartially, NotAutomated)
@@ -313,3 +315,17 @@ func setOf[T ~string](values ...T) map[T]bool {
 	}
 	return m
 }
+
+// Categories returns every statement category (STATEMENT_CATEGORY_*), in
+// the database's order: the list to offer when a category is chosen.
+func Categories() []Category { return slices.Clone(categoryList) }
+
+// Keywords returns every category specification (KEYWORD_*), in the
+// database's order.
+func Keywords() []Keyword { return slices.Clone(keywordList) }
+
+// IsCategory reports whether c is a statement category.
+func IsCategory(c Category) bool { return categorySet[c] }
+
+// IsKeyword reports whether k is a category specification.
+func IsKeyword(k Keyword) bool { return keywordSet[k] }
