@@ -22,8 +22,9 @@ type RescanStore interface {
 	ListBankChanges(ctx context.Context, afterID int64, limit int) ([]*banks.Change, error)
 	FindBankByID(ctx context.Context, id int64) (*banks.Bank, error)
 	ListBankEntries(ctx context.Context, bankID, afterID int64, limit int) ([]*banks.Entry, error)
-	// ScanMedia yields stored media neither blocked nor removed, by id.
-	ScanMedia(ctx context.Context, afterID string, limit int) ([]*parley.Media, error)
+	// ScanMediaHashes yields the PDQ hashes of stored media neither blocked
+	// nor removed, of quality minQuality or better, by id.
+	ScanMediaHashes(ctx context.Context, afterID string, minQuality, limit int) ([]MediaHash, error)
 	FindMediaByMD5(ctx context.Context, md5 string) ([]*parley.Media, error)
 	FindMedia(ctx context.Context, id string) (*parley.Media, error)
 	RescanCursor(ctx context.Context, name string) (int64, error)
@@ -31,6 +32,12 @@ type RescanStore interface {
 	RescanDone(ctx context.Context, source, id string, version int64) (bool, error)
 	RecordRescan(ctx context.Context, r *Rescan) error
 	OpenCase(ctx context.Context, c *review.Case) error
+}
+
+// MediaHash is a stored image's id and PDQ hash (hex).
+type MediaHash struct {
+	ID  string
+	PDQ string
 }
 
 // Rescan is one finished re-screening run: what it looked at, how much
@@ -45,6 +52,11 @@ type Rescan struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 }
+
+// directCompareMax is the number of new PDQ entries up to which a rescan
+// compares each stored hash with each of them directly: cheaper than the
+// index's probes for a handful (a hash comparison is a few nanoseconds).
+const directCompareMax = 64
 
 // bankCursor names the rescan cursor on the bank change log.
 const bankCursor = "bank_changes"
@@ -224,15 +236,18 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			candidates[m.ID] = true
 		}
 	}
-	// PDQ: the new entries go in an index of their own, and every stored
-	// image's hash is looked up in it, so the cost is one pass over the
-	// stored media whatever the number of new entries.
+	// PDQ: one pass over every stored image's hash. A few new entries are
+	// compared with each directly; many go in an index of their own first,
+	// so that the pass costs about the same whatever their number.
 	if len(ne.pdq) > 0 {
-		idx := pdq.NewIndex()
-		idx.AddBatch(ne.pdqIDs, ne.pdq)
+		var idx *pdq.Index
+		if len(ne.pdq) > directCompareMax {
+			idx = pdq.NewIndex()
+			idx.AddBatch(ne.pdqIDs, ne.pdq)
+		}
 		var after string
 		for {
-			page, err := r.Store.ScanMedia(ctx, after, 10_000)
+			page, err := r.Store.ScanMediaHashes(ctx, after, pdq.MinQuality, 10_000)
 			if err != nil {
 				return err
 			}
@@ -242,12 +257,21 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			for _, m := range page {
 				run.Scanned++
 				after = m.ID
-				if m.PDQ == "" || m.PDQQuality < pdq.MinQuality {
+				h, err := pdq.ParseHash(m.PDQ)
+				if err != nil {
 					continue
 				}
-				h, err := pdq.ParseHash(m.PDQ)
-				if err == nil && len(idx.Query(h, banks.PDQMatchDistance)) > 0 {
-					candidates[m.ID] = true
+				if idx != nil {
+					if len(idx.Query(h, banks.PDQMatchDistance)) > 0 {
+						candidates[m.ID] = true
+					}
+					continue
+				}
+				for _, e := range ne.pdq {
+					if pdq.Distance(h, e) <= banks.PDQMatchDistance {
+						candidates[m.ID] = true
+						break
+					}
 				}
 			}
 			if err := ctx.Err(); err != nil {

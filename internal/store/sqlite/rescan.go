@@ -94,20 +94,22 @@ func (db *DB) ListRescans(ctx context.Context, limit int) ([]*screen.Rescan, err
 	return out, nil
 }
 
-// ScanMedia returns stored media that are neither blocked nor removed,
-// with id > afterID in id order, at most limit: what re-screening matches
-// against new bank entries.
-func (db *DB) ScanMedia(ctx context.Context, afterID string, limit int) ([]*parley.Media, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE id > ? AND status = '' ORDER BY id LIMIT ?`,
-		afterID, pageLimit(limit, 10_000))
+// ScanMediaHashes returns the PDQ hashes of stored media that are neither
+// blocked nor removed and have one of quality min or better, with id >
+// afterID in id order, at most limit: the one pass of re-screening over
+// every stored image reads only what it compares.
+func (db *DB) ScanMediaHashes(ctx context.Context, afterID string, minQuality, limit int) ([]screen.MediaHash, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT id, pdq FROM media
+		WHERE id > ? AND status = '' AND pdq != '' AND pdq_quality >= ? ORDER BY id LIMIT ?`,
+		afterID, minQuality, pageLimit(limit, 10_000))
 	if err != nil {
 		return nil, internal("scan media", err)
 	}
 	defer rows.Close()
-	out := []*parley.Media{}
+	out := make([]screen.MediaHash, 0, limit)
 	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
+		var m screen.MediaHash
+		if err := rows.Scan(&m.ID, &m.PDQ); err != nil {
 			return nil, internal("scan media", err)
 		}
 		out = append(out, m)
