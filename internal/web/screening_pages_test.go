@@ -99,7 +99,7 @@ func TestRuleFormShowsErrorsNextToFields(t *testing.T) {
 			if tc.field != "keywords" || tc.name == "invisible keyword" {
 				p.contains(t, tc.name, ">double your btc\n")
 			}
-			p.lacks(t, tc.name, `rule &#34;crypto-doubling&#34;:`)                     // the compiler's prefix is not repeated
+			p.lacks(t, tc.name, `rule &#34;crypto-doubling&#34;:`) // the compiler's prefix is not repeated
 		})
 	}
 	if list, err := s.Rules.List(context.Background(), account(t, s, "moddy")); err != nil || len(list) != 0 {
@@ -127,7 +127,7 @@ func TestRuleVersionsModeSwitchAndStaleEdit(t *testing.T) {
 	edit.contains(t, "edit form", `<input type="hidden" name="version" value="1">`, "Saving stores version 2", ">double your btc\nsend 1 btc</textarea>",
 		`action="/moderation/rules/crypto-doubling/edit"`)
 	edit.lacks(t, "edit form", `name="id"`) // the id cannot change
-	other.get(rule + "/edit").wantStatus(t, "second edit form", http.StatusOK)
+	other.get(rule+"/edit").wantStatus(t, "second edit form", http.StatusOK)
 
 	// The first saves version 2: another keyword, removal instead of hold.
 	mod.post(rule+"/edit", cryptoRule(func(v url.Values) {
