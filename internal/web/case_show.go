@@ -35,7 +35,8 @@ type casePage struct {
 	// ShowImage says its thumbnail may be shown: never for an upload a hash
 	// bank stopped, which may be illegal material.
 	ShowImage bool
-	// TakeActionURL opens the take-action form for the case's target.
+	// TakeActionURL opens the take-action form for an image the queue has
+	// no decision for (a stored image re-screening found).
 	TakeActionURL string
 	// The forms of the decisions; Decide carries the errors of approving
 	// and confirming, which have no fields.
@@ -49,6 +50,14 @@ type screeningRow struct {
 	Source link
 	// Made is set on the match that made the decision.
 	Made bool
+}
+
+// CategoryName names the match's category in words.
+func (m screeningRow) CategoryName() string {
+	if m.Category == "" {
+		return ""
+	}
+	return categoryName(sor.Category(m.Category))
 }
 
 // ModeLabel says whether the match acted.
@@ -154,7 +163,6 @@ func (s *Server) loadCasePage(ctx context.Context, r *http.Request, u *parley.Us
 			}
 			p.Earlier = append(p.Earlier, cm)
 		}
-		p.TakeActionURL = fmt.Sprintf("/moderation/actions/new?kind=%s&chat_id=%d&seq=%d", enforce.RemoveMessage, t.ChatID, t.Seq)
 	case review.TargetMedia:
 		mediaID = c.TargetID
 		p.TakeActionURL = fmt.Sprintf("/moderation/actions/new?kind=%s&media_id=%s", enforce.RemoveMedia, c.TargetID)

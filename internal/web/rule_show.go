@@ -97,10 +97,11 @@ func (s *Server) ruleSwitchMode(w http.ResponseWriter, r *http.Request, u *parle
 	if err != nil {
 		return err
 	}
-	p.Switch = formFrom(r, "version", "mode")
+	// The switch has no fields to correct (only hidden ones), so any
+	// refusal is the form's message.
 	next := p.Rule
-	next.Mode = rules.Mode(p.Switch.Get("mode"))
-	if _, err := fmt.Sscan(p.Switch.Get("version"), &next.Version); err != nil {
+	next.Mode = rules.Mode(r.PostFormValue("mode"))
+	if _, err := fmt.Sscan(r.PostFormValue("version"), &next.Version); err != nil {
 		next.Version = 0
 	}
 	saved, err := s.Rules.Edit(r.Context(), u, next)

@@ -192,7 +192,7 @@ func TestRuleBacktestAndMatches(t *testing.T) {
 		t.Errorf("draft backtest: scanned %s, hits %s, errors %s; want 5, 3, 0", sc, hits, errs)
 	}
 	p.contains(t, "draft backtest", "Backtest: 3 hits in 5 posts", "Double your BTC today!", "send 1 BTC, get 2 back", "D0UBLE YOUR BTC, friends",
-		`keyword: <code class="value">double your btc</code>`, `value="Crypto doubling"`)
+		`keyword: <code class="pattern">double your btc</code>`, `value="Crypto doubling"`)
 	p.lacks(t, "draft backtest", "a quiet day at the market")
 	if list, _ := s.Rules.List(ctx, account(t, s, "moddy")); len(list) != 0 {
 		t.Fatalf("a draft backtest stored a rule: %v", list)
@@ -235,7 +235,7 @@ func TestRuleBacktestAndMatches(t *testing.T) {
 	if sc, hits, _ := backtestNumbers(t, p); sc != "5" || hits != "4" { // the regexp finds "get 3 back" too
 		t.Errorf("backtest: scanned %s, hits %s", sc, hits)
 	}
-	p.contains(t, "backtest", `regex: <code class="value">(?i)\bget \d&#43; back\b</code>`)
+	p.contains(t, "backtest", `regex: <code class="pattern">(?i)\bget \d&#43; back\b</code>`)
 	mod.post(rule+"/backtest", url.Values{"limit": {"0"}}).wantStatus(t, "zero limit", http.StatusBadRequest).contains(t, "zero limit", `id="f-limit-error"`)
 
 	// Enabled in shadow mode, it records matches and acts on nothing.
@@ -306,7 +306,7 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 	first := "/moderation/cases/" + ids[0]
 	p := mod.get(first).wantStatus(t, "case", http.StatusOK)
 	p.contains(t, "case", "Case #"+ids[0]+": Post held for review", `<a href="/moderation/rules/crypto-doubling">Rule crypto-doubling</a>`,
-		"Made the decision", `<code class="value">keyword: double your btc</code>`, `<td class="num">1</td>`, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+		"Made the decision", `<code class="pattern">keyword: double your btc</code>`, `<td class="num">1</td>`, "<td>Scams and fraud</td>",
 		`<p class="quoted">double your btc, says my uncle</p>`, "Crypto deals", `<a href="/users/author">@author</a> (Author)`, "an ordinary post",
 		`action="/moderation/cases/`+ids[0]+`/approve"`, `action="/moderation/cases/`+ids[0]+`/remove"`,
 		`<option value="DECISION_GROUND_INCOMPATIBLE_CONTENT" selected>`, `<option value="STATEMENT_CATEGORY_SCAMS_AND_FRAUD" selected>`,
@@ -400,7 +400,7 @@ func TestReviewQueueBlockedUploads(t *testing.T) {
 	// The page shows the hashes and the entry they matched, never the image.
 	p := mod.get(cases[bridgeID]).wantStatus(t, "blocked upload", http.StatusOK)
 	p.contains(t, "blocked upload", "The image is not shown:", `<code class="value">`+bridgeID+`</code>`, "MD5", "PDQ",
-		`<code class="value">pdq `+hashes[0]+` at distance 0</code>`, bank+`">Bank known-bad</a>`, "Made the decision",
+		`<code class="pattern">pdq `+hashes[0]+` at distance 0</code>`, bank+`">Bank known-bad</a>`, "Made the decision",
 		`<a href="/users/author">@author</a>`, "2 strikes", // one for each stopped upload
 		`action="`+cases[bridgeID]+`/confirm"`, `action="`+cases[bridgeID]+`/release"`)
 	p.lacks(t, "blocked upload", "<img", "/media/"+bridgeID, `/approve"`)
