@@ -336,7 +336,15 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 	q.contains(t, "after remove", "the post was removed (action #1)", "No case is waiting.")
 	q.lacks(t, "after remove", `id="queue-count"`)
 	st := author.get("/statements/1").wantStatus(t, "statement", http.StatusOK)
-	st.contains(t, "statement", "Your message was removed", "Section 4.2 (scams) of the Parley Terms of Service", "Scams and fraud", "Phishing")
+	st.contains(t, "statement", "Your message was removed", "Section 4.2 (scams) of the Parley Terms of Service", "Scams and fraud", "Phishing",
+		"Yes. Automated means were used to detect it.", "No. A person took the decision.")
+	// The statement names the rule, as published; the pattern that matched,
+	// who decided and the staff note are not in it.
+	st.contains(t, "statement", "matched text screening rule &#34;crypto-doubling&#34; (version 1)")
+	st.lacks(t, "statement", "keyword:", "moddy", "review case")
+	if a, err := s.Enforce.Store.FindAction(context.Background(), 1); err != nil || a.Grounds.Signal.Name != "crypto-doubling" || a.Grounds.Signal.Version != 1 {
+		t.Errorf("the removal's signal is not the rule that held it: %+v, %v", a, err)
+	}
 	reader.get(chat).lacks(t, "reader after remove", "or else")
 
 	// Decided cases are listed with who decided.
@@ -402,6 +410,7 @@ func TestReviewQueueBlockedUploads(t *testing.T) {
 	p.contains(t, "blocked upload", "The image is not shown:", `<code class="value">`+bridgeID+`</code>`, "MD5", "PDQ",
 		`<code class="pattern">pdq `+hashes[0]+` at distance 0</code>`, bank+`">Bank known-bad</a>`, "Made the decision",
 		`<a href="/users/author">@author</a>`, "2 strikes", // one for each stopped upload
+		"<td>Protection of minors</td>",
 		`action="`+cases[bridgeID]+`/confirm"`, `action="`+cases[bridgeID]+`/release"`)
 	p.lacks(t, "blocked upload", "<img", "/media/"+bridgeID, `/approve"`)
 
