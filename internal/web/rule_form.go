@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,8 +64,16 @@ func (p *ruleFormPage) NextVersion() int {
 
 func (p *ruleFormPage) ActionOptions() []option { return ruleActionOptions() }
 func (p *ruleFormPage) ModeOptions() []option   { return ruleModeOptions }
+
+// CategoryOptions are the Transparency Database's categories, and the
+// rule's own when it is not one of them (the API takes any text), so that
+// an edit never drops it unseen.
 func (p *ruleFormPage) CategoryOptions() []option {
-	return categoryOptions("None: “Other violation of the terms”")
+	opts := categoryOptions("None: “Other violation of the terms”")
+	if v := p.Form.Get("category"); v != "" && !slices.ContainsFunc(opts, func(o option) bool { return o.Value == v }) {
+		opts = append(opts, option{v, v})
+	}
+	return opts
 }
 
 // ruleActionLabels say what a rule's match does to a post.

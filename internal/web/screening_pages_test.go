@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -353,6 +356,25 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 		`<a href="/moderation/actions/1">action #1</a>`)
 	mod.get(second).contains(t, "decided case", "<strong>Removed</strong>", "The case is decided.")
 	mod.get("/moderation/cases/999").wantStatus(t, "no such case", http.StatusNotFound)
+
+	// A held post's image is shown as a thumbnail.
+	var buf bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	author.postMultipart(chat+"/messages", map[string]string{"text": "double your btc, see the chart"}, "image", "chart.png", buf.Bytes()).wantRedirect(t, "held image post", chat)
+	ids = caseIDs(mod.get("/moderation/queue"))
+	if len(ids) != 1 {
+		t.Fatalf("queue lists %v", ids)
+	}
+	p = mod.get("/moderation/cases/" + ids[0])
+	if !regexp.MustCompile(`<img src="/media/[0-9a-f]{64}\?thumb=1" alt="The image posted with it, open full size"`).MatchString(p.Body) {
+		t.Errorf("no thumbnail of the held post's image\n%s", p.Body)
+	}
 }
 
 func TestReviewQueueBlockedUploads(t *testing.T) {
