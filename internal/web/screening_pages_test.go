@@ -240,6 +240,16 @@ func TestRuleBacktestAndMatches(t *testing.T) {
 	}
 	p.contains(t, "backtest", `regex: <code class="pattern">(?i)\bget \d&#43; back\b</code>`)
 	mod.post(rule+"/backtest", url.Values{"limit": {"0"}}).wantStatus(t, "zero limit", http.StatusBadRequest).contains(t, "zero limit", `id="f-limit-error"`)
+	// The edit form tries the next version before saving it.
+	p = mod.post(rule+"/edit", cryptoRule(func(v url.Values) { v.Set("version", "1"); v.Set("intent", "backtest"); v.Set("keywords", "friends") })).
+		wantStatus(t, "edit draft backtest", http.StatusOK)
+	if _, hits, _ := backtestNumbers(t, p); hits != "3" { // "friends", and the regexp's two
+		t.Errorf("edit draft backtest: %s hits", hits)
+	}
+	p.contains(t, "edit draft backtest", ">friends</textarea>", `<input type="hidden" name="version" value="1">`)
+	if r, _, _ := s.Rules.Find(ctx, account(t, s, "moddy"), "crypto-doubling"); r.Version != 1 || len(r.Keywords) != 2 {
+		t.Fatalf("a draft backtest of an edit saved it: %+v", r)
+	}
 
 	// Enabled in shadow mode, it records matches and acts on nothing.
 	mod.post(rule+"/enabled", url.Values{"enabled": {"true"}}).wantRedirect(t, "enable", rule)
