@@ -66,27 +66,14 @@ func (s *Server) actionCreate(w http.ResponseWriter, r *http.Request, u *parley.
 	if err != nil {
 		return fail(err)
 	}
-	g := enforce.Grounds{
-		Ground:             sor.DecisionGround(f.Get("ground")),
-		Category:           sor.Category(f.Get("category")),
-		Source:             sor.SourceType(f.Get("source")),
-		Notifier:           strings.TrimSpace(f.Get("notifier")),
-		AutomatedDetection: f.Get("automated_detection") != "",
-		Automation:         sor.AutomatedDecision(f.Get("automation")),
+	g, err := readGrounds(f, keywords)
+	if err != nil {
+		return fail(err)
 	}
-	for _, k := range keywords {
-		g.Keywords = append(g.Keywords, sor.Keyword(k))
-	}
-	text := strings.TrimSpace(f.Get("ground_text"))
-	switch g.Ground {
-	case sor.GroundIllegalContent:
-		g.LegalGround = text
-	case sor.GroundIncompatibleContent:
-		g.TermsGround = text
-		g.AlsoIllegal = f.Get("also_illegal") != ""
-	default:
-		return fail(parley.FieldError("ground", "choose the ground: the law, or the terms of service"))
-	}
+	g.Source = sor.SourceType(f.Get("source"))
+	g.Notifier = strings.TrimSpace(f.Get("notifier"))
+	g.AutomatedDetection = f.Get("automated_detection") != ""
+	g.Automation = sor.AutomatedDecision(f.Get("automation"))
 	req := enforce.Request{Kind: kind, Target: target, Until: until, Grounds: g, Note: f.Get("note")}
 	if kind == enforce.WithholdMessage || kind == enforce.WithholdChat {
 		req.Countries = splitList(f.Get("countries"))

@@ -41,6 +41,25 @@ func (s *Server) admin(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 	})
 }
 
+// moderator registers a handler for moderators and admins: the screening
+// rules, the review queue and campaigns, which their services keep from
+// legal officers too.
+func (s *Server) moderator(mux *http.ServeMux, pattern string, h userHandlerFunc) {
+	s.member(mux, pattern, func(w http.ResponseWriter, r *http.Request, u *parley.User) error {
+		if !canModerate(u) {
+			return parley.Errorf(parley.EFORBIDDEN, "this page is for moderators and admins")
+		}
+		return h(w, r, u)
+	})
+}
+
+// canModerate says whether u works the review queue, writes screening
+// rules and acts on campaigns (as their services decide: moderators and
+// admins).
+func canModerate(u *parley.User) bool {
+	return u != nil && (u.Role == parley.RoleModerator || u.Role == parley.RoleAdmin)
+}
+
 // canManageBanks says whether u may manage hash banks (as banks.Service
 // decides: moderators and admins), for the navigation.
 func canManageBanks(u *parley.User) bool {
@@ -137,6 +156,51 @@ var automationChoices = []option{
 	{string(sor.NotAutomated), automationLabels[sor.NotAutomated]},
 	{string(sor.AutomatedPartially), automationLabels[sor.AutomatedPartially]},
 	{string(sor.AutomatedFully), automationLabels[sor.AutomatedFully]},
+}
+
+// groundsFields are the fields of a form that gives the grounds of a
+// removal: the ground, the law or clause, whether it is also illegal and
+// the category; its keywords are read with readList.
+var groundsFields = []string{"ground", "ground_text", "also_illegal", "category"}
+
+// readGrounds reads the grounds of a decision from a form: the legal or
+// contractual ground with its text, and the category with its keywords. The
+// caller adds how the item was found and how automated the decision is.
+func readGrounds(f *form, keywords []string) (enforce.Grounds, error) {
+	g := enforce.Grounds{Ground: sor.DecisionGround(f.Get("ground")), Category: sor.Category(f.Get("category"))}
+	for _, k := range keywords {
+		g.Keywords = append(g.Keywords, sor.Keyword(k))
+	}
+	text := strings.TrimSpace(f.Get("ground_text"))
+	switch g.Ground {
+	case sor.GroundIllegalContent:
+		g.LegalGround = text
+	case sor.GroundIncompatibleContent:
+		g.TermsGround = text
+		g.AlsoIllegal = f.Get("also_illegal") != ""
+	default:
+		return g, parley.FieldError("ground", "choose the ground: the law, or the terms of service")
+	}
+	return g, nil
+}
+
+// setGrounds fills a grounds form in with g.
+func setGrounds(f *form, g enforce.Grounds) {
+	f.Values["ground"] = string(g.Ground)
+	f.Values["ground_text"] = g.TermsGround
+	if g.Ground == sor.GroundIllegalContent {
+		f.Values["ground_text"] = g.LegalGround
+	}
+	f.Values["also_illegal"] = ""
+	if g.AlsoIllegal {
+		f.Values["also_illegal"] = "yes"
+	}
+	f.Values["category"] = string(g.Category)
+	f.Values["keywords"] = ""
+	f.Lists["keywords"] = nil
+	for _, k := range g.Keywords {
+		f.Lists["keywords"] = append(f.Lists["keywords"], string(k))
+	}
 }
 
 // statementCategories are the Transparency Database's categories, in its

@@ -144,20 +144,35 @@ func TestModerationPagesCheckTheRole(t *testing.T) {
 	loc := mod.post("/moderation/actions", scamRemoval(chatID)).wantRedirect(t, "take action", "/moderation/actions/")
 	admin.post("/moderation/banks", url.Values{"name": {"memes"}, "kind": {"allow"}}).wantRedirect(t, "create bank", "/moderation/banks/")
 
-	gets := []string{"/moderation", "/moderation/actions", "/moderation/actions/new", loc, "/moderation/holds",
-		"/moderation/banks", "/moderation/banks/new", "/moderation/banks/1", "/moderation/audit"}
-	posts := []string{"/moderation/actions", loc + "/restore", "/moderation/holds", "/moderation/holds/1/release",
+	mod.post("/moderation/rules", url.Values{"id": {"hello-rule"}, "keywords": {"hello"}, "action": {"hold"}, "mode": {"shadow"}}).
+		wantRedirect(t, "create rule", "/moderation/rules/hello-rule")
+
+	// The queue, the rules and campaigns are for moderators and admins.
+	moderatorGets := []string{"/moderation/queue", "/moderation/queue/decided", "/moderation/cases/1", "/moderation/rules",
+		"/moderation/rules/new", "/moderation/rules/hello-rule", "/moderation/rules/hello-rule/edit", "/moderation/campaigns",
+		"/moderation/campaigns/1"}
+	moderatorPosts := []string{"/moderation/cases/1/approve", "/moderation/cases/1/remove", "/moderation/cases/1/confirm",
+		"/moderation/cases/1/release", "/moderation/rules", "/moderation/rules/hello-rule/edit", "/moderation/rules/hello-rule/enabled",
+		"/moderation/rules/hello-rule/mode", "/moderation/rules/hello-rule/backtest", "/moderation/campaigns/1/remove",
+		"/moderation/campaigns/1/dismiss"}
+	gets := append([]string{"/moderation", "/moderation/actions", "/moderation/actions/new", loc, "/moderation/holds",
+		"/moderation/banks", "/moderation/banks/new", "/moderation/banks/1", "/moderation/audit"}, moderatorGets...)
+	posts := append([]string{"/moderation/actions", loc + "/restore", "/moderation/holds", "/moderation/holds/1/release",
 		"/moderation/banks", "/moderation/banks/1/enabled", "/moderation/banks/1/entries", "/moderation/banks/1/entries/1/remove",
-		"/moderation/banks/1/import", "/moderation/banks/1/export"}
+		"/moderation/banks/1/import", "/moderation/banks/1/export"}, moderatorPosts...)
 
 	// A member gets "Not allowed" everywhere, and nothing of the section.
 	for _, path := range gets {
 		p := member.get(path).wantStatus(t, "member GET "+path, http.StatusForbidden)
 		p.contains(t, path, "<h1>Not allowed</h1>")
-		p.lacks(t, path, "hello", "Section 4.2", "memes")
+		p.lacks(t, path, "hello", "Section 4.2", "memes", `href="/moderation/queue"`)
 	}
 	for _, path := range posts {
-		member.post(path, url.Values{"reason": {"x"}, "enabled": {"false"}}).wantStatus(t, "member POST "+path, http.StatusForbidden)
+		member.post(path, url.Values{"reason": {"x"}, "enabled": {"true"}, "version": {"1"}, "mode": {"enforce"}}).
+			wantStatus(t, "member POST "+path, http.StatusForbidden)
+	}
+	if r, _, err := s.Rules.Find(context.Background(), &parley.User{ID: 1, Role: parley.RoleModerator}, "hello-rule"); err != nil || r.Enabled || r.Version != 1 {
+		t.Fatalf("a member's posts changed the rule: %+v, %v", r, err)
 	}
 	member.get("/chats").lacks(t, "member's navigation", `href="/moderation/actions"`)
 	if a, err := s.Enforce.Store.FindAction(context.Background(), actionID(t, loc)); err != nil || !a.Standing() {
@@ -169,8 +184,13 @@ func TestModerationPagesCheckTheRole(t *testing.T) {
 	// Each staff role reaches what it may.
 	nav := mod.get("/moderation/actions").wantStatus(t, "moderator", http.StatusOK)
 	nav.contains(t, "moderator's navigation", `href="/moderation/actions" aria-current="page">Moderation</a>`,
-		`href="/moderation/banks"`, `<span class="nav-soon" aria-disabled="true">Rules`, `<span class="nav-soon" aria-disabled="true">Campaigns`)
-	nav.lacks(t, "moderator's navigation", `href="/moderation/audit"`)
+		`href="/moderation/banks"`, `<a href="/moderation/queue">Review queue</a>`, `<a href="/moderation/rules">Rules</a>`,
+		`<a href="/moderation/campaigns">Campaigns</a>`)
+	nav.lacks(t, "moderator's navigation", `href="/moderation/audit"`, "nav-soon")
+	for _, path := range []string{"/moderation/queue", "/moderation/queue/decided", "/moderation/rules", "/moderation/rules/new",
+		"/moderation/rules/hello-rule", "/moderation/rules/hello-rule/edit", "/moderation/campaigns"} {
+		mod.get(path).wantStatus(t, "moderator GET "+path, http.StatusOK)
+	}
 	mod.get("/moderation/audit").wantStatus(t, "moderator reads the audit log", http.StatusForbidden)
 	mod.post("/moderation/holds", url.Values{"target_type": {"chat"}, "chat_id": {fmt.Sprint(chatID)}, "reason": {"order 7"}}).
 		wantStatus(t, "moderator places a hold", http.StatusForbidden)
@@ -180,8 +200,18 @@ func TestModerationPagesCheckTheRole(t *testing.T) {
 	legal.get("/moderation/banks").wantStatus(t, "legal officer's banks", http.StatusForbidden)
 	legal.post("/moderation/banks", url.Values{"name": {"x"}, "kind": {"allow"}}).wantStatus(t, "legal officer creates a bank", http.StatusForbidden)
 	legal.get("/moderation/holds").contains(t, "legal officer's holds page", `action="/moderation/holds"`)
+	legal.get("/moderation/actions").lacks(t, "legal officer's navigation", `href="/moderation/queue"`, `href="/moderation/rules"`, `href="/moderation/campaigns"`)
+	for _, path := range moderatorGets {
+		p := legal.get(path).wantStatus(t, "legal officer GET "+path, http.StatusForbidden)
+		p.contains(t, path, "<h1>Not allowed</h1>", "this page is for moderators and admins")
+	}
+	for _, path := range moderatorPosts {
+		legal.post(path, url.Values{"reason": {"x"}, "enabled": {"true"}}).wantStatus(t, "legal officer POST "+path, http.StatusForbidden)
+	}
 
 	admin.get("/moderation/audit").wantStatus(t, "admin's audit log", http.StatusOK)
+	admin.get("/moderation/rules/hello-rule").wantStatus(t, "admin's rule page", http.StatusOK)
+	admin.get("/moderation/queue").wantStatus(t, "admin's queue", http.StatusOK)
 	admin.get("/moderation/actions").contains(t, "admin's navigation", `href="/moderation/audit"`)
 }
 

@@ -18,6 +18,7 @@ import (
 	"parley"
 	"parley/internal/api"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
 )
 
 //go:embed templates
@@ -41,14 +42,21 @@ var templateFuncs = template.FuncMap{
 		return fmt.Sprintf("%d %s", n, many)
 	},
 	"day":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"lower":      strings.ToLower,
 	"choose":     choose,
 	"checkboxes": checkboxes,
 	// The role checks below only decide what the navigation offers; every
 	// handler and service checks the role again.
-	"isStaff":  enforce.IsStaff,
-	"canBanks": canManageBanks,
-	"canHolds": canPlaceHolds,
-	"isAdmin":  func(u *parley.User) bool { return u != nil && u.Role == parley.RoleAdmin },
+	"isStaff":     enforce.IsStaff,
+	"canBanks":    canManageBanks,
+	"canHolds":    canPlaceHolds,
+	"canModerate": canModerate,
+	"isAdmin":     func(u *parley.User) bool { return u != nil && u.Role == parley.RoleAdmin },
+	// The choices of a grounds form (the "grounds" partial), from the sor
+	// enumerations.
+	"groundChoices":   func() []option { return groundChoices },
+	"categoryChoices": func() []option { return categoryOptions("Choose a category") },
+	"keywordChoices":  keywordOptions,
 }
 
 func parsePages() map[string]*template.Template {
@@ -79,6 +87,9 @@ type page struct {
 	Flash   string
 	Section string
 	Sub     string
+	// QueueOpen is the number of open review cases, shown in the
+	// moderation navigation to those who work the queue.
+	QueueOpen int64
 }
 
 func (p *page) base() *page { return p }
@@ -100,6 +111,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.User = api.CurrentUser(r.Context())
 	}
 	p.Flash = takeFlash(w, r)
+	if p.Section == "moderation" && canModerate(p.User) && s.Review != nil {
+		// The count is a convenience: a failure is logged, and the page is
+		// shown without it.
+		n, err := s.Review.Store.CountCases(r.Context(), review.StatusOpen)
+		if err != nil {
+			s.Log.Warn("web: count open review cases", "err", err)
+		}
+		p.QueueOpen = n
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.Log.Error("web: render", "page", name, "err", err)

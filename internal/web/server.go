@@ -126,8 +126,28 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.staff(mux, "POST /moderation/banks/{id}/import", s.bankImport)
 	s.staff(mux, "POST /moderation/banks/{id}/export", s.bankExport)
 	s.admin(mux, "GET /moderation/audit", s.auditList)
-	// The lead's next issues add /moderation/rules and /moderation/campaigns
-	// here (the navigation has their places, in partials.html "mod-nav").
+	// The review queue, the screening rules and campaigns are for
+	// moderators and admins, as their services decide.
+	s.moderator(mux, "GET /moderation/queue", s.caseQueue)
+	s.moderator(mux, "GET /moderation/queue/decided", s.caseDecided)
+	s.moderator(mux, "GET /moderation/cases/{id}", s.caseShow)
+	s.moderator(mux, "POST /moderation/cases/{id}/approve", s.caseApprove)
+	s.moderator(mux, "POST /moderation/cases/{id}/remove", s.caseRemove)
+	s.moderator(mux, "POST /moderation/cases/{id}/confirm", s.caseConfirm)
+	s.moderator(mux, "POST /moderation/cases/{id}/release", s.caseRelease)
+	s.moderator(mux, "GET /moderation/rules", s.ruleList)
+	s.moderator(mux, "GET /moderation/rules/new", s.ruleNew)
+	s.moderator(mux, "POST /moderation/rules", s.ruleCreate)
+	s.moderator(mux, "GET /moderation/rules/{id}", s.ruleShow)
+	s.moderator(mux, "GET /moderation/rules/{id}/edit", s.ruleEdit)
+	s.moderator(mux, "POST /moderation/rules/{id}/edit", s.ruleUpdate)
+	s.moderator(mux, "POST /moderation/rules/{id}/enabled", s.ruleSetEnabled)
+	s.moderator(mux, "POST /moderation/rules/{id}/mode", s.ruleSwitchMode)
+	s.moderator(mux, "POST /moderation/rules/{id}/backtest", s.ruleBacktest)
+	s.moderator(mux, "GET /moderation/campaigns", s.campaignList)
+	s.moderator(mux, "GET /moderation/campaigns/{id}", s.campaignShow)
+	s.moderator(mux, "POST /moderation/campaigns/{id}/remove", s.campaignRemove)
+	s.moderator(mux, "POST /moderation/campaigns/{id}/dismiss", s.campaignDismiss)
 
 	// Everything else is a page that does not exist. Unknown API paths are
 	// caught earlier by the API's own /api/ pattern and answer in JSON.

@@ -1,0 +1,131 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"parley"
+	"parley/internal/api"
+	"parley/internal/safety/campaign"
+	"parley/internal/safety/enforce"
+	"parley/internal/sor"
+)
+
+// campaignPage is the data of a campaign's page: its posts, and the forms
+// to remove them all or dismiss it.
+type campaignPage struct {
+	page
+	*campaign.Stored
+	StatusLabel string
+	DecidedBy   string
+	Members     []memberRow
+	// StillUp counts the posts not removed yet.
+	StillUp int64
+	Remove  *form
+	Dismiss *form
+}
+
+// memberRow is one post of a campaign.
+type memberRow struct {
+	*campaign.StoredMember
+	Where   link
+	Account string
+}
+
+// Open says whether the campaign waits for a decision.
+func (p *campaignPage) Open() bool { return p.Status == campaign.StatusOpen }
+
+// campaignShow shows a campaign and its posts.
+func (s *Server) campaignShow(w http.ResponseWriter, r *http.Request, u *parley.User) error {
+	p, err := s.loadCampaignPage(r.Context(), r, u)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "campaign_show", p)
+	return nil
+}
+
+// campaignRemove removes every post of a campaign that is still up, each
+// with a statement of reasons for its author, on the grounds of the form
+// (campaign.DefaultGrounds unless the moderator changes them).
+func (s *Server) campaignRemove(w http.ResponseWriter, r *http.Request, u *parley.User) error {
+	p, err := s.loadCampaignPage(r.Context(), r, u)
+	if err != nil {
+		return err
+	}
+	p.Remove = formFrom(r, groundsFields...)
+	keywords := p.Remove.readList(r, "keywords")
+	g, err := readGrounds(p.Remove, keywords)
+	removed := 0
+	if err == nil {
+		g.Source = sor.SourceVoluntary
+		removed, err = s.Campaigns.Remove(r.Context(), u, p.ID, &g)
+	}
+	if err != nil {
+		if removed > 0 {
+			// Part of the campaign was removed before the error: the page
+			// shows which posts are still up.
+			s.Log.Warn("web: campaign removal stopped part way", "campaign", p.ID, "removed", removed, "err", err)
+		}
+		return s.renderCampaignForm(w, r, p, p.Remove, err)
+	}
+	setFlash(w, fmt.Sprintf("Campaign #%d: %s removed, each with a statement of reasons for its author.", p.ID, postCount(removed)))
+	return seeOther(w, r, fmt.Sprintf("/moderation/campaigns/%d", p.ID))
+}
+
+// campaignDismiss records that a campaign is harmless; its posts stay up.
+func (s *Server) campaignDismiss(w http.ResponseWriter, r *http.Request, u *parley.User) error {
+	p, err := s.loadCampaignPage(r.Context(), r, u)
+	if err != nil {
+		return err
+	}
+	if err := s.Campaigns.Dismiss(r.Context(), u, p.ID); err != nil {
+		return s.renderCampaignForm(w, r, p, p.Dismiss, err)
+	}
+	setFlash(w, fmt.Sprintf("Campaign #%d dismissed: its posts stay up.", p.ID))
+	return seeOther(w, r, "/moderation/campaigns")
+}
+
+func (s *Server) renderCampaignForm(w http.ResponseWriter, r *http.Request, p *campaignPage, f *form, err error) error {
+	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+		return err
+	}
+	f.failAll(err, actionErrorFields)
+	s.render(w, r, api.StatusOf(err), "campaign_show", p)
+	return nil
+}
+
+func (s *Server) loadCampaignPage(ctx context.Context, r *http.Request, u *parley.User) (*campaignPage, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	c, members, err := s.Campaigns.Find(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	n := s.names(ctx)
+	p := &campaignPage{page: modPage(fmt.Sprintf("Campaign #%d", c.ID), "campaigns"), Stored: c,
+		StatusLabel: labelOr(campaignStatusLabels, c.Status), DecidedBy: n.username(c.DecidedBy, "the system"),
+		Remove: newForm(), Dismiss: newForm()}
+	for _, m := range members {
+		p.Members = append(p.Members, memberRow{StoredMember: m, Account: n.username(m.AccountID, "unknown"),
+			Where: n.target(enforce.Target{Type: enforce.TargetMessage, ChatID: m.ChatID, Seq: m.Seq})})
+		if !m.Removed {
+			p.StillUp++
+		}
+	}
+	for _, name := range groundsFields {
+		p.Remove.Values[name] = ""
+	}
+	setGrounds(p.Remove, campaign.DefaultGrounds)
+	return p, nil
+}
+
+func postCount(n int) string {
+	if n == 1 {
+		return "1 post"
+	}
+	return fmt.Sprintf("%d posts", n)
+}
