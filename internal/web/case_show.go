@@ -97,7 +97,7 @@ func (p *casePage) Open() bool { return p.Status == review.StatusOpen }
 
 // CanDecidePost says whether approving and removing apply.
 func (p *casePage) CanDecidePost() bool {
-	return p.Open() && slices.Contains([]string{review.KindHeldPost, review.KindScreenedPost, review.KindFlaggedPost}, p.Kind)
+	return p.Open() && slices.Contains([]string{review.KindHeldPost, review.KindScreenedPost, review.KindFlaggedPost, review.KindFlaggedMedia}, p.Kind)
 }
 
 // CanDecideBlock says whether confirming and releasing the block apply.

@@ -82,8 +82,8 @@ type RecordedMatch struct {
 type Store interface {
 	OpenCase(ctx context.Context, c *Case) error
 	FindCase(ctx context.Context, id int64) (*Case, error)
-	// ListCases returns the cases with a status in queue order: highest
-	// priority first, then oldest first.
+	// ListCases returns open cases in queue order (highest priority first,
+	// then oldest first) and decided cases the most recently decided first.
 	ListCases(ctx context.Context, status string, limit int) ([]*Case, error)
 	CountCases(ctx context.Context, status string) (int64, error)
 	CloseCase(ctx context.Context, id int64, decision string, by, actionID int64, at time.Time) error
@@ -157,11 +157,15 @@ func (s *Service) Find(ctx context.Context, actor *parley.User, id int64) (*Case
 	return s.Store.FindCase(ctx, id)
 }
 
-// Approve decides that a held post is fine: it becomes visible.
+// Approve decides that a held or flagged post, or a flagged image, is
+// fine: a held post becomes visible; a flagged item stays as it is.
 func (s *Service) Approve(ctx context.Context, actor *parley.User, id int64) error {
-	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost)
+	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost, KindFlaggedMedia)
 	if err != nil {
 		return err
+	}
+	if c.Kind == KindFlaggedMedia {
+		return s.Store.CloseCase(ctx, c.ID, DecisionApproved, actor.ID, 0, s.Clock.Now())
 	}
 	return s.Store.ApproveHeld(ctx, c.ID, actor.ID, s.Clock.Now())
 }
@@ -170,22 +174,27 @@ func (s *Service) Approve(ctx context.Context, actor *parley.User, id int64) err
 // statement of reasons on the given grounds (the category of what matched
 // when grounds give none), which also closes the case.
 func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g enforce.Grounds) (*enforce.Action, error) {
-	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost)
+	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost, KindFlaggedMedia)
 	if err != nil {
 		return nil, err
 	}
-	chat, seq, ok := strings.Cut(c.TargetID, ":")
-	if !ok {
-		return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message", id)
-	}
-	t, err := enforce.ParseTarget(enforce.TargetMessage, chat+":"+seq)
-	if err != nil {
-		return nil, err
+	kind, t := enforce.RemoveMessage, enforce.Target{}
+	if c.Kind == KindFlaggedMedia {
+		// A flagged image is removed everywhere, each copy with its statement.
+		kind, t = enforce.RemoveMedia, enforce.Target{Type: enforce.TargetMedia, MediaID: c.TargetID}
+	} else {
+		chat, seq, ok := strings.Cut(c.TargetID, ":")
+		if !ok {
+			return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message", id)
+		}
+		if t, err = enforce.ParseTarget(enforce.TargetMessage, chat+":"+seq); err != nil {
+			return nil, err
+		}
 	}
 	if g.Category == "" && c.Screening != nil && c.Screening.By != nil {
 		g.Category = sor.Category(c.Screening.By.Category)
 	}
-	a, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: enforce.RemoveMessage, Target: t, Grounds: g,
+	a, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: kind, Target: t, Grounds: g,
 		Note: "review case " + strconv.FormatInt(id, 10)})
 	if err != nil {
 		return nil, err

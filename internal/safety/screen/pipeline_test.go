@@ -571,3 +571,54 @@ func TestLinkEntryRescansStoredPosts(t *testing.T) {
 		t.Fatalf("after the rescan = %+v; want the scam link removed, the news kept", h)
 	}
 }
+
+// TestFlaggedMediaDecidedFromTheQueue: a bank that asks for review, given
+// an entry after an image was posted, opens a case for the stored image;
+// removing it from the queue removes every copy and closes the case.
+func TestFlaggedMediaDecidedFromTheQueue(t *testing.T) {
+	p := setup(t)
+	ctx := context.Background()
+	sys := banks.SystemActor("test", "")
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "bridge-1-original.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := p.msg.UploadImage(ctx, p.author, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.msg.PostMessage(ctx, p.author, p.group.ID, messaging.PostInput{MediaID: img.ID}); err != nil {
+		t.Fatal(err)
+	}
+	bank, err := p.banks.CreateBank(ctx, sys, banks.Bank{Name: "maybe-bad", Kind: banks.KindBlock,
+		Category: string(sor.CategoryViolence), Action: banks.ActionReview, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := pdq.HashBytes(data)
+	if _, _, err := p.banks.AddEntry(ctx, sys, bank.ID, banks.Entry{Type: banks.TypePDQ, Value: h.String(), Source: "tip"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.rescanner().RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	queue, open, err := p.review.Queue(ctx, p.mod, 10)
+	if err != nil || open != 1 || queue[0].Kind != review.KindFlaggedMedia || queue[0].TargetID != img.ID {
+		t.Fatalf("queue = %+v (%d open), %v", queue, open, err)
+	}
+	if h := p.history(t, p.author, p.group); h[0].MediaID == "" {
+		t.Fatal("a flagged image was hidden before anyone decided")
+	}
+	a, err := p.review.Remove(ctx, p.mod, queue[0].ID, enforce.Grounds{Ground: sor.GroundIncompatibleContent,
+		TermsGround: screen.TermsGround, Source: sor.SourceVoluntary, Automation: sor.NotAutomated})
+	if err != nil || a.Kind != enforce.RemoveMedia || a.Children != 1 {
+		t.Fatalf("removal from the queue = %+v, %v", a, err)
+	}
+	if _, open, _ := p.review.Queue(ctx, p.mod, 10); open != 0 {
+		t.Fatalf("%d cases open after the decision", open)
+	}
+	decided, err := p.review.Decided(ctx, p.mod, 10)
+	if err != nil || len(decided) != 1 || decided[0].Decision != review.DecisionRemoved || decided[0].ActionID != a.ID {
+		t.Fatalf("decided = %+v, %v", decided, err)
+	}
+}

@@ -190,11 +190,16 @@ func (db *DB) FindCase(ctx context.Context, id int64) (*review.Case, error) {
 	return findCase(ctx, db.reads, id)
 }
 
-// ListCases returns cases with the given status, the highest priority
-// first and, within one priority, the oldest first (the queue order).
+// ListCases returns open cases in queue order (the highest priority first
+// and, within one priority, the oldest first) and decided cases the most
+// recently decided first.
 func (db *DB) ListCases(ctx context.Context, status string, limit int) ([]*review.Case, error) {
+	order := `priority DESC, id`
+	if status == review.StatusDecided {
+		order = `decided_at DESC, id DESC`
+	}
 	rows, err := db.reads.QueryContext(ctx, `SELECT `+caseColumns+` FROM review_cases
-		WHERE status = ? ORDER BY priority DESC, id LIMIT ?`, status, pageLimit(limit, 1000))
+		WHERE status = ? ORDER BY `+order+` LIMIT ?`, status, pageLimit(limit, 1000))
 	if err != nil {
 		return nil, internal("list review cases", err)
 	}

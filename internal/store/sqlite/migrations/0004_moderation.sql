@@ -101,6 +101,7 @@ CREATE TABLE review_cases (
 	created_at  INTEGER NOT NULL
 );
 CREATE INDEX review_cases_open ON review_cases (status, priority DESC, id);
+CREATE INDEX review_cases_decided ON review_cases (status, decided_at DESC, id DESC);
 CREATE INDEX review_cases_target ON review_cases (target_type, target_id);
 
 -- Screening decisions: every rule or bank that matched a post or an upload,
