@@ -54,10 +54,12 @@ type StoredMember struct {
 
 // Store is what campaigns need from storage.
 type Store interface {
-	// RecordCampaign stores what one observation found: the campaign (made
-	// with sample as its text when new), the members that joined, and the
-	// campaigns absorbed into it (their members move to it).
-	RecordCampaign(ctx context.Context, id int64, sample string, joined []Member, absorbed []int64, at time.Time) error
+	// RecordCampaigns stores what a batch of observations found, in one
+	// transaction: for each, the campaign (made with its sample as its text
+	// when new), the members that joined, and the campaigns absorbed into
+	// it (their members move to it). Recording the same members again
+	// changes nothing.
+	RecordCampaigns(ctx context.Context, found []Found) error
 	FindCampaign(ctx context.Context, id int64) (*Stored, error)
 	// ListCampaigns returns campaigns with a status, the most recently
 	// active first.
@@ -68,6 +70,15 @@ type Store interface {
 	// PostsSince yields the stored posts of channels and groups posted at or
 	// after since, in id order, to rebuild the detector at start.
 	PostsSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]Post, error)
+}
+
+// Found is what one observation found, to record.
+type Found struct {
+	Campaign int64
+	Sample   string
+	Joined   []Member
+	Absorbed []int64
+	At       time.Time
 }
 
 // Worker feeds the detector and records what it finds. Observe is called
@@ -162,6 +173,10 @@ func (w *Worker) observe(ctx context.Context, posts []Post) error {
 	for _, p := range posts {
 		text[p.ID] = p.Text
 	}
+	// One transaction for the whole batch: a spam wave is many posts
+	// joining one campaign, and a write per post would compete with the
+	// posts themselves for the database.
+	var found []Found
 	for i, r := range results {
 		if r.Campaign == 0 || (len(r.Joined) == 0 && len(r.Absorbed) == 0) {
 			continue
@@ -174,14 +189,15 @@ func (w *Worker) observe(ctx context.Context, posts []Post) error {
 		for j, a := range r.Absorbed {
 			absorbed[j] = int64(a)
 		}
-		if err := w.Store.RecordCampaign(ctx, int64(r.Campaign), sample, r.Joined, absorbed, posts[i].At); err != nil {
-			return err
-		}
+		found = append(found, Found{Campaign: int64(r.Campaign), Sample: sample, Joined: r.Joined, Absorbed: absorbed, At: posts[i].At})
 		if r.Formed {
 			w.log().Info("campaign formed", "campaign", r.Campaign, "members", len(r.Joined))
 		}
 	}
-	return nil
+	if len(found) == 0 {
+		return nil
+	}
+	return w.Store.RecordCampaigns(ctx, found)
 }
 
 func (w *Worker) log() *slog.Logger {

@@ -14,49 +14,91 @@ import (
 
 var _ campaign.Store = (*DB)(nil)
 
-// RecordCampaign stores what one observation of the detector found.
-// Recording the same members twice changes nothing.
-func (db *DB) RecordCampaign(ctx context.Context, id int64, sample string, joined []campaign.Member, absorbed []int64, at time.Time) error {
+// RecordCampaigns stores what a batch of observations found, in one
+// transaction. The counts are kept as members arrive (a member or account
+// counts when its row is new), so that a campaign of a million posts costs
+// the same per post as one of three.
+func (db *DB) RecordCampaigns(ctx context.Context, found []campaign.Found) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	at = micro(nowOr(at))
+	for _, f := range found {
+		if err := recordCampaign(ctx, tx, f); err != nil {
+			return err
+		}
+	}
+	return db.commit(tx, false)
+}
+
+func recordCampaign(ctx context.Context, tx *sql.Tx, f campaign.Found) error {
+	at := toMicro(micro(nowOr(f.At)))
+	id := f.Campaign
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO campaigns (id, sample, first_at, last_at, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, id, truncateText(sample, 1000), toMicro(at), toMicro(at), toMicro(at)); err != nil {
+		ON CONFLICT (id) DO NOTHING`, id, truncateText(f.Sample, 1000), at, at, at); err != nil {
 		return internal("record campaign", err)
 	}
-	for _, old := range absorbed {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO campaign_members (campaign_id, message_id, chat_id, account_id, at)
-			SELECT ?, message_id, chat_id, account_id, at FROM campaign_members WHERE campaign_id = ?
-			ON CONFLICT DO NOTHING`, id, old); err != nil {
+	var posts, accounts int64
+	addMember := func(msgID, chatID, accountID int64, memberAt int64) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO campaign_members (campaign_id, message_id, chat_id, account_id, at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, id, msgID, chatID, accountID, memberAt)
+		if err != nil {
 			return internal("record campaign", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			posts++
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO campaign_accounts (campaign_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, accountID)
+		if err != nil {
+			return internal("record campaign", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			accounts++
+		}
+		return nil
+	}
+	for _, old := range f.Absorbed {
+		rows, err := tx.QueryContext(ctx, `SELECT message_id, chat_id, account_id, at FROM campaign_members WHERE campaign_id = ?`, old)
+		if err != nil {
+			return internal("record campaign", err)
+		}
+		var moved [][4]int64
+		for rows.Next() {
+			var m [4]int64
+			if err := rows.Scan(&m[0], &m[1], &m[2], &m[3]); err != nil {
+				rows.Close()
+				return internal("record campaign", err)
+			}
+			moved = append(moved, m)
+		}
+		rows.Close()
+		for _, m := range moved {
+			if err := addMember(m[0], m[1], m[2], m[3]); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = ?, absorbed_into = ? WHERE id = ? AND status = ?`,
 			campaign.StatusAbsorbed, id, old, campaign.StatusOpen); err != nil {
 			return internal("record campaign", err)
 		}
 	}
-	for _, m := range joined {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO campaign_members (campaign_id, message_id, chat_id, account_id, at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, id, m.PostID, m.ChatID, m.AccountID, toMicro(m.At)); err != nil {
-			return internal("record campaign", err)
+	first, last := at, at
+	for _, m := range f.Joined {
+		mat := toMicro(m.At)
+		first, last = min(first, mat), max(last, mat)
+		if err := addMember(m.PostID, m.ChatID, m.AccountID, mat); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `
-		UPDATE campaigns SET
-			posts = (SELECT count(*) FROM campaign_members WHERE campaign_id = ?1),
-			accounts = (SELECT count(DISTINCT account_id) FROM campaign_members WHERE campaign_id = ?1),
-			first_at = coalesce((SELECT min(at) FROM campaign_members WHERE campaign_id = ?1), first_at),
-			last_at = coalesce((SELECT max(at) FROM campaign_members WHERE campaign_id = ?1), last_at)
-		WHERE id = ?1`, id); err != nil {
+		UPDATE campaigns SET posts = posts + ?, accounts = accounts + ?, first_at = min(first_at, ?), last_at = max(last_at, ?)
+		WHERE id = ?`, posts, accounts, first, last, id); err != nil {
 		return internal("record campaign", err)
 	}
-	return db.commit(tx, false)
+	return nil
 }
 
 func truncateText(s string, n int) string {

@@ -27,3 +27,11 @@ CREATE TABLE campaign_members (
 	at          INTEGER NOT NULL,
 	PRIMARY KEY (campaign_id, message_id)
 ) WITHOUT ROWID;
+
+-- campaign_accounts lists each campaign's distinct accounts, so that the
+-- count grows by one only for an account not seen in it before.
+CREATE TABLE campaign_accounts (
+	campaign_id INTEGER NOT NULL,
+	account_id  INTEGER NOT NULL,
+	PRIMARY KEY (campaign_id, account_id)
+) WITHOUT ROWID;
