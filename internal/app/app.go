@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -293,8 +291,18 @@ func (a *App) handleEvent(m stream.Message) {
 		}
 		a.Rescan.Wake()
 		return
-	case parley.UpdateMessageNew:
-		a.observeForCampaigns(m.Subject, m.Data)
+	case parley.UpdateMessageNew, parley.UpdateMessageEdited, parley.UpdateMessageDeleted, parley.UpdateMessageModerated:
+		// Decoded once here for the hub and the campaign detector.
+		var u parley.Update
+		if err := json.Unmarshal(m.Data, &u); err != nil || m.Subject != parley.ChatSubject(u.ChatID) {
+			a.Log.Warn("undecodable chat update on the event stream", "subject", m.Subject, "err", err)
+			return
+		}
+		if m.Kind == parley.UpdateMessageNew {
+			a.observeForCampaigns(&u.Message)
+		}
+		a.Hub.HandleUpdate(&u)
+		return
 	case parley.EventAccountRestricted:
 		// The action may have been taken on another process: drop the
 		// sessions this one cached, so that the reconnects of the
@@ -307,34 +315,13 @@ func (a *App) handleEvent(m stream.Message) {
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
 
-// newPost is the part of a message.new event the campaign detector reads.
-type newPost struct {
-	Message struct {
-		ID        int64     `json:"id"`
-		ChatID    int64     `json:"chat_id"`
-		SenderID  int64     `json:"sender_id"`
-		Text      string    `json:"text"`
-		CreatedAt time.Time `json:"created_at"`
-	} `json:"message"`
-}
-
 // observeForCampaigns hands a new post of a channel or group to the
 // campaign detector.
-func (a *App) observeForCampaigns(subject string, data []byte) {
-	chatID, ok := strings.CutPrefix(subject, "chat.")
-	if !ok {
+func (a *App) observeForCampaigns(m *parley.Message) {
+	if m.Text == "" || !messaging.Screened(a.chatKind(m.ChatID)) {
 		return
 	}
-	id, err := strconv.ParseInt(chatID, 10, 64)
-	if err != nil || !messaging.Screened(a.chatKind(id)) {
-		return
-	}
-	var p newPost
-	if err := json.Unmarshal(data, &p); err != nil || p.Message.Text == "" {
-		return
-	}
-	a.CampaignsWorker.Observe(campaign.Post{ID: p.Message.ID, AccountID: p.Message.SenderID, ChatID: p.Message.ChatID,
-		Text: p.Message.Text, At: p.Message.CreatedAt})
+	a.CampaignsWorker.Observe(campaign.Post{ID: m.ID, AccountID: m.SenderID, ChatID: m.ChatID, Text: m.Text, At: m.CreatedAt})
 }
 
 // chatKind returns a chat's kind, which never changes, from a cache.

@@ -396,6 +396,17 @@ func (h *Hub) fanOut(chatID int64, data []byte) {
 		h.log.Warn("realtime: undecodable update", "chat", chatID, "err", err)
 		return
 	}
+	h.HandleUpdate(&u)
+}
+
+// HandleUpdate fans out one chat update that the caller has decoded from
+// the stream already (the server decodes each update once for all that
+// read it). u must not be changed afterwards.
+func (h *Hub) HandleUpdate(u *parley.Update) {
+	if u.Pts <= 0 {
+		return
+	}
+	chatID := u.ChatID
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	clients := h.byChat[chatID]
@@ -404,12 +415,12 @@ func (h *Hub) fanOut(chatID int64, data []byte) {
 	}
 	chat := h.chats[chatID].chat // known: clients follow only chats the hub has read
 	if u.Message.Moderation.IsZero() && chat.Moderation.IsZero() {
-		encoded, err := h.encode(&u)
+		encoded, err := h.encode(u)
 		if err != nil {
 			return
 		}
 		for c := range clients {
-			h.push(c, item{update: &u, encoded: encoded})
+			h.push(c, item{update: u, encoded: encoded})
 		}
 		return
 	}
@@ -424,7 +435,7 @@ func (h *Hub) fanOut(chatID int64, data []byte) {
 		}
 		r, ok := renderings[key]
 		if !ok {
-			r.update = render(&u, chat.Moderation, c.Viewer)
+			r.update = render(u, chat.Moderation, c.Viewer)
 			var err error
 			if r.encoded, err = h.encode(r.update); err != nil {
 				return

@@ -66,6 +66,9 @@ func (db *DB) InsertMessage(ctx context.Context, msg *parley.Message) (*parley.U
 func (db *DB) runInserts() {
 	defer close(db.done)
 	batch := make([]*insertRequest, 0, maxBatch)
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	busy := false
 	for {
 		select {
 		case req := <-db.inserts:
@@ -82,10 +85,34 @@ func (db *DB) runInserts() {
 				break collect
 			}
 		}
+		// Under load (the last batch held more than one call), wait a
+		// moment for the callers that are about to send: a commit's cost
+		// is mostly fixed (the statements, the pages written, the fsync),
+		// so a batch twice as large costs little more than half as much per
+		// message. A lone call on an idle server never waits.
+		if busy && len(batch) < maxBatch {
+			gather.Reset(gatherWindow)
+		wait:
+			for len(batch) < maxBatch {
+				select {
+				case req := <-db.inserts:
+					batch = append(batch, req)
+				case <-gather.C:
+					break wait
+				}
+			}
+			gather.Stop()
+		}
+		busy = len(batch) > 1
 		db.commitBatch(batch)
 		clear(batch)
 	}
 }
+
+// gatherWindow is how long a busy group commit waits for more calls before
+// it writes: a fraction of a commit's own time, so that latency barely
+// moves while batches grow.
+const gatherWindow = 300 * time.Microsecond
 
 // submit hands req to the group-commit goroutine and waits for its result.
 func (db *DB) submit(ctx context.Context, req *insertRequest) insertResult {
