@@ -102,6 +102,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, demo bo
 	if demo {
 		name = "demo"
 		cfg.DataDir = "parley-demo-data"
+		cfg.CampaignMinMembers = 0 // the demo's groups are small, and its spam campaign is there to be found
 	}
 	if err := parseConfig(name, args, stderr, &cfg); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/app"
 	"parley/internal/safety/banks"
 	"parley/internal/safety/campaign"
 	"parley/internal/safety/review"
@@ -78,7 +79,7 @@ func TestRulesAndReviewQueueThroughTheAPI(t *testing.T) {
 }
 
 func TestCampaignFoundAndRemovedInBulk(t *testing.T) {
-	s := start(t)
+	s := start(t, func(c *app.Config) { c.CampaignMinMembers = 4 }) // the group has 4 members
 	mod := s.staffClient(t, "moddy", parley.RoleModerator)
 	owner := s.signUp(t, "owner")
 	g := owner.group(t, "Neighbourhood")
@@ -182,5 +183,28 @@ func TestBankImportThroughTheAPI(t *testing.T) {
 			t.Fatalf("a post linking a banked domain was not removed: %+v", m)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCampaignsSkipSmallGroups: the same spam in a group smaller than
+// -campaign-min-members is not looked at.
+func TestCampaignsSkipSmallGroups(t *testing.T) {
+	s := start(t) // the default: groups of 20 or more
+	mod := s.staffClient(t, "moddy", parley.RoleModerator)
+	owner := s.signUp(t, "owner")
+	g := owner.group(t, "Small")
+	var spammers []*client
+	for i := 0; i < 3; i++ {
+		spammers = append(spammers, s.signUp(t, fmt.Sprintf("spammer%d", i)))
+	}
+	owner.invite(t, g.ID, spammers...)
+	for _, c := range spammers {
+		c.post(t, g.ID, "Congratulations! You have been selected to receive a free gift card worth 500 euros, claim it today at our official page before the offer ends")
+	}
+	time.Sleep(500 * time.Millisecond)
+	var list struct{ Campaigns []campaign.Stored }
+	mod.mustJSON(t, "GET", "/api/v1/moderation/campaigns", nil, http.StatusOK, &list)
+	if len(list.Campaigns) != 0 {
+		t.Fatalf("a campaign was found in a group of 4 with the default threshold of 20: %+v", list.Campaigns)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -64,7 +65,7 @@ type App struct {
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
 
-	kinds     sync.Map // chat id → parley.ChatKind
+	kinds     sync.Map // chat id → audience
 	kindCount atomic.Int64
 
 	listener   net.Listener
@@ -253,6 +254,13 @@ func (a *App) Start() error {
 		}()
 	}
 
+	if a.Config.DebugAddr != "" {
+		if err := a.startProfiler(ctx); err != nil {
+			cancel()
+			ln.Close()
+			return err
+		}
+	}
 	a.API.LiveContext = ctx
 	a.httpServer = &http.Server{
 		Handler:           a.Handler(),
@@ -315,34 +323,78 @@ func (a *App) handleEvent(m stream.Message) {
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
 }
 
-// observeForCampaigns hands a new post of a channel or group to the
-// campaign detector.
+// observeForCampaigns hands a new post of a channel, or of a group of at
+// least -campaign-min-members, to the campaign detector.
 func (a *App) observeForCampaigns(m *parley.Message) {
-	if m.Text == "" || !messaging.Screened(a.chatKind(m.ChatID)) {
+	if m.Text == "" {
+		return
+	}
+	kind, members := a.audience(m.ChatID)
+	if !messaging.Screened(kind) || (kind == parley.ChatGroup && members < int64(a.Config.CampaignMinMembers)) {
 		return
 	}
 	a.CampaignsWorker.Observe(campaign.Post{ID: m.ID, AccountID: m.SenderID, ChatID: m.ChatID, Text: m.Text, At: m.CreatedAt})
 }
 
-// chatKind returns a chat's kind, which never changes, from a cache.
-func (a *App) chatKind(id int64) parley.ChatKind {
-	if k, ok := a.kinds.Load(id); ok {
-		return k.(parley.ChatKind)
+// audienceTTL is how long a chat's member count is trusted for deciding
+// whether its posts go to the campaign detector.
+const audienceTTL = time.Minute
+
+type audience struct {
+	kind    parley.ChatKind
+	members int64
+	readAt  time.Time
+}
+
+// audience returns a chat's kind and (at most a minute old) member count,
+// from a cache.
+func (a *App) audience(id int64) (parley.ChatKind, int64) {
+	now := time.Now()
+	if v, ok := a.kinds.Load(id); ok {
+		if au := v.(audience); now.Sub(au.readAt) < audienceTTL {
+			return au.kind, au.members
+		}
 	}
 	c, err := a.DB.FindChatByID(context.Background(), id)
 	if err != nil {
-		return ""
+		return "", 0
 	}
 	if a.kindCount.Add(1) > maxCachedKinds {
 		a.kinds.Clear()
 		a.kindCount.Store(0)
 	}
-	a.kinds.Store(id, c.Kind)
-	return c.Kind
+	a.kinds.Store(id, audience{kind: c.Kind, members: c.MemberCount, readAt: now})
+	return c.Kind, c.MemberCount
 }
 
 // maxCachedKinds bounds the cache of chat kinds.
 const maxCachedKinds = 200_000
+
+// startProfiler serves net/http/pprof on the debug address until ctx ends.
+func (a *App) startProfiler(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.DebugAddr)
+	if err != nil {
+		return fmt.Errorf("app: listen on -debug-addr %s: %w", a.Config.DebugAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		srv.Serve(ln)
+	}()
+	go func() {
+		defer a.wg.Done()
+		<-ctx.Done()
+		srv.Close()
+	}()
+	a.Log.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
+}
 
 // rescanPoll is how often re-screening looks for work without being woken
 // by an event: a safety net, since the events wake it at once.

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"regexp"
@@ -41,6 +42,14 @@ type Config struct {
 	// what is withheld from whom. Empty: the account's country decides.
 	CountryHeader  string
 	TrustedProxies string // comma-separated addresses or CIDR ranges
+	// CampaignMinMembers is the size from which a group's posts go to the
+	// campaign detector (channels' always do). Coordinated spam is aimed at
+	// an audience; a small group of people who know each other is neither
+	// worth the detector's ~25 µs per post nor for the detector to read.
+	CampaignMinMembers int64
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on a
+	// loopback address of its own, for measuring the server under load.
+	DebugAddr string
 	// Rescan runs the re-screening worker in this process. Several
 	// processes may all run it (enforcement refuses to act twice), but one
 	// is enough.
@@ -65,9 +74,10 @@ func DefaultConfig() Config {
 		SignInPerMinute: 20,
 		ShutdownTimeout: 15 * time.Second,
 
-		PUIDNamespace:     "parley",
-		EvidenceRetention: 183 * 24 * time.Hour,
-		Rescan:            true,
+		PUIDNamespace:      "parley",
+		EvidenceRetention:  183 * 24 * time.Hour,
+		Rescan:             true,
+		CampaignMinMembers: 20,
 	}
 }
 
@@ -96,6 +106,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	str(&c.PUIDNamespace, "puid-namespace", "PARLEY_PUID_NAMESPACE", "prefix of the puids of statements of reasons sent to the EU Transparency Database; set once per deployment and never reuse one")
 	fs.Var(envDuration(&c.EvidenceRetention, "PARLEY_EVIDENCE_RETENTION"), "evidence-retention", "how long removed content is kept as evidence, unless a legal hold keeps it longer (PARLEY_EVIDENCE_RETENTION)")
 	str(&c.CountryHeader, "country-header", "PARLEY_COUNTRY_HEADER", "request header with the viewer's ISO country code, set by a trusted proxy (e.g. CF-IPCountry); decides what is withheld where")
+	fs.Var(envInt(&c.CampaignMinMembers, "PARLEY_CAMPAIGN_MIN_MEMBERS"), "campaign-min-members", "smallest group whose posts the campaign detector reads; channels always (PARLEY_CAMPAIGN_MIN_MEMBERS)")
+	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "loopback address to serve Go's profiler on (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.Var(envBool(&c.Rescan, "PARLEY_RESCAN"), "rescan", "screen stored content again when hash banks or rules change; one process of a deployment is enough (PARLEY_RESCAN)")
 	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose country header is believed")
 	str(&c.UserContact, "user-contact", "PARLEY_USER_CONTACT", "email address or web address where members reach the platform about a decision, shown with every statement of reasons")
@@ -135,6 +147,16 @@ func (c *Config) Validate() error {
 	}
 	if c.UserContact != "" && !userContactRE.MatchString(c.UserContact) {
 		return fmt.Errorf("config: -user-contact %q must be an email address or an http(s) address", c.UserContact)
+	}
+	if c.CampaignMinMembers < 0 {
+		return fmt.Errorf("config: -campaign-min-members must not be negative")
+	}
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		ip := net.ParseIP(host)
+		if err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("config: -debug-addr %q must be a loopback address such as 127.0.0.1:6060: the profiler must not be reachable from the network", c.DebugAddr)
+		}
 	}
 	if c.CountryHeader != "" && c.TrustedProxies == "" {
 		return fmt.Errorf("config: -country-header needs -trusted-proxies: a header anyone can set must not decide what is withheld")

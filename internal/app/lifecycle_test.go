@@ -33,6 +33,7 @@ func runApp(t *testing.T, dir string) *app.App {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dir
+	cfg.CampaignMinMembers = 0 // as the demo command runs it: its groups are small
 	cfg.ShutdownTimeout = 5 * time.Second
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
