@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -213,5 +215,46 @@ func TestLegalHoldsAndStatementExport(t *testing.T) {
 	}
 	if err := sor.CheckSubmission(out.Statements); err != nil {
 		t.Fatalf("exported batch fails the database's rules: %v", err)
+	}
+}
+
+// TestWithheldByClientAddress: a proxy that passes on the client's address
+// (X-Forwarded-For) and a table of address ranges decide the viewer's
+// country; a forged left part of the header is not believed.
+func TestWithheldByClientAddress(t *testing.T) {
+	ranges := filepath.Join(t.TempDir(), "ranges.csv")
+	if err := os.WriteFile(ranges, []byte("203.0.113.0/24,DE\n198.51.100.0/24,FR\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, func(c *app.Config) {
+		c.ClientAddressHeader, c.CountryRanges, c.TrustedProxies = "X-Forwarded-For", ranges, "127.0.0.1"
+	})
+	legal := s.staffClient(t, "officer", parley.RoleLegalOfficer)
+	author, viewer := s.signUp(t, "author"), s.signUp(t, "viewer")
+	ch := author.channel(t, "citynews", "City news")
+	m := author.post(t, ch.ID, "a report under a court order in Germany")
+	legal.mustJSON(t, "POST", "/api/v1/moderation/actions", map[string]any{
+		"kind": "withhold_message", "target": map[string]any{"chat_id": ch.ID, "seq": m.Seq}, "countries": []string{"DE"},
+		"grounds": map[string]any{"ground": "DECISION_GROUND_ILLEGAL_CONTENT", "legal_ground": "§ 186 StGB (defamation)",
+			"category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "source": "SOURCE_TYPE_OTHER_NOTIFICATION",
+			"notifier": "Landgericht Berlin", "automation": "AUTOMATED_DECISION_NOT_AUTOMATED"},
+	}, http.StatusCreated, nil)
+	seen := func(forwarded string) string {
+		resp, data := viewer.do(t, "GET", fmt.Sprintf("/api/v1/chats/%d/messages", ch.ID), nil, "X-Forwarded-For", forwarded)
+		var out struct{ Messages []*parley.Message }
+		if resp.StatusCode != 200 || json.Unmarshal(data, &out) != nil || len(out.Messages) != 1 {
+			t.Fatalf("history via %q = %d %s", forwarded, resp.StatusCode, data)
+		}
+		return out.Messages[0].Text
+	}
+	if got := seen("203.0.113.9"); got != "" {
+		t.Fatalf("a client in DE sees %q", got)
+	}
+	if got := seen("198.51.100.4"); got == "" {
+		t.Fatal("a client in FR does not see the message")
+	}
+	// The client wrote "203.0.113.9" itself; the proxy appended the real address.
+	if got := seen("203.0.113.9, 198.51.100.4"); got == "" {
+		t.Fatal("a forged left part of X-Forwarded-For was believed")
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"parley"
 	"parley/internal/auth"
+	"parley/internal/geo"
 	"parley/internal/messaging"
 	"parley/internal/ratelimit"
 	"parley/internal/realtime"
@@ -60,25 +61,44 @@ type Server struct {
 	// what is withheld from the viewer, before the account's own country.
 	CountryHeader  string
 	TrustedProxies []netip.Prefix
+	// ClientAddressHeader, when set, names a header carrying the client's
+	// address (X-Forwarded-For), believed only from TrustedProxies, whose
+	// country CountryRanges tells; used when no CountryHeader says it.
+	ClientAddressHeader string
+	CountryRanges       *geo.Ranges
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestCountry returns the viewer's country as a trusted proxy told it,
 // or "".
 func (s *Server) requestCountry(r *http.Request) string {
-	if s.CountryHeader == "" {
-		return ""
-	}
-	c := strings.ToUpper(strings.TrimSpace(r.Header.Get(s.CountryHeader)))
-	if c == "" || !auth.IsCountryCode(c) {
+	if s.CountryHeader == "" && s.ClientAddressHeader == "" {
 		return ""
 	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
+	if err != nil || !s.trustedProxy(ap.Addr()) {
 		return ""
 	}
-	for _, p := range s.TrustedProxies {
-		if p.Contains(ap.Addr().Unmap()) {
+	if s.CountryHeader != "" {
+		c := strings.ToUpper(strings.TrimSpace(r.Header.Get(s.CountryHeader)))
+		if c != "" && auth.IsCountryCode(c) {
 			return c
+		}
+	}
+	if s.ClientAddressHeader != "" && s.CountryRanges != nil {
+		if h := r.Header.Get(s.ClientAddressHeader); h != "" {
+			if client, ok := geo.ClientAddress(h, s.trustedProxy); ok {
+				return s.CountryRanges.Country(client)
+			}
 		}
 	}
 	return ""

@@ -18,6 +18,7 @@ import (
 	"parley"
 	"parley/internal/api"
 	"parley/internal/auth"
+	"parley/internal/geo"
 	"parley/internal/media"
 	"parley/internal/messaging"
 	"parley/internal/ratelimit"
@@ -142,10 +143,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Metrics = api.NewMetrics()
 	a.registerGauges()
 	proxies, _ := cfg.TrustedProxyNets() // checked by Validate
+	var ranges *geo.Ranges
+	if cfg.CountryRanges != "" {
+		f, err := os.Open(cfg.CountryRanges)
+		if err != nil {
+			return nil, fmt.Errorf("app: -country-ranges: %w", err)
+		}
+		ranges, err = geo.Load(f, auth.IsCountryCode)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("app: -country-ranges %s: %w", cfg.CountryRanges, err)
+		}
+	}
 	a.API = &api.Server{
 		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Rules: a.Rules, Review: a.Review,
 		Campaigns: a.Campaigns, Banks: a.Banks, Hub: a.Hub, Log: log, Clock: a.Clock,
 		CountryHeader: cfg.CountryHeader, TrustedProxies: proxies,
+		ClientAddressHeader: cfg.ClientAddressHeader, CountryRanges: ranges,
 		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
 		Ready:         a.ready,
 		Metrics:       a.Metrics,

@@ -42,6 +42,11 @@ type Config struct {
 	// what is withheld from whom. Empty: the account's country decides.
 	CountryHeader  string
 	TrustedProxies string // comma-separated addresses or CIDR ranges
+	// ClientAddressHeader (such as X-Forwarded-For), set by a trusted proxy,
+	// gives the client's address; CountryRanges is a file of "CIDR,CC"
+	// lines that tells its country. Used when no CountryHeader says it.
+	ClientAddressHeader string
+	CountryRanges       string
 	// CampaignMinMembers is the size from which a group's posts go to the
 	// campaign detector (channels' always do). Coordinated spam is aimed at
 	// an audience; a small group of people who know each other is neither
@@ -109,6 +114,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(envInt(&c.CampaignMinMembers, "PARLEY_CAMPAIGN_MIN_MEMBERS"), "campaign-min-members", "smallest group whose posts the campaign detector reads; channels always (PARLEY_CAMPAIGN_MIN_MEMBERS)")
 	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "loopback address to serve Go's profiler on (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.Var(envBool(&c.Rescan, "PARLEY_RESCAN"), "rescan", "screen stored content again when hash banks or rules change; one process of a deployment is enough (PARLEY_RESCAN)")
+	str(&c.ClientAddressHeader, "client-address-header", "PARLEY_CLIENT_ADDRESS_HEADER", "request header with the client's address, set by a trusted proxy (e.g. X-Forwarded-For); its country comes from -country-ranges")
+	str(&c.CountryRanges, "country-ranges", "PARLEY_COUNTRY_RANGES", "file of CIDR,COUNTRY lines telling the country of a client address (e.g. an export of a GeoIP database)")
 	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose country header is believed")
 	str(&c.UserContact, "user-contact", "PARLEY_USER_CONTACT", "email address or web address where members reach the platform about a decision, shown with every statement of reasons")
 }
@@ -157,6 +164,12 @@ func (c *Config) Validate() error {
 		if err != nil || ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("config: -debug-addr %q must be a loopback address such as 127.0.0.1:6060: the profiler must not be reachable from the network", c.DebugAddr)
 		}
+	}
+	if (c.ClientAddressHeader == "") != (c.CountryRanges == "") {
+		return fmt.Errorf("config: -client-address-header and -country-ranges go together: the address is looked up in the ranges")
+	}
+	if c.ClientAddressHeader != "" && c.TrustedProxies == "" {
+		return fmt.Errorf("config: -client-address-header needs -trusted-proxies: a header anyone can set must not decide what is withheld")
 	}
 	if c.CountryHeader != "" && c.TrustedProxies == "" {
 		return fmt.Errorf("config: -country-header needs -trusted-proxies: a header anyone can set must not decide what is withheld")

@@ -24,3 +24,29 @@ func TestUserContactIsAnEmailOrWebAddress(t *testing.T) {
 		}
 	}
 }
+
+// A header anyone can set must not decide what is withheld from whom, so the
+// viewer's-country settings are refused unless the proxies setting them are
+// named, and a client address is useless without ranges to look it up in.
+func TestViewerCountrySettingsNeedTrustedProxies(t *testing.T) {
+	for _, c := range []struct {
+		name                            string
+		countryHeader, addrHeader, rngs string
+		proxies                         string
+		ok                              bool
+	}{
+		{name: "none", ok: true},
+		{name: "country header with proxies", countryHeader: "CF-IPCountry", proxies: "10.0.0.0/8", ok: true},
+		{name: "country header alone", countryHeader: "CF-IPCountry"},
+		{name: "address header with ranges and proxies", addrHeader: "X-Forwarded-For", rngs: "ranges.csv", proxies: "10.0.0.1", ok: true},
+		{name: "address header without proxies", addrHeader: "X-Forwarded-For", rngs: "ranges.csv"},
+		{name: "address header without ranges", addrHeader: "X-Forwarded-For", proxies: "10.0.0.1"},
+		{name: "ranges without address header", rngs: "ranges.csv", proxies: "10.0.0.1"},
+	} {
+		cfg := app.DefaultConfig()
+		cfg.CountryHeader, cfg.ClientAddressHeader, cfg.CountryRanges, cfg.TrustedProxies = c.countryHeader, c.addrHeader, c.rngs, c.proxies
+		if err := cfg.Validate(); (err == nil) != c.ok {
+			t.Errorf("%s: Validate() = %v, want ok %v", c.name, err, c.ok)
+		}
+	}
+}
