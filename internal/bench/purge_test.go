@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 	mrand "math/rand/v2"
 	"net/http"
 	"path/filepath"
@@ -270,7 +269,7 @@ func seedPurgeWorld(t *testing.T, dataDir string, nMedia, nCopies, groups int) (
 			copyIDs = append(copyIDs, hex.EncodeToString(id[:]))
 		} else {
 			rand.Read(h[:])
-			if pdq.Distance(h, target) <= 31 {
+			if pdq.Distance(h, target) <= pdq.MatchDistance {
 				h[0] ^= 0xff // a random hash is ~128 bits away; never near by accident
 			}
 		}
@@ -323,7 +322,8 @@ func seedPurgeWorld(t *testing.T, dataDir string, nMedia, nCopies, groups int) (
 }
 
 // scanBaseline reads every stored hash and compares it with target, as a
-// rescan does with one new entry, and returns how many are within 31 bits.
+// rescan does with one new entry, and returns how many are within
+// pdq.MatchDistance (31 bits).
 func scanBaseline(t *testing.T, dataDir string, target pdq.Hash) int {
 	t.Helper()
 	raw, err := sql.Open("sqlite", filepath.Join(dataDir, "parley.db")+"?_pragma=query_only(1)")
@@ -346,11 +346,7 @@ func scanBaseline(t *testing.T, dataDir string, target pdq.Hash) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := 0
-		for i := 0; i < 32; i += 8 {
-			d += bits.OnesCount64(beUint64(h[i:]) ^ beUint64(target[i:]))
-		}
-		if d <= 31 {
+		if pdq.Distance(h, target) <= pdq.MatchDistance {
 			n++
 		}
 	}
@@ -358,10 +354,4 @@ func scanBaseline(t *testing.T, dataDir string, target pdq.Hash) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func beUint64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
-		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
 }
