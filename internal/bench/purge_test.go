@@ -18,7 +18,6 @@ import (
 	"github.com/coder/websocket"
 
 	"parley"
-	"parley/internal/auth"
 	"parley/internal/pdq"
 	"parley/internal/store/sqlite"
 )
@@ -194,18 +193,6 @@ func seedPurgeWorld(t *testing.T, dataDir string, nMedia, nCopies, groups int) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	session := func(u *parley.User) string {
-		tok, err := auth.NewToken()
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		if err := db.CreateSession(ctx, &parley.Session{TokenHash: auth.HashToken(tok), UserID: u.ID, Kind: "api",
-			CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
 	poster := &parley.User{Username: "bench_poster", PasswordHash: "unused"}
 	watcher := &parley.User{Username: "bench_watcher", PasswordHash: "unused"}
 	mod := &parley.User{Username: "bench_mod", PasswordHash: "unused"}
@@ -228,7 +215,7 @@ func seedPurgeWorld(t *testing.T, dataDir string, nMedia, nCopies, groups int) (
 		}
 		chats[g] = c.ID
 	}
-	modToken, watcherToken := session(mod), session(watcher)
+	modToken, watcherToken := storeSession(t, db, mod), storeSession(t, db, watcher)
 	posterID := poster.ID
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
