@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
@@ -73,7 +74,7 @@ func TestHashAndPurge(t *testing.T) {
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/live"
 	var told atomic.Int64
 	allTold := make(chan time.Time, 1)
-	reconnects := 0
+	var reconnects atomic.Int64
 	// The watcher starts from each chat's pts, as a client that has loaded
 	// its chats does, so that a resume names every chat.
 	var mine []parley.ChatSummary
@@ -127,7 +128,7 @@ func TestHashAndPurge(t *testing.T) {
 				}
 			}
 			conn.CloseNow()
-			reconnects++
+			reconnects.Add(1)
 		}
 	}()
 	time.Sleep(500 * time.Millisecond) // connected before the entry is added
@@ -161,14 +162,31 @@ wait:
 	total := doneAt.Sub(start)
 	cpu, machine := serverCPU(srv.PID())-cpu0, MachineBusy()-machine0
 
-	var st struct {
-		Actions []struct {
-			Kind     string
-			Children int
+	// Every copy was removed with a statement of reasons: one remove-media
+	// action per copy, each with the removal of the one post that carried it.
+	var removals, unlike int
+	for before := int64(0); ; {
+		var page struct {
+			Actions []struct {
+				ID        int64           `json:"id"`
+				Children  int             `json:"children"`
+				PUID      string          `json:"puid"`
+				Statement json.RawMessage `json:"statement"`
+			} `json:"actions"`
 		}
-	}
-	if _, err := api.Do(ctx, "GET", "/api/v1/moderation/actions?kind=remove_media&limit=200", modToken, nil, &st); err != nil {
-		t.Fatal(err)
+		if _, err := api.Do(ctx, "GET", fmt.Sprintf("/api/v1/moderation/actions?kind=remove_media&limit=200&before=%d", before), modToken, nil, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.Actions {
+			if a.Children != 1 || a.PUID == "" || len(a.Statement) == 0 || string(a.Statement) == "null" {
+				unlike++
+			}
+		}
+		removals += len(page.Actions)
+		if len(page.Actions) < 200 {
+			break
+		}
+		before = page.Actions[len(page.Actions)-1].ID
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "hash and purge on %s\n", Machine())
@@ -179,8 +197,11 @@ wait:
 	fmt.Fprintf(&b, "| per copy (removed with its statement, audit entry and live update) | %.0f µs |\n", float64(total.Microseconds())/float64(nCopies))
 	fmt.Fprintf(&b, "| server CPU, per copy | %.0f µs |\n", float64(cpu.Microseconds())/float64(nCopies))
 	fmt.Fprintf(&b, "| others' load during the run | %.2f CPU |\n", float64((machine-cpu).Microseconds())/float64(total.Microseconds()))
-	fmt.Fprintf(&b, "\nremove-media actions (newest 200): %d; the live client fell behind and resumed %d times\n", len(st.Actions), reconnects)
+	fmt.Fprintf(&b, "\nremove-media actions: %d; the live client fell behind and resumed %d times\n", removals, reconnects.Load())
 	t.Log("\n" + b.String())
+	if removals != nCopies || unlike > 0 {
+		t.Errorf("%d remove-media actions, %d of them without one removed post and a statement; want %d, each with both", removals, unlike, nCopies)
+	}
 }
 
 // seedPurgeWorld writes the benchmark's world into dataDir and returns the
