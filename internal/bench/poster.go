@@ -23,8 +23,7 @@ import (
 // server being measured; this client spends a fraction of that. It is not
 // safe for concurrent use: give each worker its own.
 type Poster struct {
-	addr string
-	host string
+	host string // host:port, dialled and sent as Host
 	conn net.Conn
 	br   *bufio.Reader
 	req  bytes.Buffer
@@ -41,7 +40,7 @@ func NewPoster(base string) (*Poster, error) {
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("poster: %s: only http is supported", base)
 	}
-	return &Poster{addr: u.Host, host: u.Host}, nil
+	return &Poster{host: u.Host}, nil
 }
 
 // Close closes the connection.
@@ -60,7 +59,7 @@ func (p *Poster) Close() error {
 func (p *Poster) Post(ctx context.Context, token string, chatID int64, text string) error {
 	if p.conn == nil {
 		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", p.addr)
+		c, err := d.DialContext(ctx, "tcp", p.host)
 		if err != nil {
 			return err
 		}
