@@ -29,7 +29,8 @@ gives the same statements.
 With -submit they are sent to the database (-endpoint, PARLEY_TDB_ENDPOINT;
 -token, PARLEY_TDB_TOKEN) instead, and what became of each is printed:
 accepted, already there, rejected (with the database's reasons) or unsent
-(to send again). The exit status is 1 if any was rejected or left unsent.
+(to send again). The exit status is non-zero if any was rejected or left
+unsent.
 `
 
 // runSOR implements 'parley sor export'.

@@ -73,14 +73,14 @@ func TestSORExportBatches(t *testing.T) {
 		if err := sor.CheckSubmission(body.Statements); err != nil {
 			t.Fatalf("batch %d fails the database's rules: %v", len(sizes), err)
 		}
+		if strings.Contains(sc.Text(), "author") {
+			t.Fatal("an export names the account")
+		}
 		for _, s := range body.Statements {
 			if puids[s.PUID] {
 				t.Fatalf("puid %s exported twice", s.PUID)
 			}
 			puids[s.PUID] = true
-			if strings.Contains(sc.Text(), "author") {
-				t.Fatal("an export names the account")
-			}
 		}
 		sizes = append(sizes, len(body.Statements))
 	}
@@ -120,11 +120,24 @@ func TestSORExportSubmits(t *testing.T) {
 }
 
 func TestSORExportUsage(t *testing.T) {
+	// -submit without -endpoint and -token must not find them here.
+	t.Setenv("PARLEY_TDB_ENDPOINT", "")
+	t.Setenv("PARLEY_TDB_TOKEN", "")
 	var out, errw bytes.Buffer
-	for _, args := range [][]string{{}, {"import"}, {"export"}, {"export", "-since", "yesterday"},
-		{"export", "-since", "2026-02-01", "-until", "2026-01-01"}, {"export", "-since", "2026-01-01", "-submit"}} {
-		if err := runSOR(context.Background(), args, &out, &errw); err == nil {
-			t.Errorf("parley sor %v succeeded", args)
+	for _, tt := range []struct {
+		args []string
+		says string
+	}{
+		{nil, "name a subcommand"},
+		{[]string{"import"}, "name a subcommand"},
+		{[]string{"export"}, "-since is required"},
+		{[]string{"export", "-since", "yesterday"}, `-since "yesterday" is not a date`},
+		{[]string{"export", "-since", "2026-02-01", "-until", "2026-01-01"}, "-until is before -since"},
+		{[]string{"export", "-since", "2026-01-01", "-submit"}, "-submit needs -endpoint and -token"},
+		{[]string{"export", "-since", "2026-01-01", "extra"}, `unexpected argument "extra"`},
+	} {
+		if err := runSOR(context.Background(), tt.args, &out, &errw); err == nil || !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("parley sor %v: %v, want an error saying %q", tt.args, err, tt.says)
 		}
 	}
 }

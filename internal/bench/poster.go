@@ -23,8 +23,7 @@ import (
 // server being measured; this client spends a fraction of that. It is not
 // safe for concurrent use: give each worker its own.
 type Poster struct {
-	addr string
-	host string
+	host string // host:port, dialled and sent as Host
 	conn net.Conn
 	br   *bufio.Reader
 	req  bytes.Buffer
@@ -41,7 +40,7 @@ func NewPoster(base string) (*Poster, error) {
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("poster: %s: only http is supported", base)
 	}
-	return &Poster{addr: u.Host, host: u.Host}, nil
+	return &Poster{host: u.Host}, nil
 }
 
 // Close closes the connection.
@@ -55,12 +54,12 @@ func (p *Poster) Close() error {
 }
 
 // Post sends POST /api/v1/chats/{chatID}/messages with the text and waits
-// for the answer. Any status but 201 is an *APIError; a broken connection
-// is closed and redialled on the next call.
+// for the answer. Any status but 201 is an *APIError; a broken connection,
+// or one the server said it closes, is closed and redialled on the next call.
 func (p *Poster) Post(ctx context.Context, token string, chatID int64, text string) error {
 	if p.conn == nil {
 		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", p.addr)
+		c, err := d.DialContext(ctx, "tcp", p.host)
 		if err != nil {
 			return err
 		}
@@ -91,10 +90,13 @@ func (p *Poster) Post(ctx context.Context, token string, chatID int64, text stri
 		p.Close()
 		return err
 	}
-	status, err := p.readResponse()
+	status, closing, err := p.readResponse()
 	if err != nil {
 		p.Close()
 		return fmt.Errorf("poster: reading the answer: %w", err)
+	}
+	if closing {
+		p.Close()
 	}
 	if status != 201 {
 		return &APIError{Status: status, Body: string(bytes.TrimSpace(p.body))}
@@ -103,25 +105,26 @@ func (p *Poster) Post(ctx context.Context, token string, chatID int64, text stri
 }
 
 // readResponse reads one HTTP/1.1 response with a Content-Length and
-// returns its status; the body is left in p.body.
-func (p *Poster) readResponse() (int, error) {
+// returns its status and whether the server closes the connection after
+// it (Connection: close); the body is left in p.body.
+func (p *Poster) readResponse() (status int, closing bool, err error) {
 	line, err := p.br.ReadSlice('\n')
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	// "HTTP/1.1 201 Created\r\n"
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
-		return 0, fmt.Errorf("malformed status line %q", line)
+		return 0, false, fmt.Errorf("malformed status line %q", line)
 	}
-	status, err := strconv.Atoi(string(line[9:12]))
+	status, err = strconv.Atoi(string(line[9:12]))
 	if err != nil {
-		return 0, fmt.Errorf("malformed status line %q", line)
+		return 0, false, fmt.Errorf("malformed status line %q", line)
 	}
 	length := -1
 	for {
 		line, err := p.br.ReadSlice('\n')
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
@@ -129,26 +132,28 @@ func (p *Poster) readResponse() (int, error) {
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			return 0, fmt.Errorf("malformed header %q", line)
+			return 0, false, fmt.Errorf("malformed header %q", line)
 		}
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
 			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil || length < 0 {
-				return 0, fmt.Errorf("malformed Content-Length %q", value)
+				return 0, false, fmt.Errorf("malformed Content-Length %q", value)
 			}
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = bytes.EqualFold(bytes.TrimSpace(value), []byte("close"))
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			return 0, errors.New("chunked answers are not supported")
+			return 0, false, errors.New("chunked answers are not supported")
 		}
 	}
 	if length < 0 {
-		return 0, errors.New("answer without Content-Length")
+		return 0, false, errors.New("answer without Content-Length")
 	}
 	if cap(p.body) < length {
 		p.body = make([]byte, length)
 	}
 	p.body = p.body[:length]
 	if _, err := io.ReadFull(p.br, p.body); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return status, nil
+	return status, closing, nil
 }
