@@ -163,9 +163,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // reply is an answer before it is written, so that a fault can replace it.
 type reply struct {
-	status int
-	body   any
-	puids  []string
+	status     int
+	body       any
+	puids      []string
+	retryAfter string // the Retry-After header, if any
 }
 
 // authorize answers 401 for a missing or wrong token and 403 for a read-only
@@ -387,21 +388,14 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, rep reply) {
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, PUIDs: rep.puids, Status: rep.status})
 	s.mu.Unlock()
-	if ra, ok := rep.body.(retryAfter); ok {
-		w.Header().Set("Retry-After", string(ra))
-		rep.body = message(http.StatusText(rep.status))
+	if rep.retryAfter != "" {
+		w.Header().Set("Retry-After", rep.retryAfter)
 	}
 	writeJSON(w, rep.status, rep.body)
 }
 
-// retryAfter marks a fault's body: the header to send with its status text.
-type retryAfter string
-
 func faultReply(f Fault, puids []string) reply {
-	if f.RetryAfter != "" {
-		return reply{status: f.Status, body: retryAfter(f.RetryAfter), puids: puids}
-	}
-	return reply{status: f.Status, body: message(http.StatusText(f.Status)), puids: puids}
+	return reply{status: f.Status, body: message(http.StatusText(f.Status)), puids: puids, retryAfter: f.RetryAfter}
 }
 
 // readBody reads a request body up to MaxBodyBytes.
