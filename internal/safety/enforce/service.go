@@ -49,7 +49,7 @@ type Service struct {
 
 // IsStaff reports whether u may take and see enforcement actions.
 func IsStaff(u *parley.User) bool {
-	return u != nil && (u.Role == parley.RoleModerator || u.Role == parley.RoleLegalOfficer || u.Role == parley.RoleAdmin)
+	return u != nil && u.Role.IsStaff()
 }
 
 func (s *Service) retention() time.Duration {
@@ -185,7 +185,7 @@ func (s *Service) Mine(ctx context.Context, actor *parley.User, beforeID int64, 
 // PlaceHold keeps all evidence about a target until the hold is released.
 // Legal officers and admins may.
 func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, reason string) (*LegalHold, error) {
-	if actor == nil || (actor.Role != parley.RoleLegalOfficer && actor.Role != parley.RoleAdmin) {
+	if actor == nil || !actor.Role.CanPlaceHolds() {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only legal officers and admins place legal holds")
 	}
 	if err := checkTarget(t); err != nil {
@@ -204,7 +204,7 @@ func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, r
 
 // ReleaseHold ends a legal hold.
 func (s *Service) ReleaseHold(ctx context.Context, actor *parley.User, id int64) error {
-	if actor == nil || (actor.Role != parley.RoleLegalOfficer && actor.Role != parley.RoleAdmin) {
+	if actor == nil || !actor.Role.CanPlaceHolds() {
 		return parley.Errorf(parley.EFORBIDDEN, "only legal officers and admins release legal holds")
 	}
 	return s.Store.ReleaseLegalHold(ctx, id, actor.ID, s.Clock.Now())

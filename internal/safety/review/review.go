@@ -119,7 +119,7 @@ type Service struct {
 }
 
 func canReview(u *parley.User) error {
-	if u == nil || (u.Role != parley.RoleModerator && u.Role != parley.RoleAdmin) {
+	if u == nil || !u.Role.CanModerate() {
 		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins work the review queue")
 	}
 	return nil
