@@ -155,6 +155,7 @@ func ViewMessage(m *Message, chatMod *Moderation, v Viewer) *Message {
 		}
 		return 0
 	}
+	withheld, chatWithheld := mod.WithheldIn(v.Country), chatMod.WithheldIn(v.Country)
 	switch {
 	case m.Deleted():
 		return &out
@@ -162,14 +163,13 @@ func ViewMessage(m *Message, chatMod *Moderation, v Viewer) *Message {
 		out.stripContent()
 		out.Notice = &Notice{Kind: NoticeRemoved, Text: "This message was removed: " + mod.Removed.Reason + ".",
 			StatementID: statement(mod.Removed.ActionID)}
-	case mod.WithheldIn(v.Country) != nil:
-		w := mod.WithheldIn(v.Country)
+	case withheld != nil:
 		out.stripContent()
-		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText("message", v.Country, w.Reason),
-			StatementID: statement(w.ActionID)}
-	case chatMod.WithheldIn(v.Country) != nil:
+		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText("message", v.Country, withheld.Reason),
+			StatementID: statement(withheld.ActionID)}
+	case chatWithheld != nil:
 		out.stripContent()
-		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText("channel", v.Country, chatMod.WithheldIn(v.Country).Reason)}
+		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText("channel", v.Country, chatWithheld.Reason)}
 	case mod != nil && mod.Held != nil:
 		if !own {
 			out.stripContent()
@@ -186,14 +186,14 @@ func ViewChat(c *Chat, v Viewer) *Chat {
 	out := *c
 	own := v.UserID != 0 && v.UserID == c.OwnerID
 	mod := c.Moderation
+	w := mod.WithheldIn(v.Country)
 	switch {
 	case mod != nil && mod.Removed != nil:
 		out.Notice = &Notice{Kind: NoticeBanned, Text: "This " + chatNoun(c.Kind) + " was banned: " + mod.Removed.Reason + "."}
 		if own {
 			out.Notice.StatementID = mod.Removed.ActionID
 		}
-	case mod.WithheldIn(v.Country) != nil:
-		w := mod.WithheldIn(v.Country)
+	case w != nil:
 		out.Notice = &Notice{Kind: NoticeWithheld, Text: withheldText(chatNoun(c.Kind), v.Country, w.Reason)}
 		if own {
 			out.Notice.StatementID = w.ActionID

@@ -22,6 +22,18 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// IsStaff reports whether r takes and sees enforcement actions: moderators,
+// legal officers and admins.
+func (r Role) IsStaff() bool { return r == RoleModerator || r == RoleLegalOfficer || r == RoleAdmin }
+
+// CanModerate reports whether r works the review queue, the screening rules,
+// the hash banks and campaigns: moderators and admins, not legal officers.
+func (r Role) CanModerate() bool { return r == RoleModerator || r == RoleAdmin }
+
+// CanPlaceHolds reports whether r places and releases legal holds on
+// evidence: legal officers and admins.
+func (r Role) CanPlaceHolds() bool { return r == RoleLegalOfficer || r == RoleAdmin }
+
 // User is an account.
 type User struct {
 	ID          int64     `json:"id"`

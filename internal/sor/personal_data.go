@@ -84,6 +84,17 @@ var (
 	isoDatePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 )
 
+// linkPatterns find links, each with the lower-case texts one of which a
+// text must hold for the pattern to be worth running.
+var linkPatterns = []struct {
+	re    *regexp.Regexp
+	hints []string
+}{
+	{schemePattern, []string{"://"}},
+	{uriPattern, []string{"mailto:", "tel:", "sms:"}},
+	{wwwPattern, []string{"www."}},
+}
+
 // FindPersonalData returns the places in text that look like personal data,
 // in order of position. See the package comment on personal data for what it
 // can and cannot find.
@@ -110,15 +121,8 @@ func FindPersonalData(text string) []Finding {
 		}
 	}
 	lower := strings.ToLower(text)
-	for _, p := range []struct {
-		re   *regexp.Regexp
-		hint []string
-	}{
-		{schemePattern, []string{"://"}},
-		{uriPattern, []string{"mailto:", "tel:", "sms:"}},
-		{wwwPattern, []string{"www."}},
-	} {
-		if slices.ContainsFunc(p.hint, func(h string) bool { return strings.Contains(lower, h) }) {
+	for _, p := range linkPatterns {
+		if slices.ContainsFunc(p.hints, func(h string) bool { return strings.Contains(lower, h) }) {
 			for _, m := range p.re.FindAllStringIndex(text, -1) {
 				add(PersonalLink, m[0], m[1])
 			}

@@ -49,7 +49,7 @@ type Service struct {
 
 // IsStaff reports whether u may take and see enforcement actions.
 func IsStaff(u *parley.User) bool {
-	return u != nil && (u.Role == parley.RoleModerator || u.Role == parley.RoleLegalOfficer || u.Role == parley.RoleAdmin)
+	return u != nil && u.Role.IsStaff()
 }
 
 func (s *Service) retention() time.Duration {
@@ -68,25 +68,8 @@ func (s *Service) Apply(ctx context.Context, actor *parley.User, req Request) (*
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only moderators, legal officers and admins take enforcement actions")
 	}
 	now := s.Clock.Now()
-	a, err := s.check(req, now)
+	a, err := s.prepare(actor, req, now)
 	if err != nil {
-		return nil, err
-	}
-	if actor != nil {
-		a.ActorID = actor.ID
-		// A person deciding on the platform's own initiative, with no
-		// detector named, is a moderator's review.
-		if a.Grounds.Signal.Kind == sor.SignalNone && a.Grounds.Source == sor.SourceVoluntary {
-			a.Grounds.Signal = sor.Signal{Kind: sor.SignalModerator}
-		}
-	}
-	a.Automated = actor == nil || a.Grounds.Automation == sor.AutomatedFully
-	a.CreatedAt = now
-	// A dry run of the statement, with facts of the right shape, so that a
-	// request the statement cannot be made from is refused here, naming the
-	// field, rather than inside the transaction.
-	if _, err := s.statement(&Action{ID: 1, Kind: a.Kind, Countries: a.Countries, Until: a.Until, Grounds: a.Grounds, CreatedAt: now},
-		dryFacts(a.Kind, now)); err != nil {
 		return nil, err
 	}
 	if err := s.Store.ApplyAction(ctx, a, s.statement, now.Add(s.retention())); err != nil {
@@ -113,20 +96,11 @@ func (s *Service) ApplyMany(ctx context.Context, actor *parley.User, reqs []Requ
 	var todo []*Action
 	var where []int
 	for i, req := range reqs {
-		a, err := s.check(req, now)
-		if err == nil {
-			_, err = s.statement(&Action{ID: 1, Kind: a.Kind, Countries: a.Countries, Until: a.Until, Grounds: a.Grounds, CreatedAt: now},
-				dryFacts(a.Kind, now))
-		}
+		a, err := s.prepare(actor, req, now)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		if actor != nil {
-			a.ActorID = actor.ID
-		}
-		a.Automated = actor == nil || a.Grounds.Automation == sor.AutomatedFully
-		a.CreatedAt = now
 		actions[i] = a
 		todo, where = append(todo, a), append(where, i)
 	}
@@ -211,7 +185,7 @@ func (s *Service) Mine(ctx context.Context, actor *parley.User, beforeID int64, 
 // PlaceHold keeps all evidence about a target until the hold is released.
 // Legal officers and admins may.
 func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, reason string) (*LegalHold, error) {
-	if actor == nil || (actor.Role != parley.RoleLegalOfficer && actor.Role != parley.RoleAdmin) {
+	if actor == nil || !actor.Role.CanPlaceHolds() {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only legal officers and admins place legal holds")
 	}
 	if err := checkTarget(t); err != nil {
@@ -230,7 +204,7 @@ func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, r
 
 // ReleaseHold ends a legal hold.
 func (s *Service) ReleaseHold(ctx context.Context, actor *parley.User, id int64) error {
-	if actor == nil || (actor.Role != parley.RoleLegalOfficer && actor.Role != parley.RoleAdmin) {
+	if actor == nil || !actor.Role.CanPlaceHolds() {
 		return parley.Errorf(parley.EFORBIDDEN, "only legal officers and admins release legal holds")
 	}
 	return s.Store.ReleaseLegalHold(ctx, id, actor.ID, s.Clock.Now())
@@ -302,6 +276,33 @@ func (s *Service) accountChanged(a *Action) {
 }
 
 var mediaIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// prepare checks a request by actor (nil for the automated screen) and
+// returns the action it asks for, by whom and when, ready for the store.
+func (s *Service) prepare(actor *parley.User, req Request, now time.Time) (*Action, error) {
+	a, err := s.check(req, now)
+	if err != nil {
+		return nil, err
+	}
+	if actor != nil {
+		a.ActorID = actor.ID
+		// A person deciding on the platform's own initiative, with no
+		// detector named, is a moderator's review.
+		if a.Grounds.Signal.Kind == sor.SignalNone && a.Grounds.Source == sor.SourceVoluntary {
+			a.Grounds.Signal = sor.Signal{Kind: sor.SignalModerator}
+		}
+	}
+	a.Automated = actor == nil || a.Grounds.Automation == sor.AutomatedFully
+	a.CreatedAt = now
+	// A dry run of the statement, with facts of the right shape, so that a
+	// request the statement cannot be made from is refused here, naming the
+	// field, rather than inside the transaction.
+	dry := &Action{ID: 1, Kind: a.Kind, Countries: a.Countries, Until: a.Until, Grounds: a.Grounds, CreatedAt: now}
+	if _, err := s.statement(dry, dryFacts(a.Kind, now)); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
 
 // check validates a request and returns the action it asks for.
 func (s *Service) check(req Request, now time.Time) (*Action, error) {

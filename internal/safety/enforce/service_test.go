@@ -274,3 +274,29 @@ func TestHoldsAndPurge(t *testing.T) {
 		t.Fatalf("purge after release = %d, %v; want 1", n, err)
 	}
 }
+
+// TestModeratorDecisionIsAReview checks that Apply and ApplyMany prepare a
+// person's request alike: on the platform's own initiative with no detector
+// named, the signal is the moderator's review.
+func TestModeratorDecisionIsAReview(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	g := terms
+	g.Signal = sor.Signal{}
+	one, err := w.svc.Apply(ctx, w.mod, enforce.Request{Kind: enforce.RemoveMessage,
+		Target: enforce.Target{Type: enforce.TargetMessage, ChatID: w.group.ID, Seq: 1}, Grounds: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, errs, err := w.svc.ApplyMany(ctx, w.mod, []enforce.Request{{Kind: enforce.RemoveMessage,
+		Target: enforce.Target{Type: enforce.TargetMessage, ChatID: w.group.ID, Seq: 2}, Grounds: g}})
+	if err != nil || errs[0] != nil {
+		t.Fatalf("ApplyMany by a moderator = %v, %v", errs, err)
+	}
+	for _, a := range []*enforce.Action{one, many[0]} {
+		if a.Grounds.Signal.Kind != sor.SignalModerator || a.ActorID != w.mod.ID || a.Automated {
+			t.Errorf("action %d: signal %q, actor %d, automated %v; want a moderator's review by %d",
+				a.ID, a.Grounds.Signal.Kind, a.ActorID, a.Automated, w.mod.ID)
+		}
+	}
+}

@@ -7,7 +7,6 @@ package review
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"parley"
@@ -39,10 +38,10 @@ const (
 	DecisionAutomated = "automated" // the screen's own action (label, removal) settled it
 )
 
-// Target types of cases.
+// Target types of cases: those of the enforcement actions a case leads to.
 const (
-	TargetMessage = "message"
-	TargetMedia   = "media"
+	TargetMessage = enforce.TargetMessage
+	TargetMedia   = enforce.TargetMedia
 )
 
 // Case is one item waiting for (or decided by) a person.
@@ -119,7 +118,7 @@ type Service struct {
 }
 
 func canReview(u *parley.User) error {
-	if u == nil || (u.Role != parley.RoleModerator && u.Role != parley.RoleAdmin) {
+	if u == nil || !u.Role.CanModerate() {
 		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins work the review queue")
 	}
 	return nil
@@ -183,12 +182,8 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g en
 		// A flagged image is removed everywhere, each copy with its statement.
 		kind, t = enforce.RemoveMedia, enforce.Target{Type: enforce.TargetMedia, MediaID: c.TargetID}
 	} else {
-		chat, seq, ok := strings.Cut(c.TargetID, ":")
-		if !ok {
-			return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message", id)
-		}
-		if t, err = enforce.ParseTarget(enforce.TargetMessage, chat+":"+seq); err != nil {
-			return nil, err
+		if t, err = enforce.ParseTarget(enforce.TargetMessage, c.TargetID); err != nil {
+			return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message: %v", id, err)
 		}
 	}
 	if g.Category == "" && c.Screening != nil && c.Screening.By != nil {

@@ -85,8 +85,8 @@ type Fault struct {
 func New(token string) *Server {
 	s := &Server{token: token, platformName: "Parley", stored: map[string]Stored{}, nextID: 1000}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("POST /api/v1/statements", s.handleMany)
-	s.mux.HandleFunc("POST /api/v1/statement", s.handleOne)
+	s.mux.HandleFunc("POST /api/v1/statements", s.handleStore(s.storeMany))
+	s.mux.HandleFunc("POST /api/v1/statement", s.handleStore(s.storeOne))
 	s.mux.HandleFunc("GET /api/v1/statement/existing-puid/{puid}", s.handleExisting)
 	s.mux.HandleFunc("GET /api/v1/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"you_say": "ping", "i_say": "pong"})
@@ -163,9 +163,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // reply is an answer before it is written, so that a fault can replace it.
 type reply struct {
-	status int
-	body   any
-	puids  []string
+	status     int
+	body       any
+	puids      []string
+	retryAfter string // the Retry-After header, if any
 }
 
 // authorize answers 401 for a missing or wrong token and 403 for a read-only
@@ -189,26 +190,30 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// handleMany is POST /api/v1/statements.
-func (s *Server) handleMany(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
-		return
+// handleStore answers a POST that stores statements with store (storeMany
+// for POST /api/v1/statements, storeOne for POST /api/v1/statement), unless
+// a queued fault replaces the answer.
+func (s *Server) handleStore(store func(body []byte) reply) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorize(w, r) {
+			return
+		}
+		body, tooLarge := readBody(w, r)
+		if tooLarge {
+			s.finish(w, r, reply{status: http.StatusRequestEntityTooLarge, body: message("Request Entity Too Large")})
+			return
+		}
+		fault, faulty := s.takeFault()
+		if faulty && !fault.AfterStore {
+			s.finish(w, r, faultReply(fault, puidsIn(body)))
+			return
+		}
+		rep := store(body)
+		if faulty {
+			rep = faultReply(fault, rep.puids)
+		}
+		s.finish(w, r, rep)
 	}
-	body, tooLarge := readBody(w, r)
-	if tooLarge {
-		s.finish(w, r, reply{status: http.StatusRequestEntityTooLarge, body: message("Request Entity Too Large")})
-		return
-	}
-	fault, faulty := s.takeFault()
-	if faulty && !fault.AfterStore {
-		s.finish(w, r, faultReply(fault, puidsIn(body)))
-		return
-	}
-	rep := s.storeMany(body)
-	if faulty {
-		rep = faultReply(fault, rep.puids)
-	}
-	s.finish(w, r, rep)
 }
 
 // storeMany validates and stores one batch, all or nothing.
@@ -272,28 +277,7 @@ func (s *Server) storeMany(body []byte) reply {
 	return reply{status: http.StatusCreated, body: map[string]any{"statements": out}, puids: puids}
 }
 
-// handleOne is POST /api/v1/statement.
-func (s *Server) handleOne(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r) {
-		return
-	}
-	body, tooLarge := readBody(w, r)
-	if tooLarge {
-		s.finish(w, r, reply{status: http.StatusRequestEntityTooLarge, body: message("Request Entity Too Large")})
-		return
-	}
-	fault, faulty := s.takeFault()
-	if faulty && !fault.AfterStore {
-		s.finish(w, r, faultReply(fault, puidsIn(body)))
-		return
-	}
-	rep := s.storeOne(body)
-	if faulty {
-		rep = faultReply(fault, rep.puids)
-	}
-	s.finish(w, r, rep)
-}
-
+// storeOne validates and stores one statement.
 func (s *Server) storeOne(body []byte) reply {
 	st, problems := s.check(0, body)
 	var puids []string
@@ -404,21 +388,14 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, rep reply) {
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, PUIDs: rep.puids, Status: rep.status})
 	s.mu.Unlock()
-	if ra, ok := rep.body.(retryAfter); ok {
-		w.Header().Set("Retry-After", string(ra))
-		rep.body = message(http.StatusText(rep.status))
+	if rep.retryAfter != "" {
+		w.Header().Set("Retry-After", rep.retryAfter)
 	}
 	writeJSON(w, rep.status, rep.body)
 }
 
-// retryAfter marks a fault's body: the header to send with its status text.
-type retryAfter string
-
 func faultReply(f Fault, puids []string) reply {
-	if f.RetryAfter != "" {
-		return reply{status: f.Status, body: retryAfter(f.RetryAfter), puids: puids}
-	}
-	return reply{status: f.Status, body: message(http.StatusText(f.Status)), puids: puids}
+	return reply{status: f.Status, body: message(http.StatusText(f.Status)), puids: puids, retryAfter: f.RetryAfter}
 }
 
 // readBody reads a request body up to MaxBodyBytes.
