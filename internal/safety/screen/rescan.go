@@ -470,14 +470,7 @@ func (s *Screener) screenStoredText(sm *ScannedMessage, c *compiledRules, links 
 	out := &parley.Screening{}
 	text := sm.Message.Text
 	if c != nil && text != "" {
-		res := c.set.Screen(text, sm.Context)
-		for _, m := range res.Matches {
-			out.Matches = append(out.Matches, parley.ScreeningMatch{
-				Source: parley.MatchRule, SourceID: m.RuleID, Name: ruleName(c, m.RuleID), Version: m.Version,
-				Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
-				Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
-			})
-		}
+		out.Matches = c.matches(c.set.Screen(text, sm.Context))
 	}
 	if links && s.Banks != nil && text != "" {
 		out.Matches = append(out.Matches, bankMatches(s.Banks.MatchText(text))...)

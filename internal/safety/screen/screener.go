@@ -98,13 +98,7 @@ func (s *Screener) ScreenPost(p Post) *parley.Screening {
 			rctx.Country = p.Author.Country
 		}
 		res := c.set.Screen(p.Text, rctx)
-		for _, m := range res.Matches {
-			out.Matches = append(out.Matches, parley.ScreeningMatch{
-				Source: parley.MatchRule, SourceID: m.RuleID, Name: ruleName(c, m.RuleID), Version: m.Version,
-				Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
-				Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
-			})
-		}
+		out.Matches = c.matches(res)
 		for _, e := range res.Errors {
 			s.log().Warn("screening rule failed at run time; fix its condition", "rule", e.RuleID, "version", e.Version, "err", e.Message)
 		}
@@ -143,7 +137,20 @@ func mediaHashes(m *parley.Media, dihedral []pdq.Hash) banks.Media {
 	return md
 }
 
-func ruleName(c *compiledRules, id string) string {
+// matches describes the rule matches of a screening result.
+func (c *compiledRules) matches(res rules.Result) []parley.ScreeningMatch {
+	var out []parley.ScreeningMatch
+	for _, m := range res.Matches {
+		out = append(out, parley.ScreeningMatch{
+			Source: parley.MatchRule, SourceID: m.RuleID, Name: c.ruleName(m.RuleID), Version: m.Version,
+			Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
+			Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
+		})
+	}
+	return out
+}
+
+func (c *compiledRules) ruleName(id string) string {
 	if r := c.byID[id]; r != nil && r.Name != "" {
 		return r.Name
 	}
