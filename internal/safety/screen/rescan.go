@@ -441,7 +441,7 @@ func (r *Rescanner) rescanRules(ctx context.Context) error {
 			r.log().Error("a stored rule does not compile; it is not rescanned", "rule", sr.ID, "err", err)
 			continue
 		}
-		single := &compiledRules{set: set, byID: map[string]*rules.Rule{sr.ID: &sr.Rule}, count: 1}
+		single := &compiledRules{set: set, byID: map[string]*rules.Rule{sr.ID: &sr.Rule}}
 		run := &Rescan{Source: parley.MatchRule, SourceID: sr.ID, Version: int64(sr.Version), StartedAt: r.Clock.Now()}
 		if err := r.rescanPosts(ctx, run, func(sm *ScannedMessage) *parley.Screening {
 			return r.Screen.screenStoredText(sm, single, false)

@@ -33,9 +33,8 @@ type Screener struct {
 
 // compiledRules is the rule set in force and the rules it was made from.
 type compiledRules struct {
-	set   *rules.RuleSet
-	byID  map[string]*rules.Rule
-	count int
+	set  *rules.RuleSet
+	byID map[string]*rules.Rule
 }
 
 // Reload compiles the enabled rules of the rule book and puts them in force.
@@ -59,20 +58,12 @@ func (s *Screener) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("screen: compile the enabled rules: %w", err)
 	}
-	c := &compiledRules{set: set, byID: map[string]*rules.Rule{}, count: len(enabled)}
+	c := &compiledRules{set: set, byID: map[string]*rules.Rule{}}
 	for i := range enabled {
 		c.byID[enabled[i].ID] = &enabled[i]
 	}
 	s.compiled.Store(c)
 	return nil
-}
-
-// RuleCount is the number of enabled rules in force.
-func (s *Screener) RuleCount() int {
-	if c := s.compiled.Load(); c != nil {
-		return c.count
-	}
-	return 0
 }
 
 // Post is what the screen looks at in a post.
