@@ -189,10 +189,7 @@ func (s *Service) AddEntry(ctx context.Context, a Actor, bankID int64, in Entry)
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := ParseType(string(in.Type)); err != nil {
-		return nil, false, err
-	}
-	value, err := ParseValue(in.Type, in.Value)
+	value, err := ParseValue(in.Type, in.Value) // refuses an unknown type too
 	if err != nil {
 		return nil, false, err
 	}
@@ -201,7 +198,7 @@ func (s *Service) AddEntry(ctx context.Context, a Actor, bankID int64, in Entry)
 	if e.Source == "" && !a.IsSystem() {
 		e.Source = "moderator"
 	}
-	if err := checkEntry(e); err != nil {
+	if err := checkProvenance(e); err != nil {
 		return nil, false, err
 	}
 	act := s.act(a, AuditEntryAdded, map[string]any{"name": b.Name, "type": e.Type, "value": e.Value, "source": e.Source})
@@ -242,10 +239,7 @@ func (s *Service) RemoveEntryByValue(ctx context.Context, a Actor, bankID int64,
 	if err := authorize(a); err != nil {
 		return nil, err
 	}
-	if _, err := ParseType(string(typ)); err != nil {
-		return nil, err
-	}
-	v, err := ParseValue(typ, value)
+	v, err := ParseValue(typ, value) // refuses an unknown type too
 	if err != nil {
 		return nil, err
 	}
