@@ -40,7 +40,9 @@ type compiledRules struct {
 // Reload compiles the enabled rules of the rule book and puts them in force.
 // A rule book that does not compile as a whole (which checkRule makes
 // unlikely: each rule compiled alone when it was stored) keeps the previous
-// set in force and returns the error.
+// set in force and returns the error. When the enabled rules are those in
+// force already, it compiles nothing: the process that changed a rule
+// reloads at once and again when its own rule.changed event comes back.
 func (s *Screener) Reload(ctx context.Context) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
@@ -54,6 +56,9 @@ func (s *Screener) Reload(ctx context.Context) error {
 			enabled = append(enabled, r.Rule)
 		}
 	}
+	if c := s.compiled.Load(); c != nil && c.madeFrom(enabled) {
+		return nil
+	}
 	set, err := rules.Compile(enabled)
 	if err != nil {
 		return fmt.Errorf("screen: compile the enabled rules: %w", err)
@@ -64,6 +69,21 @@ func (s *Screener) Reload(ctx context.Context) error {
 	}
 	s.compiled.Store(c)
 	return nil
+}
+
+// madeFrom reports whether c was compiled from exactly these rules. A rule's
+// id and version name its definition: a stored version never changes, and
+// every edit is a new version.
+func (c *compiledRules) madeFrom(enabled []rules.Rule) bool {
+	if len(enabled) != len(c.byID) {
+		return false
+	}
+	for i := range enabled {
+		if r := c.byID[enabled[i].ID]; r == nil || r.Version != enabled[i].Version {
+			return false
+		}
+	}
+	return true
 }
 
 // Post is what the screen looks at in a post.
