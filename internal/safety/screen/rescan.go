@@ -173,8 +173,8 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 		}
 		last := changes[len(changes)-1].ID
 		for _, ne := range byBank {
-			if ne.bank.Kind != banks.KindBlock || !ne.bank.Enabled {
-				continue // allow banks and disabled banks ask for no action
+			if !ne.actionable() {
+				continue
 			}
 			if err := r.rescanBank(ctx, ne, last); err != nil {
 				return err
@@ -187,9 +187,19 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 	}
 }
 
-// addAllEntries counts every entry of the bank as new.
+// actionable reports whether the bank's matches ask for action: allow banks
+// and disabled banks ask for none, so their entries need no rescan.
+func (ne *newEntries) actionable() bool {
+	return ne.bank.Kind == banks.KindBlock && ne.bank.Enabled
+}
+
+// addAllEntries counts every entry of the bank as new. A bank that asks for
+// no action is not rescanned, so its entries are not read.
 func (r *Rescanner) addAllEntries(ctx context.Context, ne *newEntries) error {
 	ne.pdq, ne.pdqIDs, ne.md5, ne.sha256, ne.links = nil, nil, nil, nil, false
+	if !ne.actionable() {
+		return nil
+	}
 	var after int64
 	for {
 		es, err := r.Store.ListBankEntries(ctx, ne.bank.ID, after, banks.MaxListLimit)
