@@ -187,3 +187,16 @@ func FuzzSplitCSV(f *testing.F) {
 		}
 	})
 }
+
+// checkEntry checks an entry's type, value (which must already be
+// canonical) and provenance.
+func checkEntry(e *Entry) error {
+	v, err := ParseValue(e.Type, e.Value) // refuses an unknown type too
+	if err != nil {
+		return err
+	}
+	if v != e.Value {
+		return parley.FieldError("value", "%s %q is not in canonical form (%q)", e.Type, clip(e.Value), v)
+	}
+	return checkProvenance(e)
+}

@@ -665,6 +665,7 @@ func (m *Matcher) MatchText(text string) Result {
 	}
 	m.mu.RLock()
 	matches := m.resolveLocked(hits)
+	m.mu.RUnlock()
 	var block, allow bool
 	for _, mt := range matches {
 		block = block || mt.Kind == KindBlock
@@ -674,11 +675,8 @@ func (m *Matcher) MatchText(text string) Result {
 		// Both kinds matched: find out link by link which block matches an
 		// allow match shares a link with. Posts with links in both kinds of
 		// bank are rare, so the extra screening is too.
-		m.mu.RUnlock()
 		matches = m.suppressLinks(*sets, text)
-		m.mu.RLock()
 	}
-	m.mu.RUnlock()
 	res.Matches = matches
 	res.finish()
 	return res

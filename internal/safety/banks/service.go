@@ -84,10 +84,7 @@ type BankUpdate struct {
 // label. The audit entry records each changed field's old and new value.
 // Changing nothing records nothing.
 func (s *Service) UpdateBank(ctx context.Context, a Actor, bankID int64, u BankUpdate) (*Bank, error) {
-	if err := authorize(a); err != nil {
-		return nil, err
-	}
-	b, err := s.store.FindBankByID(ctx, bankID)
+	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +128,7 @@ func (s *Service) UpdateBank(ctx context.Context, a Actor, bankID int64, u BankU
 // bank.changed event tells re-screening workers). Setting the state a bank
 // is already in records nothing.
 func (s *Service) SetBankEnabled(ctx context.Context, a Actor, bankID int64, enabled bool) (*Bank, error) {
-	if err := authorize(a); err != nil {
-		return nil, err
-	}
-	b, err := s.store.FindBankByID(ctx, bankID)
+	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +146,8 @@ func (s *Service) SetBankEnabled(ctx context.Context, a Actor, bankID int64, ena
 	return b, nil
 }
 
-// Bank returns a bank by id.
+// Bank returns a bank by id; every act on one bank starts with it, for its
+// role check.
 func (s *Service) Bank(ctx context.Context, a Actor, bankID int64) (*Bank, error) {
 	if err := authorize(a); err != nil {
 		return nil, err
@@ -178,10 +173,7 @@ func (s *Service) Banks(ctx context.Context, a Actor) ([]*Bank, error) {
 
 // Entries returns a page of a bank's entries, by id, after afterID.
 func (s *Service) Entries(ctx context.Context, a Actor, bankID, afterID int64, limit int) ([]*Entry, error) {
-	if err := authorize(a); err != nil {
-		return nil, err
-	}
-	if _, err := s.store.FindBankByID(ctx, bankID); err != nil {
+	if _, err := s.Bank(ctx, a, bankID); err != nil {
 		return nil, err
 	}
 	return s.store.ListBankEntries(ctx, bankID, afterID, limit)
@@ -193,17 +185,11 @@ func (s *Service) Entries(ctx context.Context, a Actor, bankID, afterID int64, l
 // without a source gets "moderator". When the bank already holds the value,
 // nothing changes and the entry held is returned with added false.
 func (s *Service) AddEntry(ctx context.Context, a Actor, bankID int64, in Entry) (e *Entry, added bool, err error) {
-	if err := authorize(a); err != nil {
-		return nil, false, err
-	}
-	b, err := s.store.FindBankByID(ctx, bankID)
+	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := ParseType(string(in.Type)); err != nil {
-		return nil, false, err
-	}
-	value, err := ParseValue(in.Type, in.Value)
+	value, err := ParseValue(in.Type, in.Value) // refuses an unknown type too
 	if err != nil {
 		return nil, false, err
 	}
@@ -212,7 +198,7 @@ func (s *Service) AddEntry(ctx context.Context, a Actor, bankID int64, in Entry)
 	if e.Source == "" && !a.IsSystem() {
 		e.Source = "moderator"
 	}
-	if err := checkEntry(e); err != nil {
+	if err := checkProvenance(e); err != nil {
 		return nil, false, err
 	}
 	act := s.act(a, AuditEntryAdded, map[string]any{"name": b.Name, "type": e.Type, "value": e.Value, "source": e.Source})
@@ -232,10 +218,7 @@ func one(e *Entry) iter.Seq2[*Entry, error] {
 // RemoveEntry removes an entry from a bank; reason, if given, is recorded
 // in the audit log. ENOTFOUND if the bank holds no such entry.
 func (s *Service) RemoveEntry(ctx context.Context, a Actor, bankID, entryID int64, reason string) error {
-	if err := authorize(a); err != nil {
-		return err
-	}
-	b, err := s.store.FindBankByID(ctx, bankID)
+	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
 		return err
 	}
@@ -256,10 +239,7 @@ func (s *Service) RemoveEntryByValue(ctx context.Context, a Actor, bankID int64,
 	if err := authorize(a); err != nil {
 		return nil, err
 	}
-	if _, err := ParseType(string(typ)); err != nil {
-		return nil, err
-	}
-	v, err := ParseValue(typ, value)
+	v, err := ParseValue(typ, value) // refuses an unknown type too
 	if err != nil {
 		return nil, err
 	}
@@ -278,10 +258,7 @@ func (s *Service) RemoveEntryByValue(ctx context.Context, a Actor, bankID int64,
 // ignored, so importing the same file twice changes nothing the second time.
 // The report is returned with the error too.
 func (s *Service) Import(ctx context.Context, a Actor, bankID int64, r io.Reader, opts ImportOptions) (*ImportReport, error) {
-	if err := authorize(a); err != nil {
-		return &ImportReport{Format: opts.Format}, err
-	}
-	b, err := s.store.FindBankByID(ctx, bankID)
+	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
 		return &ImportReport{Format: opts.Format}, err
 	}
@@ -348,10 +325,7 @@ type ExportReport struct {
 // were added; Import reads the file back into the same entries. Exports
 // are recorded in the audit log, because a bank's list is sensitive.
 func (s *Service) Export(ctx context.Context, a Actor, bankID int64, w io.Writer, opts ExportOptions) (*ExportReport, error) {
-	if err := authorize(a); err != nil {
-		return nil, err
-	}
-	b, err := s.store.FindBankByID(ctx, bankID)
+	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
 		return nil, err
 	}

@@ -140,22 +140,6 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// checkEntry checks an entry's type, value (which must already be
-// canonical) and provenance.
-func checkEntry(e *Entry) error {
-	if _, err := ParseType(string(e.Type)); err != nil {
-		return err
-	}
-	v, err := ParseValue(e.Type, e.Value)
-	if err != nil {
-		return err
-	}
-	if v != e.Value {
-		return parley.FieldError("value", "%s %q is not in canonical form (%q)", e.Type, clip(e.Value), v)
-	}
-	return checkProvenance(e)
-}
-
 // checkProvenance checks everything of an entry but its type and value.
 func checkProvenance(e *Entry) error {
 	switch {

@@ -338,18 +338,9 @@ func TestUploadGate(t *testing.T) {
 	p := setup(t)
 	ctx := context.Background()
 	sys := banks.SystemActor("test", "")
-	original, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "bridge-1-original.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rotated, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "bridge-2-rotate-90.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "q2821.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	original := testImage(t, "bridge-1-original.jpg")
+	rotated := testImage(t, "bridge-2-rotate-90.jpg")
+	other := testImage(t, "q2821.jpg")
 	h, _, err := pdq.HashBytes(original)
 	if err != nil {
 		t.Fatal(err)
@@ -420,6 +411,16 @@ func TestUploadGate(t *testing.T) {
 	}
 }
 
+// testImage reads an image of testdata/pdq.
+func testImage(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 func (p *pipeline) rescanner() *screen.Rescanner {
 	return &screen.Rescanner{Store: p.db, Screen: p.screen, Enforce: p.enforce, Clock: p.clock}
 }
@@ -432,10 +433,7 @@ func TestHashAndPurge(t *testing.T) {
 	p := setup(t)
 	ctx := context.Background()
 	sys := banks.SystemActor("test", "")
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "bridge-1-original.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testImage(t, "bridge-1-original.jpg")
 	img, err := p.msg.UploadImage(ctx, p.author, data)
 	if err != nil {
 		t.Fatal(err)
@@ -579,10 +577,7 @@ func TestFlaggedMediaDecidedFromTheQueue(t *testing.T) {
 	p := setup(t)
 	ctx := context.Background()
 	sys := banks.SystemActor("test", "")
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "pdq", "bridge-1-original.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testImage(t, "bridge-1-original.jpg")
 	img, err := p.msg.UploadImage(ctx, p.author, data)
 	if err != nil {
 		t.Fatal(err)

@@ -173,8 +173,8 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 		}
 		last := changes[len(changes)-1].ID
 		for _, ne := range byBank {
-			if ne.bank.Kind != banks.KindBlock || !ne.bank.Enabled {
-				continue // allow banks and disabled banks ask for no action
+			if !ne.actionable() {
+				continue
 			}
 			if err := r.rescanBank(ctx, ne, last); err != nil {
 				return err
@@ -187,9 +187,19 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 	}
 }
 
-// addAllEntries counts every entry of the bank as new.
+// actionable reports whether the bank's matches ask for action: allow banks
+// and disabled banks ask for none, so their entries need no rescan.
+func (ne *newEntries) actionable() bool {
+	return ne.bank.Kind == banks.KindBlock && ne.bank.Enabled
+}
+
+// addAllEntries counts every entry of the bank as new. A bank that asks for
+// no action is not rescanned, so its entries are not read.
 func (r *Rescanner) addAllEntries(ctx context.Context, ne *newEntries) error {
 	ne.pdq, ne.pdqIDs, ne.md5, ne.sha256, ne.links = nil, nil, nil, nil, false
+	if !ne.actionable() {
+		return nil
+	}
 	var after int64
 	for {
 		es, err := r.Store.ListBankEntries(ctx, ne.bank.ID, after, banks.MaxListLimit)
@@ -441,7 +451,7 @@ func (r *Rescanner) rescanRules(ctx context.Context) error {
 			r.log().Error("a stored rule does not compile; it is not rescanned", "rule", sr.ID, "err", err)
 			continue
 		}
-		single := &compiledRules{set: set, byID: map[string]*rules.Rule{sr.ID: &sr.Rule}, count: 1}
+		single := &compiledRules{set: set, byID: map[string]*rules.Rule{sr.ID: &sr.Rule}}
 		run := &Rescan{Source: parley.MatchRule, SourceID: sr.ID, Version: int64(sr.Version), StartedAt: r.Clock.Now()}
 		if err := r.rescanPosts(ctx, run, func(sm *ScannedMessage) *parley.Screening {
 			return r.Screen.screenStoredText(sm, single, false)
@@ -470,14 +480,7 @@ func (s *Screener) screenStoredText(sm *ScannedMessage, c *compiledRules, links 
 	out := &parley.Screening{}
 	text := sm.Message.Text
 	if c != nil && text != "" {
-		res := c.set.Screen(text, sm.Context)
-		for _, m := range res.Matches {
-			out.Matches = append(out.Matches, parley.ScreeningMatch{
-				Source: parley.MatchRule, SourceID: m.RuleID, Name: ruleName(c, m.RuleID), Version: m.Version,
-				Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
-				Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
-			})
-		}
+		out.Matches = c.matches(c.set.Screen(text, sm.Context))
 	}
 	if links && s.Banks != nil && text != "" {
 		out.Matches = append(out.Matches, bankMatches(s.Banks.MatchText(text))...)

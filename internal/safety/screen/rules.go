@@ -124,17 +124,17 @@ func canManage(u *parley.User) error {
 // checkRule validates one rule the way the screen will compile it, so that
 // a rule that cannot compile (a bad regular expression, a condition that
 // does not type-check, a rule with nothing to match) is refused with the
-// field and the reason, and nothing is stored.
-func checkRule(r *rules.Rule) error {
+// field and the reason, and nothing is stored. It returns the rule compiled
+// alone.
+func checkRule(r *rules.Rule) (*rules.RuleSet, error) {
 	r.ID = strings.TrimSpace(r.ID)
 	if !ruleIDRE.MatchString(r.ID) {
-		return parley.FieldError("id", "a rule id is 1 to 64 lower-case letters, digits or . _ : -, starting with a letter or digit")
+		return nil, parley.FieldError("id", "a rule id is 1 to 64 lower-case letters, digits or . _ : -, starting with a letter or digit")
 	}
 	if r.Mode == "" {
 		r.Mode = rules.ModeShadow // new rules watch before they act
 	}
-	_, err := rules.Compile([]rules.Rule{*r})
-	return err
+	return rules.Compile([]rules.Rule{*r})
 }
 
 // Create stores a new rule, version 1, disabled and (unless its Mode says
@@ -144,7 +144,7 @@ func (b *RuleBook) Create(ctx context.Context, actor *parley.User, r rules.Rule)
 		return nil, err
 	}
 	r.Version = 1
-	if err := checkRule(&r); err != nil {
+	if _, err := checkRule(&r); err != nil {
 		return nil, err
 	}
 	if err := b.Store.CreateRule(ctx, r, actor.ID, b.Clock.Now()); err != nil {
@@ -169,7 +169,7 @@ func (b *RuleBook) Edit(ctx context.Context, actor *parley.User, r rules.Rule) (
 		return nil, parley.Errorf(parley.ECONFLICT, "rule %s is at version %d now, not %d: someone edited it meanwhile; reload it", r.ID, cur.Version, r.Version)
 	}
 	r.Version = cur.Version + 1
-	if err := checkRule(&r); err != nil {
+	if _, err := checkRule(&r); err != nil {
 		return nil, err
 	}
 	if err := b.Store.AddRuleVersion(ctx, r, actor.ID, b.Clock.Now()); err != nil {
@@ -228,10 +228,7 @@ func (b *RuleBook) Backtest(ctx context.Context, actor *parley.User, r rules.Rul
 	if r.Version == 0 {
 		r.Version = 1
 	}
-	if err := checkRule(&r); err != nil {
-		return nil, err
-	}
-	rs, err := rules.Compile([]rules.Rule{r})
+	rs, err := checkRule(&r)
 	if err != nil {
 		return nil, err
 	}

@@ -33,15 +33,16 @@ type Screener struct {
 
 // compiledRules is the rule set in force and the rules it was made from.
 type compiledRules struct {
-	set   *rules.RuleSet
-	byID  map[string]*rules.Rule
-	count int
+	set  *rules.RuleSet
+	byID map[string]*rules.Rule
 }
 
 // Reload compiles the enabled rules of the rule book and puts them in force.
 // A rule book that does not compile as a whole (which checkRule makes
 // unlikely: each rule compiled alone when it was stored) keeps the previous
-// set in force and returns the error.
+// set in force and returns the error. When the enabled rules are those in
+// force already, it compiles nothing: the process that changed a rule
+// reloads at once and again when its own rule.changed event comes back.
 func (s *Screener) Reload(ctx context.Context) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
@@ -55,11 +56,14 @@ func (s *Screener) Reload(ctx context.Context) error {
 			enabled = append(enabled, r.Rule)
 		}
 	}
+	if c := s.compiled.Load(); c != nil && c.madeFrom(enabled) {
+		return nil
+	}
 	set, err := rules.Compile(enabled)
 	if err != nil {
 		return fmt.Errorf("screen: compile the enabled rules: %w", err)
 	}
-	c := &compiledRules{set: set, byID: map[string]*rules.Rule{}, count: len(enabled)}
+	c := &compiledRules{set: set, byID: map[string]*rules.Rule{}}
 	for i := range enabled {
 		c.byID[enabled[i].ID] = &enabled[i]
 	}
@@ -67,12 +71,19 @@ func (s *Screener) Reload(ctx context.Context) error {
 	return nil
 }
 
-// RuleCount is the number of enabled rules in force.
-func (s *Screener) RuleCount() int {
-	if c := s.compiled.Load(); c != nil {
-		return c.count
+// madeFrom reports whether c was compiled from exactly these rules. A rule's
+// id and version name its definition: a stored version never changes, and
+// every edit is a new version.
+func (c *compiledRules) madeFrom(enabled []rules.Rule) bool {
+	if len(enabled) != len(c.byID) {
+		return false
 	}
-	return 0
+	for i := range enabled {
+		if r := c.byID[enabled[i].ID]; r == nil || r.Version != enabled[i].Version {
+			return false
+		}
+	}
+	return true
 }
 
 // Post is what the screen looks at in a post.
@@ -98,13 +109,7 @@ func (s *Screener) ScreenPost(p Post) *parley.Screening {
 			rctx.Country = p.Author.Country
 		}
 		res := c.set.Screen(p.Text, rctx)
-		for _, m := range res.Matches {
-			out.Matches = append(out.Matches, parley.ScreeningMatch{
-				Source: parley.MatchRule, SourceID: m.RuleID, Name: ruleName(c, m.RuleID), Version: m.Version,
-				Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
-				Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
-			})
-		}
+		out.Matches = c.matches(res)
 		for _, e := range res.Errors {
 			s.log().Warn("screening rule failed at run time; fix its condition", "rule", e.RuleID, "version", e.Version, "err", e.Message)
 		}
@@ -143,7 +148,20 @@ func mediaHashes(m *parley.Media, dihedral []pdq.Hash) banks.Media {
 	return md
 }
 
-func ruleName(c *compiledRules, id string) string {
+// matches describes the rule matches of a screening result.
+func (c *compiledRules) matches(res rules.Result) []parley.ScreeningMatch {
+	var out []parley.ScreeningMatch
+	for _, m := range res.Matches {
+		out = append(out, parley.ScreeningMatch{
+			Source: parley.MatchRule, SourceID: m.RuleID, Name: c.ruleName(m.RuleID), Version: m.Version,
+			Decision: ruleDecision(m.Action), Shadow: m.Mode == rules.ModeShadow,
+			Detail: string(m.Kind) + ": " + m.Pattern, Category: m.Category, Label: m.Label,
+		})
+	}
+	return out
+}
+
+func (c *compiledRules) ruleName(id string) string {
 	if r := c.byID[id]; r != nil && r.Name != "" {
 		return r.Name
 	}
