@@ -12,7 +12,7 @@ import (
 const maxPermits = 100_000
 
 // permitCache remembers, for accounts that recently posted, the kind of the
-// chat and their role in it, so that a post need not read the chat and the
+// chat they may post in, so that a post need not read the chat and the
 // membership before it is handed to the store. It is only a hint for
 // choosing the checks a post's content must pass: the store checks the
 // membership again inside the transaction that stores the message
@@ -27,7 +27,6 @@ type permitKey struct{ chatID, userID int64 }
 
 type permit struct {
 	kind parley.ChatKind
-	role parley.MemberRole
 	// members is the chat's member count when it was read: what screening
 	// rules see as the audience of a post, where a slightly stale count is
 	// as good as an exact one.

@@ -395,7 +395,8 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 	// The chat's kind decides which content is allowed. A recent post by the
 	// same account tells it without a read; the store checks the membership
 	// again when it stores the message, so a stale hint cannot let the
-	// message in.
+	// message in. Only an account that may post is remembered, so a refusal
+	// is never served from the cache: promoted elsewhere, it may post at once.
 	p, ok := s.permits.get(chatID, actor.ID)
 	if !ok {
 		chat, me, err := s.GetChat(ctx, actor, chatID)
@@ -405,16 +406,15 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		if me == nil {
 			return nil, parley.CheckPost(chat.Kind, chatID, false, "")
 		}
-		p = permit{kind: chat.Kind, role: me.Role, members: chat.MemberCount}
+		if err := parley.CheckPost(chat.Kind, chatID, true, me.Role); err != nil {
+			return nil, err
+		}
+		p = permit{kind: chat.Kind, members: chat.MemberCount}
 		s.permits.put(chatID, actor.ID, p)
 	}
-	if err := parley.CheckPost(p.kind, chatID, true, p.role); err != nil {
-		return nil, err
-	}
-	chat := &parley.Chat{ID: chatID, Kind: p.kind}
 	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: s.Clock.Now(), ReplyToSeq: in.ReplyToSeq}
 	var attached *parley.Media
-	if chat.Kind == parley.ChatSecret {
+	if p.kind == parley.ChatSecret {
 		if in.Text != "" || in.MediaID != "" || in.ForwardFrom != nil {
 			return nil, parley.FieldError("text", "a secret chat takes only ciphertext made in the browser; plain text is refused so it never reaches the server")
 		}
@@ -457,8 +457,8 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		return nil, parley.FieldError("reply_to_seq", "no message %d in this chat to reply to", in.ReplyToSeq)
 	}
 	var sc *parley.Screening
-	if s.Screen != nil && Screened(chat.Kind) {
-		sc = s.Screen.ScreenPost(screen.Post{Text: msg.Text, Media: attached, Author: actor, Chat: chat.Kind,
+	if s.Screen != nil && Screened(p.kind) {
+		sc = s.Screen.ScreenPost(screen.Post{Text: msg.Text, Media: attached, Author: actor, Chat: p.kind,
 			Subscribers: p.members, At: msg.CreatedAt})
 		if sc.Enforced() {
 			return s.postScreened(ctx, actor, msg, sc)

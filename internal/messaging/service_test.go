@@ -925,3 +925,23 @@ func TestMembershipChangedElsewhereStopsPosts(t *testing.T) {
 		t.Fatalf("group history = %d messages, %v; want 2", len(msgs), err)
 	}
 }
+
+// TestPromotionElsewhereLetsRefusedPosterPost: a subscriber's post in a
+// channel is refused; promoted to admin by another server process, their
+// next post here goes in at once. A refusal is not remembered.
+func TestPromotionElsewhereLetsRefusedPosterPost(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	other := &messaging.Service{Store: f.db, Blobs: f.svc.Blobs, Clock: f.clock, Users: f.db, Limits: f.svc.Limits}
+	owner, sub := f.user(t, "owner"), f.user(t, "sub")
+	ch := f.channel(t, owner, "notices")
+	if err := f.svc.Subscribe(ctx, sub, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.PostMessage(ctx, sub, ch.ID, messaging.PostInput{Text: "may I?"})
+	wantErr(t, "a subscriber's post", err, parley.EFORBIDDEN, "")
+	if err := other.SetMemberRole(ctx, owner, ch.ID, sub.ID, parley.MemberAdmin); err != nil {
+		t.Fatal(err)
+	}
+	f.post(t, sub, ch.ID, "now I may")
+}
