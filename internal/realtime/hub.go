@@ -372,9 +372,10 @@ func (h *Hub) HandleEvent(subject, kind string, data []byte) {
 	}
 }
 
-// renderKey names one way of showing an update: whether the viewer sent
-// the message, and the viewer's country when the message or the chat is
-// withheld there (viewers in every other country see the same).
+// renderKey names one way of showing an update to a viewer the chat is not
+// hidden from: whether the viewer sent the message (which matters only
+// when the message itself is moderated), and the viewer's country when the
+// message is withheld there (viewers in every other country see the same).
 type renderKey struct {
 	own     bool
 	country string
@@ -424,14 +425,19 @@ func (h *Hub) HandleUpdate(u *parley.Update) {
 		}
 		return
 	}
+	msgMod := u.Message.Moderation
+	moderated := !msgMod.IsZero()
 	renderings := make(map[renderKey]rendering, 4)
 	for c := range clients {
 		if chat.Hidden(c.Viewer) {
 			continue // the client was sent the chat's notice instead
 		}
-		key := renderKey{own: c.Viewer.UserID != 0 && c.Viewer.UserID == u.Message.SenderID}
-		if u.Message.Moderation.WithheldIn(c.Viewer.Country) != nil || chat.Moderation.WithheldIn(c.Viewer.Country) != nil {
-			key.country = c.Viewer.Country
+		var key renderKey
+		if moderated {
+			key.own = c.Viewer.UserID != 0 && c.Viewer.UserID == u.Message.SenderID
+			if msgMod.WithheldIn(c.Viewer.Country) != nil {
+				key.country = c.Viewer.Country
+			}
 		}
 		r, ok := renderings[key]
 		if !ok {
