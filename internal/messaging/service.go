@@ -293,15 +293,8 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID,
 // CreateInvite makes an invite link to a group, valid for ttl (0: until
 // revoked). Owners and admins may.
 func (s *Service) CreateInvite(ctx context.Context, actor *parley.User, chatID int64, ttl time.Duration) (*parley.Invite, error) {
-	chat, me, err := s.GetChat(ctx, actor, chatID)
-	if err != nil {
+	if err := s.checkInviteManager(ctx, actor, chatID, "make"); err != nil {
 		return nil, err
-	}
-	if chat.Kind != parley.ChatGroup {
-		return nil, parley.Errorf(parley.ECONFLICT, "invite links are for groups")
-	}
-	if me == nil || !me.Role.CanManage() {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can make invite links")
 	}
 	if ttl < 0 || ttl > MaxInviteTTL {
 		return nil, parley.FieldError("expires_in", "an invite may last at most %d days", int(MaxInviteTTL.Hours()/24))
@@ -325,17 +318,27 @@ func (s *Service) CreateInvite(ctx context.Context, actor *parley.User, chatID i
 // ListInvites returns a group's working invite links, for its owner and
 // admins.
 func (s *Service) ListInvites(ctx context.Context, actor *parley.User, chatID int64) ([]*parley.Invite, error) {
-	chat, me, err := s.GetChat(ctx, actor, chatID)
-	if err != nil {
+	if err := s.checkInviteManager(ctx, actor, chatID, "see"); err != nil {
 		return nil, err
 	}
+	return s.Store.ListInvites(ctx, chatID, s.Clock.Now(), 1000)
+}
+
+// checkInviteManager returns nil if chatID is a group whose invite links
+// actor may manage (its owner or an admin); verb says what the refused
+// actor wanted to do with them.
+func (s *Service) checkInviteManager(ctx context.Context, actor *parley.User, chatID int64, verb string) error {
+	chat, me, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return err
+	}
 	if chat.Kind != parley.ChatGroup {
-		return nil, parley.Errorf(parley.ECONFLICT, "invite links are for groups")
+		return parley.Errorf(parley.ECONFLICT, "invite links are for groups")
 	}
 	if me == nil || !me.Role.CanManage() {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can see invite links")
+		return parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can %s invite links", verb)
 	}
-	return s.Store.ListInvites(ctx, chatID, s.Clock.Now(), 1000)
+	return nil
 }
 
 // RevokeInvite stops an invite link from working.

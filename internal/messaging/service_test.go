@@ -330,6 +330,11 @@ func TestGroupInvites(t *testing.T) {
 		t.Fatalf("CreateInvite(0) = %+v, %v; want no expiry", forever, err)
 	}
 	wantErr(t, "member revoking", f.svc.RevokeInvite(ctx, m1, forever.Token), parley.EFORBIDDEN, "")
+	_, err = f.svc.ListInvites(ctx, m1, g.ID)
+	wantErr(t, "member listing invites", err, parley.EFORBIDDEN, "")
+	if list, err := f.svc.ListInvites(ctx, owner, g.ID); err != nil || len(list) != 1 || list[0].Token != forever.Token {
+		t.Fatalf("ListInvites = %+v, %v; want the working link only", list, err)
+	}
 	if err := f.svc.RevokeInvite(ctx, owner, forever.Token); err != nil {
 		t.Fatal(err)
 	}
