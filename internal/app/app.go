@@ -121,11 +121,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("app: load hash banks: %w", err)
 	}
 	a.Screen = &screen.Screener{Banks: a.Matcher, Rules: db, Enforce: a.Enforce, Log: log}
-	a.Rules = &screen.RuleBook{Store: db, Clock: a.Clock, Changed: func(ctx context.Context) {
-		if err := a.Screen.Reload(ctx); err != nil {
-			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
-		}
-	}}
+	a.Rules = &screen.RuleBook{Store: db, Clock: a.Clock, Changed: a.reloadRules}
 	if err := a.Screen.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("app: load screening rules: %w", err)
 	}
@@ -308,9 +304,7 @@ func (a *App) handleEvent(m stream.Message) {
 		a.Rescan.Wake()
 		return
 	case screen.EventRuleChanged:
-		if err := a.Screen.Reload(context.Background()); err != nil {
-			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
-		}
+		a.reloadRules(context.Background())
 		a.Rescan.Wake()
 		return
 	case parley.UpdateMessageNew, parley.UpdateMessageEdited, parley.UpdateMessageDeleted, parley.UpdateMessageModerated:
@@ -335,6 +329,14 @@ func (a *App) handleEvent(m stream.Message) {
 		}
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
+}
+
+// reloadRules puts the stored screening rules in force, after a change
+// made here (RuleBook.Changed, at once) or anywhere (the rule.changed event).
+func (a *App) reloadRules(ctx context.Context) {
+	if err := a.Screen.Reload(ctx); err != nil {
+		a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
+	}
 }
 
 // observeForCampaigns hands a new post of a channel, or of a group of at
