@@ -400,7 +400,8 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 	// again when it stores the message, so a stale hint cannot let the
 	// message in. Only an account that may post is remembered, so a refusal
 	// is never served from the cache: promoted elsewhere, it may post at once.
-	p, ok := s.permits.get(chatID, actor.ID)
+	now := s.Clock.Now()
+	p, ok := s.permits.get(chatID, actor.ID, now)
 	if !ok {
 		chat, me, err := s.GetChat(ctx, actor, chatID)
 		if err != nil {
@@ -412,10 +413,10 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		if err := parley.CheckPost(chat.Kind, chatID, true, me.Role); err != nil {
 			return nil, err
 		}
-		p = permit{kind: chat.Kind, members: chat.MemberCount}
+		p = permit{kind: chat.Kind, members: chat.MemberCount, until: now.Add(permitTTL)}
 		s.permits.put(chatID, actor.ID, p)
 	}
-	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: s.Clock.Now(), ReplyToSeq: in.ReplyToSeq}
+	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: now, ReplyToSeq: in.ReplyToSeq}
 	var attached *parley.Media
 	if p.kind == parley.ChatSecret {
 		if in.Text != "" || in.MediaID != "" || in.ForwardFrom != nil {
