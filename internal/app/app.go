@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"parley"
@@ -66,8 +65,9 @@ type App struct {
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
 
-	kinds     sync.Map // chat id → audience
-	kindCount atomic.Int64
+	// audiences caches chats' kinds and member counts for the campaign
+	// detector; only the stream's goroutine touches it (see handleEvent).
+	audiences map[int64]audience
 
 	listener   net.Listener
 	httpServer *http.Server
@@ -121,11 +121,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("app: load hash banks: %w", err)
 	}
 	a.Screen = &screen.Screener{Banks: a.Matcher, Rules: db, Enforce: a.Enforce, Log: log}
-	a.Rules = &screen.RuleBook{Store: db, Clock: a.Clock, Changed: func(ctx context.Context) {
-		if err := a.Screen.Reload(ctx); err != nil {
-			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
-		}
-	}}
+	a.Rules = &screen.RuleBook{Store: db, Clock: a.Clock, Changed: a.reloadRules}
 	if err := a.Screen.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("app: load screening rules: %w", err)
 	}
@@ -308,9 +304,7 @@ func (a *App) handleEvent(m stream.Message) {
 		a.Rescan.Wake()
 		return
 	case screen.EventRuleChanged:
-		if err := a.Screen.Reload(context.Background()); err != nil {
-			a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
-		}
+		a.reloadRules(context.Background())
 		a.Rescan.Wake()
 		return
 	case parley.UpdateMessageNew, parley.UpdateMessageEdited, parley.UpdateMessageDeleted, parley.UpdateMessageModerated:
@@ -335,6 +329,14 @@ func (a *App) handleEvent(m stream.Message) {
 		}
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
+}
+
+// reloadRules puts the stored screening rules in force, after a change
+// made here (RuleBook.Changed, at once) or anywhere (the rule.changed event).
+func (a *App) reloadRules(ctx context.Context) {
+	if err := a.Screen.Reload(ctx); err != nil {
+		a.Log.Error("screening rules: reload failed; the previous rules stay in force", "err", err)
+	}
 }
 
 // observeForCampaigns hands a new post of a channel, or of a group of at
@@ -364,25 +366,23 @@ type audience struct {
 // from a cache.
 func (a *App) audience(id int64) (parley.ChatKind, int64) {
 	now := time.Now()
-	if v, ok := a.kinds.Load(id); ok {
-		if au := v.(audience); now.Sub(au.readAt) < audienceTTL {
-			return au.kind, au.members
-		}
+	if au, ok := a.audiences[id]; ok && now.Sub(au.readAt) < audienceTTL {
+		return au.kind, au.members
 	}
 	c, err := a.DB.FindChatByID(context.Background(), id)
 	if err != nil {
 		return "", 0
 	}
-	if a.kindCount.Add(1) > maxCachedKinds {
-		a.kinds.Clear()
-		a.kindCount.Store(0)
+	if a.audiences == nil || len(a.audiences) >= maxCachedAudiences {
+		a.audiences = make(map[int64]audience)
 	}
-	a.kinds.Store(id, audience{kind: c.Kind, members: c.MemberCount, readAt: now})
+	a.audiences[id] = audience{kind: c.Kind, members: c.MemberCount, readAt: now}
 	return c.Kind, c.MemberCount
 }
 
-// maxCachedKinds bounds the cache of chat kinds.
-const maxCachedKinds = 200_000
+// maxCachedAudiences bounds the audience cache; when it is full it is
+// emptied, which costs one read per active chat.
+const maxCachedAudiences = 200_000
 
 // startProfiler serves net/http/pprof on the debug address until ctx ends.
 func (a *App) startProfiler(ctx context.Context) error {

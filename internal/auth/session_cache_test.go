@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -158,5 +159,45 @@ func TestSessionCacheDisabled(t *testing.T) {
 	}
 	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
 		t.Fatalf("with the cache off, a sign-out elsewhere = %v, want unauthorized at once", err)
+	}
+}
+
+// countingStore is the real store, counting the reads of a session.
+type countingStore struct {
+	auth.Store
+	reads int
+}
+
+func (s *countingStore) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Session, *parley.User, error) {
+	s.reads++
+	return s.Store.FindSessionWithUser(ctx, hash)
+}
+
+// TestSessionCacheReadsOncePerTTL: the point of the cache, a session read
+// once serves the requests of the next TTL, and is read again after it.
+func TestSessionCacheReadsOncePerTTL(t *testing.T) {
+	a, _, clock := twoProcesses(t)
+	store := &countingStore{Store: a.Store}
+	a.Store = store
+	ctx := t.Context()
+	_, token, _, err := a.SignUp(ctx, auth.SignUpInput{Username: "erin", Password: "correct horse battery"}, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := a.Authenticate(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(auth.DefaultSessionCacheTTL / 4)
+	}
+	if store.reads != 1 {
+		t.Fatalf("three requests within the TTL read the session %d times; want once", store.reads)
+	}
+	clock.Add(auth.DefaultSessionCacheTTL)
+	if _, _, err := a.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if store.reads != 2 {
+		t.Fatalf("a request after the TTL: %d reads in all; want 2", store.reads)
 	}
 }

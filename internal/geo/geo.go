@@ -7,6 +7,7 @@ package geo
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
@@ -24,16 +25,15 @@ const maxLine = 256
 // Ranges maps address ranges to countries. The zero value maps nothing.
 // It is safe for concurrent use once loaded.
 type Ranges struct {
-	// byBits holds, for each prefix length present, the ranges of that
-	// length, sorted by address, so that a lookup tries the longest first
-	// with one binary search per length.
-	byBits []lengthRanges
+	// byLength holds, for each address family and prefix length present,
+	// the ranges of that length, sorted by address; longest first, so that
+	// a lookup tries the most specific with one binary search per length.
+	byLength [][]entry
 }
 
-type lengthRanges struct {
-	bits     int
-	prefixes []netip.Prefix
-	country  []string
+type entry struct {
+	p  netip.Prefix
+	cc string
 }
 
 // Load reads a table of lines "CIDR,CC" (CC an ISO 3166-1 alpha-2 code;
@@ -41,10 +41,6 @@ type lengthRanges struct {
 // country codes are known. Every bad line is reported, with its number,
 // and nothing is loaded then.
 func Load(r io.Reader, valid func(string) bool) (*Ranges, error) {
-	type entry struct {
-		p  netip.Prefix
-		cc string
-	}
 	var entries []entry
 	var problems []string
 	sc := bufio.NewScanner(r)
@@ -86,36 +82,20 @@ func Load(r io.Reader, valid func(string) bool) (*Ranges, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("geo: %s", strings.Join(problems, "; "))
 	}
-	byBits := map[int]*lengthRanges{}
-	for _, e := range entries {
-		bits := e.p.Bits()
-		if !e.p.Addr().Is4() {
-			bits += 1000 // IPv6 ranges apart from IPv4 ones of the same length
-		}
-		lr := byBits[bits]
-		if lr == nil {
-			lr = &lengthRanges{bits: bits}
-			byBits[bits] = lr
-		}
-		lr.prefixes = append(lr.prefixes, e.p)
-		lr.country = append(lr.country, e.cc)
-	}
+	// Longest first, then by address (netip sorts IPv4 before IPv6); stable,
+	// so that of one range listed twice the first line wins.
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(b.p.Bits(), a.p.Bits()), a.p.Addr().Compare(b.p.Addr()))
+	})
 	out := &Ranges{}
-	for _, lr := range byBits {
-		idx := make([]int, len(lr.prefixes))
-		for i := range idx {
-			idx[i] = i
+	for i := 0; i < len(entries); {
+		j := i + 1
+		for j < len(entries) && entries[j].p.Bits() == entries[i].p.Bits() && entries[j].p.Addr().Is4() == entries[i].p.Addr().Is4() {
+			j++
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return lr.prefixes[a].Addr().Compare(lr.prefixes[b].Addr()) })
-		sorted := lengthRanges{bits: lr.bits}
-		for _, i := range idx {
-			sorted.prefixes = append(sorted.prefixes, lr.prefixes[i])
-			sorted.country = append(sorted.country, lr.country[i])
-		}
-		out.byBits = append(out.byBits, sorted)
+		out.byLength = append(out.byLength, entries[i:j:j])
+		i = j
 	}
-	// Longest prefixes first: the most specific range wins.
-	slices.SortFunc(out.byBits, func(a, b lengthRanges) int { return (b.bits % 1000) - (a.bits % 1000) })
 	return out, nil
 }
 
@@ -125,17 +105,17 @@ func (r *Ranges) Country(addr netip.Addr) string {
 		return ""
 	}
 	addr = addr.Unmap()
-	for _, lr := range r.byBits {
-		if len(lr.prefixes) == 0 || lr.prefixes[0].Addr().Is4() != addr.Is4() {
+	for _, rs := range r.byLength {
+		if rs[0].p.Addr().Is4() != addr.Is4() {
 			continue
 		}
-		p, err := addr.Prefix(lr.prefixes[0].Bits())
+		p, err := addr.Prefix(rs[0].p.Bits())
 		if err != nil {
 			continue
 		}
-		i, found := slices.BinarySearchFunc(lr.prefixes, p.Addr(), func(q netip.Prefix, a netip.Addr) int { return q.Addr().Compare(a) })
+		i, found := slices.BinarySearchFunc(rs, p.Addr(), func(e entry, a netip.Addr) int { return e.p.Addr().Compare(a) })
 		if found {
-			return lr.country[i]
+			return rs[i].cc
 		}
 	}
 	return ""

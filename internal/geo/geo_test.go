@@ -15,6 +15,8 @@ func TestLoadAndLookup(t *testing.T) {
 198.51.100.0/24,at
 2001:db8::/32,NL
 2001:db8:1::/48,BE
+2001:d00::/24,SE
+198.51.100.0/24,CH
 `
 	r, err := Load(strings.NewReader(table), valid)
 	if err != nil {
@@ -23,7 +25,8 @@ func TestLoadAndLookup(t *testing.T) {
 	for addr, want := range map[string]string{
 		"203.0.113.7":        "DE",
 		"203.0.113.200":      "FR", // the longer range wins
-		"198.51.100.1":       "AT",
+		"198.51.100.1":       "AT", // listed twice: the first line wins
+		"2001:d00::1":        "SE", // an IPv6 range as long as an IPv4 one
 		"192.0.2.1":          "",
 		"2001:db8:2::1":      "NL",
 		"2001:db8:1::5":      "BE",

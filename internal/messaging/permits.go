@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"sync"
+	"time"
 
 	"parley"
 )
@@ -11,8 +12,12 @@ import (
 // the store, which costs one read per active poster.
 const maxPermits = 100_000
 
+// permitTTL is how long a permit is used before it is read again: the
+// bound on how stale its member count is.
+const permitTTL = time.Minute
+
 // permitCache remembers, for accounts that recently posted, the kind of the
-// chat and their role in it, so that a post need not read the chat and the
+// chat they may post in, so that a post need not read the chat and the
 // membership before it is handed to the store. It is only a hint for
 // choosing the checks a post's content must pass: the store checks the
 // membership again inside the transaction that stores the message
@@ -27,18 +32,24 @@ type permitKey struct{ chatID, userID int64 }
 
 type permit struct {
 	kind parley.ChatKind
-	role parley.MemberRole
 	// members is the chat's member count when it was read: what screening
-	// rules see as the audience of a post, where a slightly stale count is
-	// as good as an exact one.
+	// rules see as the audience of a post, where a count up to permitTTL
+	// old is as good as an exact one.
 	members int64
+	// until is when the permit is too old to use.
+	until time.Time
 }
 
-func (c *permitCache) get(chatID, userID int64) (permit, bool) {
+// get returns the permit of userID in chatID, unless it is absent or too
+// old at now.
+func (c *permitCache) get(chatID, userID int64, now time.Time) (permit, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.m[permitKey{chatID, userID}]
-	return p, ok
+	if !ok || !now.Before(p.until) {
+		return permit{}, false
+	}
+	return p, true
 }
 
 func (c *permitCache) put(chatID, userID int64, p permit) {

@@ -293,15 +293,8 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID,
 // CreateInvite makes an invite link to a group, valid for ttl (0: until
 // revoked). Owners and admins may.
 func (s *Service) CreateInvite(ctx context.Context, actor *parley.User, chatID int64, ttl time.Duration) (*parley.Invite, error) {
-	chat, me, err := s.GetChat(ctx, actor, chatID)
-	if err != nil {
+	if err := s.checkInviteManager(ctx, actor, chatID, "make"); err != nil {
 		return nil, err
-	}
-	if chat.Kind != parley.ChatGroup {
-		return nil, parley.Errorf(parley.ECONFLICT, "invite links are for groups")
-	}
-	if me == nil || !me.Role.CanManage() {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can make invite links")
 	}
 	if ttl < 0 || ttl > MaxInviteTTL {
 		return nil, parley.FieldError("expires_in", "an invite may last at most %d days", int(MaxInviteTTL.Hours()/24))
@@ -325,17 +318,27 @@ func (s *Service) CreateInvite(ctx context.Context, actor *parley.User, chatID i
 // ListInvites returns a group's working invite links, for its owner and
 // admins.
 func (s *Service) ListInvites(ctx context.Context, actor *parley.User, chatID int64) ([]*parley.Invite, error) {
-	chat, me, err := s.GetChat(ctx, actor, chatID)
-	if err != nil {
+	if err := s.checkInviteManager(ctx, actor, chatID, "see"); err != nil {
 		return nil, err
 	}
+	return s.Store.ListInvites(ctx, chatID, s.Clock.Now(), 1000)
+}
+
+// checkInviteManager returns nil if chatID is a group whose invite links
+// actor may manage (its owner or an admin); verb says what the refused
+// actor wanted to do with them.
+func (s *Service) checkInviteManager(ctx context.Context, actor *parley.User, chatID int64, verb string) error {
+	chat, me, err := s.GetChat(ctx, actor, chatID)
+	if err != nil {
+		return err
+	}
 	if chat.Kind != parley.ChatGroup {
-		return nil, parley.Errorf(parley.ECONFLICT, "invite links are for groups")
+		return parley.Errorf(parley.ECONFLICT, "invite links are for groups")
 	}
 	if me == nil || !me.Role.CanManage() {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can see invite links")
+		return parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can %s invite links", verb)
 	}
-	return s.Store.ListInvites(ctx, chatID, s.Clock.Now(), 1000)
+	return nil
 }
 
 // RevokeInvite stops an invite link from working.
@@ -395,8 +398,10 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 	// The chat's kind decides which content is allowed. A recent post by the
 	// same account tells it without a read; the store checks the membership
 	// again when it stores the message, so a stale hint cannot let the
-	// message in.
-	p, ok := s.permits.get(chatID, actor.ID)
+	// message in. Only an account that may post is remembered, so a refusal
+	// is never served from the cache: promoted elsewhere, it may post at once.
+	now := s.Clock.Now()
+	p, ok := s.permits.get(chatID, actor.ID, now)
 	if !ok {
 		chat, me, err := s.GetChat(ctx, actor, chatID)
 		if err != nil {
@@ -405,16 +410,15 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		if me == nil {
 			return nil, parley.CheckPost(chat.Kind, chatID, false, "")
 		}
-		p = permit{kind: chat.Kind, role: me.Role, members: chat.MemberCount}
+		if err := parley.CheckPost(chat.Kind, chatID, true, me.Role); err != nil {
+			return nil, err
+		}
+		p = permit{kind: chat.Kind, members: chat.MemberCount, until: now.Add(permitTTL)}
 		s.permits.put(chatID, actor.ID, p)
 	}
-	if err := parley.CheckPost(p.kind, chatID, true, p.role); err != nil {
-		return nil, err
-	}
-	chat := &parley.Chat{ID: chatID, Kind: p.kind}
-	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: s.Clock.Now(), ReplyToSeq: in.ReplyToSeq}
+	msg := &parley.Message{ChatID: chatID, SenderID: actor.ID, CreatedAt: now, ReplyToSeq: in.ReplyToSeq}
 	var attached *parley.Media
-	if chat.Kind == parley.ChatSecret {
+	if p.kind == parley.ChatSecret {
 		if in.Text != "" || in.MediaID != "" || in.ForwardFrom != nil {
 			return nil, parley.FieldError("text", "a secret chat takes only ciphertext made in the browser; plain text is refused so it never reaches the server")
 		}
@@ -457,8 +461,8 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		return nil, parley.FieldError("reply_to_seq", "no message %d in this chat to reply to", in.ReplyToSeq)
 	}
 	var sc *parley.Screening
-	if s.Screen != nil && Screened(chat.Kind) {
-		sc = s.Screen.ScreenPost(screen.Post{Text: msg.Text, Media: attached, Author: actor, Chat: chat.Kind,
+	if s.Screen != nil && Screened(p.kind) {
+		sc = s.Screen.ScreenPost(screen.Post{Text: msg.Text, Media: attached, Author: actor, Chat: p.kind,
 			Subscribers: p.members, At: msg.CreatedAt})
 		if sc.Enforced() {
 			return s.postScreened(ctx, actor, msg, sc)

@@ -18,6 +18,10 @@ import (
 	"parley"
 	"parley/internal/media"
 	"parley/internal/messaging"
+	"parley/internal/safety/banks"
+	"parley/internal/safety/enforce"
+	"parley/internal/safety/rules"
+	"parley/internal/safety/screen"
 	"parley/internal/store/sqlite"
 )
 
@@ -330,6 +334,11 @@ func TestGroupInvites(t *testing.T) {
 		t.Fatalf("CreateInvite(0) = %+v, %v; want no expiry", forever, err)
 	}
 	wantErr(t, "member revoking", f.svc.RevokeInvite(ctx, m1, forever.Token), parley.EFORBIDDEN, "")
+	_, err = f.svc.ListInvites(ctx, m1, g.ID)
+	wantErr(t, "member listing invites", err, parley.EFORBIDDEN, "")
+	if list, err := f.svc.ListInvites(ctx, owner, g.ID); err != nil || len(list) != 1 || list[0].Token != forever.Token {
+		t.Fatalf("ListInvites = %+v, %v; want the working link only", list, err)
+	}
 	if err := f.svc.RevokeInvite(ctx, owner, forever.Token); err != nil {
 		t.Fatal(err)
 	}
@@ -923,5 +932,71 @@ func TestMembershipChangedElsewhereStopsPosts(t *testing.T) {
 	f.post(t, member, g.ID, "back again")
 	if msgs, err := f.svc.History(ctx, owner, g.ID, 0, 10); err != nil || len(msgs) != 2 {
 		t.Fatalf("group history = %d messages, %v; want 2", len(msgs), err)
+	}
+}
+
+// TestPromotionElsewhereLetsRefusedPosterPost: a subscriber's post in a
+// channel is refused; promoted to admin by another server process, their
+// next post here goes in at once. A refusal is not remembered.
+func TestPromotionElsewhereLetsRefusedPosterPost(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	other := &messaging.Service{Store: f.db, Blobs: f.svc.Blobs, Clock: f.clock, Users: f.db, Limits: f.svc.Limits}
+	owner, sub := f.user(t, "owner"), f.user(t, "sub")
+	ch := f.channel(t, owner, "notices")
+	if err := f.svc.Subscribe(ctx, sub, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.PostMessage(ctx, sub, ch.ID, messaging.PostInput{Text: "may I?"})
+	wantErr(t, "a subscriber's post", err, parley.EFORBIDDEN, "")
+	if err := other.SetMemberRole(ctx, owner, ch.ID, sub.ID, parley.MemberAdmin); err != nil {
+		t.Fatal(err)
+	}
+	f.post(t, sub, ch.ID, "now I may")
+}
+
+// TestScreenSeesTheAudienceGrow: a rule for channels of at least three
+// subscribers. The owner's first post, to a channel of one, passes; the
+// channel grows, and a minute later the owner's post is held, although
+// this process remembers the owner's right to post.
+func TestScreenSeesTheAudienceGrow(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	matcher := banks.NewMatcher(f.db)
+	if err := matcher.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sc := &screen.Screener{Banks: matcher, Rules: f.db, Enforce: &enforce.Service{Store: f.db, Clock: f.clock, Namespace: "test"}}
+	f.svc.Screen = sc
+	mod := f.user(t, "mod")
+	if err := f.db.SetUserRole(ctx, 0, mod.ID, parley.RoleModerator, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mod.Role = parley.RoleModerator
+	book := &screen.RuleBook{Store: f.db, Clock: f.clock}
+	r := rules.Rule{ID: "big-channel-sales", Keywords: []string{"sale"}, Condition: "subscriber_count >= 3",
+		Action: rules.ActionHold, Mode: rules.ModeEnforce}
+	if _, err := book.Create(ctx, mod, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book.SetEnabled(ctx, mod, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	owner := f.user(t, "owner")
+	ch := f.channel(t, owner, "market")
+	if m := f.post(t, owner, ch.ID, "sale today"); m.Notice != nil {
+		t.Fatalf("a post to a channel of one got notice %+v", m.Notice)
+	}
+	for _, name := range []string{"sub1", "sub2"} {
+		if err := f.svc.Subscribe(ctx, f.user(t, name), ch.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Advance(time.Minute)
+	if m := f.post(t, owner, ch.ID, "sale tomorrow"); m.Notice == nil || m.Notice.Kind != parley.NoticeHeld {
+		t.Fatalf("a post to a channel of three got notice %+v; want held", m.Notice)
 	}
 }

@@ -143,17 +143,20 @@ func (h *Hub) Register(ctx context.Context, c *Client) error {
 	h.mu.Unlock()
 
 	ids, err := h.store.ListChatIDsForUser(ctx, userID)
-	var watch []int64
-	if err == nil {
-		watch, err = h.publicChatsToWatch(ctx, c, ids)
-	}
 	var holds []hold
 	if err == nil {
-		holds, err = h.acquire(ctx, append(ids, watch...))
+		holds, err = h.acquire(ctx, ids)
+	}
+	if err == nil {
+		var watch []hold
+		if watch, err = h.publicChatsToWatch(ctx, c, ids); err == nil {
+			holds = append(holds, watch...)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
+		h.releaseLocked(holds)
 		h.unregisterLocked(c)
 		return err
 	}
@@ -182,27 +185,38 @@ func (h *Hub) Register(ctx context.Context, c *Client) error {
 // without being a member (a reader looking at a channel before subscribing).
 const MaxWatchedChats = 20
 
-// publicChatsToWatch returns the chats the client named in its resume list
-// that it is not a member of but may read because they are public: a
-// reader of a channel page sees new posts live before subscribing.
-func (h *Hub) publicChatsToWatch(ctx context.Context, c *Client, memberOf []int64) ([]int64, error) {
+// publicChatsToWatch returns holds on the chats the client named in its
+// resume list that it is not a member of but may read because they are
+// public: a reader of a channel page sees new posts live before
+// subscribing. Whether a chat is public is learnt from the hub's entry
+// (acquire), so a chat the hub knows is not read again, and one it does
+// not know is read once, for this and for following it.
+func (h *Hub) publicChatsToWatch(ctx context.Context, c *Client, memberOf []int64) ([]hold, error) {
 	member := make(map[int64]bool, len(memberOf))
 	for _, id := range memberOf {
 		member[id] = true
 	}
-	var watch []int64
+	var watch []hold
 	for id := range c.last {
 		if member[id] || len(watch) >= MaxWatchedChats {
 			continue
 		}
-		chat, err := h.store.FindChatByID(ctx, id)
+		hds, err := h.acquire(ctx, []int64{id})
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
 			continue
-		} else if err != nil {
-			return nil, err
 		}
-		if chat.Kind.Public() {
-			watch = append(watch, id)
+		h.mu.Lock()
+		switch {
+		case err != nil:
+			h.releaseLocked(watch)
+		case hds[0].entry.chat.Kind.Public():
+			watch = append(watch, hds[0])
+		default:
+			h.releaseLocked(hds)
+		}
+		h.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
 	}
 	return watch, nil
@@ -372,9 +386,10 @@ func (h *Hub) HandleEvent(subject, kind string, data []byte) {
 	}
 }
 
-// renderKey names one way of showing an update: whether the viewer sent
-// the message, and the viewer's country when the message or the chat is
-// withheld there (viewers in every other country see the same).
+// renderKey names one way of showing an update to a viewer the chat is not
+// hidden from: whether the viewer sent the message (which matters only
+// when the message itself is moderated), and the viewer's country when the
+// message is withheld there (viewers in every other country see the same).
 type renderKey struct {
 	own     bool
 	country string
@@ -424,14 +439,19 @@ func (h *Hub) HandleUpdate(u *parley.Update) {
 		}
 		return
 	}
+	msgMod := u.Message.Moderation
+	moderated := !msgMod.IsZero()
 	renderings := make(map[renderKey]rendering, 4)
 	for c := range clients {
 		if chat.Hidden(c.Viewer) {
 			continue // the client was sent the chat's notice instead
 		}
-		key := renderKey{own: c.Viewer.UserID != 0 && c.Viewer.UserID == u.Message.SenderID}
-		if u.Message.Moderation.WithheldIn(c.Viewer.Country) != nil || chat.Moderation.WithheldIn(c.Viewer.Country) != nil {
-			key.country = c.Viewer.Country
+		var key renderKey
+		if moderated {
+			key.own = c.Viewer.UserID != 0 && c.Viewer.UserID == u.Message.SenderID
+			if msgMod.WithheldIn(c.Viewer.Country) != nil {
+				key.country = c.Viewer.Country
+			}
 		}
 		r, ok := renderings[key]
 		if !ok {

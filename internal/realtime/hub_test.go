@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -449,4 +450,39 @@ func TestPublicChannelIsWatchedWithoutSubscribing(t *testing.T) {
 		t.Fatalf("got %s %s, want the channel post", f.Type, describe(f))
 	}
 	k.quiet(t)
+}
+
+// countingStore is the real store, counting the chats it reads.
+type countingStore struct {
+	realtime.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) FindChatByID(ctx context.Context, id int64) (*parley.Chat, error) {
+	s.reads.Add(1)
+	return s.Store.FindChatByID(ctx, id)
+}
+
+// Registering a reader who watches a channel reads the channel once, both
+// to learn that it is public and to know it; the next reader's Register
+// does not read it at all: the hub knows it by then.
+func TestWatchedChannelIsReadOnceByRegister(t *testing.T) {
+	w := newWorld(t)
+	owner := w.user(t, "owner")
+	ch := &parley.Chat{Kind: parley.ChatChannel, Handle: "read_once", Title: "Read once", OwnerID: owner.ID}
+	if err := w.db.CreateChat(context.Background(), ch, 0); err != nil {
+		t.Fatal(err)
+	}
+	store := &countingStore{Store: w.db}
+	hub := realtime.NewHub(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i, name := range []string{"first", "second"} {
+		c := realtime.NewClient(parley.Viewer{UserID: w.user(t, name).ID}, map[int64]int64{ch.ID: 0})
+		if err := hub.Register(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		defer hub.Unregister(c)
+		if n := store.reads.Load(); n != 1 {
+			t.Fatalf("after reader %d registered the channel was read %d times; want once", i+1, n)
+		}
+	}
 }

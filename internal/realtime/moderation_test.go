@@ -397,6 +397,37 @@ func TestChatWithheldInOneCountry(t *testing.T) {
 	}
 }
 
+// TestPlainPostInChatWithheldElsewhereIsEncodedOnce: in a channel withheld
+// in Germany, a plain post reaches the viewers it is not hidden from,
+// author included, in one encoding: neither the author nor the country
+// changes how an unmoderated message looks.
+func TestPlainPostInChatWithheldElsewhereIsEncodedOnce(t *testing.T) {
+	m := newModeration(t)
+	owner := m.userIn(t, "owner", "FR")
+	de, fr, it := m.userIn(t, "hans", "DE"), m.userIn(t, "jeanne", "FR"), m.userIn(t, "giulia", "IT")
+	ch := m.channel(t, owner, "gazette", de, fr, it)
+	m.act(t, enforce.Request{Kind: enforce.WithholdChat, Target: chatTarget(ch.ID), Countries: []string{"DE"}, Grounds: byLaw})
+	kde := m.connect(t, de, nil)
+	kde.ready(t)
+	shown := []*conn{m.connect(t, owner, nil), m.connect(t, fr, nil), m.connect(t, it, nil)}
+	for _, k := range shown {
+		k.ready(t)
+	}
+
+	before := m.hub.Encoded()
+	m.post(t, owner, ch.ID, "news")
+	m.relay(t, nil)
+	for _, k := range shown {
+		if u := k.update(t, ch.ID, 1, parley.UpdateMessageNew); u.Message.Text != "news" || u.Message.Notice != nil {
+			t.Fatalf("got %+v", u.Message)
+		}
+	}
+	kde.quiet(t)
+	if n := m.hub.Encoded() - before; n != 1 {
+		t.Errorf("a plain post was encoded %d times for its author and two readers; want once", n)
+	}
+}
+
 // TestAccountSuspensionClosesConnections suspends an account with two live
 // connections: both end, another account's connection goes on, and the
 // suspended account cannot register again until it is restored.
