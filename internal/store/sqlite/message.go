@@ -111,11 +111,6 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 	return m, nil
 }
 
-// insertMessage stores msg as the chat's next message inside a
-// transaction, through st bound to it: it takes the next seq and pts from
-// the chat row, inserts the message, appends the message.new update and its
-// outbox event. It fills msg (ID, Seq, CreatedAt when zero, SenderName) and
-// returns the update.
 // checkPost makes the checks of InsertMessage inside its transaction: the
 // sender exists and may act, may post in the chat, the chat is open, and a
 // reply names an existing message. It returns the sender's name.
@@ -152,6 +147,11 @@ func checkPost(ctx context.Context, st *hotStmts, msg *parley.Message) (string, 
 	return name, nil
 }
 
+// insertMessage stores msg as the chat's next message inside a
+// transaction, through st bound to it: it takes the next seq and pts from
+// the chat row, inserts the message, appends the message.new update and its
+// outbox event. It fills msg (ID, Seq, CreatedAt when zero, SenderName) and
+// returns the update.
 func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*parley.Update, error) {
 	name, err := checkPost(ctx, st, msg)
 	if err != nil {
@@ -166,14 +166,7 @@ func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*par
 	} else if err != nil {
 		return nil, internal("insert message", err)
 	}
-	var fwdChat, fwdSeq, fwdSender sql.NullInt64
-	var fwdTitle sql.NullString
-	if f := msg.Forward; f != nil {
-		fwdChat = sql.NullInt64{Int64: f.ChatID, Valid: true}
-		fwdSeq = sql.NullInt64{Int64: f.Seq, Valid: true}
-		fwdSender = sql.NullInt64{Int64: f.SenderID, Valid: true}
-		fwdTitle = sql.NullString{String: f.ChatTitle, Valid: true}
-	}
+	fwdChat, fwdSeq, fwdSender, fwdTitle := forwardArgs(msg.Forward)
 	err = st.insertMessage.QueryRowContext(ctx,
 		msg.ChatID, msg.Seq, msg.SenderID, msg.Text, msg.MediaID, msg.ReplyToSeq,
 		fwdChat, fwdSeq, fwdSender, fwdTitle,
