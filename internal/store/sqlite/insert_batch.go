@@ -179,7 +179,8 @@ func (db *DB) GroupCommits() (batches, messages uint64) {
 	return db.batches.Load(), db.batchedMessages.Load()
 }
 
-// batchChat is a chat's kind and counters while a batch is written.
+// batchChat is a chat's kind, status and counters while a batch is
+// written (or, for checkPost, the part of them a single message checks).
 type batchChat struct {
 	kind                   parley.ChatKind
 	status                 string
@@ -255,32 +256,9 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 			continue
 		}
 		m := req.msg
-		sender, ok := names[m.SenderID]
-		if !ok {
-			results[i].err = parley.Errorf(parley.ENOTFOUND, "user %d not found", m.SenderID)
-			continue
-		}
-		// The message's own time is the clock here: the service sets it from
-		// the injected clock, so suspensions end when tests say they do.
-		if err := parley.CheckAccountUsable(sender.status, sender.suspendedUntil, nowOr(m.CreatedAt)); err != nil {
-			results[i].err = err
-			continue
-		}
-		c := chats[m.ChatID]
-		if c == nil {
-			results[i].err = parley.Errorf(parley.ENOTFOUND, "chat %d not found", m.ChatID)
-			continue
-		}
+		sender, c := names[m.SenderID], chats[m.ChatID]
 		role, member := roles[memberKey{m.ChatID, m.SenderID}]
-		if err := parley.CheckPost(c.kind, m.ChatID, member, role); err != nil {
-			results[i].err = err
-			continue
-		}
-		if err := parley.CheckChatOpen(c.status); err != nil {
-			results[i].err = err
-			continue
-		}
-		if err := parley.CheckReply(m.ReplyToSeq, c.lastSeq); err != nil {
+		if err := checkPostState(&m, sender, c, member, role); err != nil {
 			results[i].err = err
 			continue
 		}
@@ -386,7 +364,7 @@ func forwardArgs(f *parley.Origin) (chat, seq, sender sql.NullInt64, title sql.N
 
 // queryNames returns the display names and standing of the accounts among
 // ids that exist, through st (sqlBatchSenders).
-func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]batchSender, error) {
+func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]*batchSender, error) {
 	b, err := json.Marshal(ids)
 	if err != nil {
 		return nil, internal("find senders", err)
@@ -396,10 +374,10 @@ func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]batch
 		return nil, internal("find senders", err)
 	}
 	defer rows.Close()
-	names := make(map[int64]batchSender, len(ids))
+	names := make(map[int64]*batchSender, len(ids))
 	for rows.Next() {
 		var id int64
-		var s batchSender
+		s := &batchSender{}
 		var until sql.NullInt64
 		if err := rows.Scan(&id, &s.name, &s.status, &until); err != nil {
 			return nil, internal("find senders", err)

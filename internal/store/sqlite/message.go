@@ -115,36 +115,57 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 // sender exists and may act, may post in the chat, the chat is open, and a
 // reply names an existing message. It returns the sender's name.
 func checkPost(ctx context.Context, st *hotStmts, msg *parley.Message) (string, error) {
-	var name, userStatus string
+	var s batchSender
 	var until sql.NullInt64
-	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&name, &userStatus, &until)
+	sender := &s
+	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&s.name, &s.status, &until)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", parley.Errorf(parley.ENOTFOUND, "user %d not found", msg.SenderID)
+		sender = nil
 	} else if err != nil {
 		return "", internal("find user", err)
 	}
-	if err := parley.CheckAccountUsable(userStatus, timePtr(until), nowOr(msg.CreatedAt)); err != nil {
-		return "", err
-	}
-	var kind, chatStatus string
-	var lastSeq int64
+	s.suspendedUntil = timePtr(until)
+	var c batchChat
+	var kind string
 	var role sql.NullString
-	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &chatStatus, &lastSeq, &role)
+	chat := &c
+	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &c.status, &c.lastSeq, &role)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
+		chat = nil
 	} else if err != nil {
 		return "", internal("insert message", err)
 	}
-	if err := parley.CheckPost(parley.ChatKind(kind), msg.ChatID, role.Valid, parley.MemberRole(role.String)); err != nil {
+	c.kind = parley.ChatKind(kind)
+	if err := checkPostState(msg, sender, chat, role.Valid, parley.MemberRole(role.String)); err != nil {
 		return "", err
 	}
-	if err := parley.CheckChatOpen(chatStatus); err != nil {
-		return "", err
+	return s.name, nil
+}
+
+// checkPostState makes the checks of a new message m against what its
+// transaction read: its sender (nil if the account does not exist), its
+// chat (nil if the chat does not exist) and the sender's membership of it.
+// The batch and the single-message paths of InsertMessage share it, so
+// that both refuse the same messages with the same errors.
+func checkPostState(m *parley.Message, sender *batchSender, chat *batchChat, member bool, role parley.MemberRole) error {
+	if sender == nil {
+		return parley.Errorf(parley.ENOTFOUND, "user %d not found", m.SenderID)
 	}
-	if err := parley.CheckReply(msg.ReplyToSeq, lastSeq); err != nil {
-		return "", err
+	// The message's own time is the clock here: the service sets it from
+	// the injected clock, so suspensions end when tests say they do.
+	if err := parley.CheckAccountUsable(sender.status, sender.suspendedUntil, nowOr(m.CreatedAt)); err != nil {
+		return err
 	}
-	return name, nil
+	if chat == nil {
+		return parley.Errorf(parley.ENOTFOUND, "chat %d not found", m.ChatID)
+	}
+	if err := parley.CheckPost(chat.kind, m.ChatID, member, role); err != nil {
+		return err
+	}
+	if err := parley.CheckChatOpen(chat.status); err != nil {
+		return err
+	}
+	return parley.CheckReply(m.ReplyToSeq, chat.lastSeq)
 }
 
 // insertMessage stores msg as the chat's next message inside a
