@@ -268,19 +268,14 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 		c.pts++
 		c.activeAt = max(c.activeAt, toMicro(m.CreatedAt))
 		nextID++
-		m.ID, m.Seq, m.SenderName = nextID, c.lastSeq, ""
+		m.ID, m.Seq, m.SenderName = nextID, c.lastSeq, sender.name
 		fwdChat, fwdSeq, fwdSender, fwdTitle := forwardArgs(m.Forward)
 		msgArgs = append(msgArgs, m.ID, m.ChatID, m.Seq, m.SenderID, m.Text, m.MediaID, m.ReplyToSeq,
 			fwdChat, fwdSeq, fwdSender, fwdTitle, m.Ciphertext, m.Nonce, toMicro(m.CreatedAt))
-		snap, err := json.Marshal(&m) // without the sender's name, joined when read
-		if err != nil {
-			return false, internal("encode update", err)
-		}
-		m.SenderName = sender.name
 		u := &parley.Update{ChatID: m.ChatID, Pts: c.pts, Kind: parley.UpdateMessageNew, Message: m, At: m.CreatedAt}
-		payload, err := json.Marshal(u)
+		snap, payload, err := encodeUpdate(u)
 		if err != nil {
-			return false, internal("encode event", err)
+			return false, err
 		}
 		upArgs = append(upArgs, u.ChatID, u.Pts, u.Kind, m.Seq, m.SenderID, string(snap), toMicro(u.At))
 		evArgs = append(evArgs, parley.ChatSubject(u.ChatID), u.Kind, payload, now)

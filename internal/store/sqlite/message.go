@@ -207,25 +207,34 @@ func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*par
 // appendUpdate stores u in the chat's update log and writes it to the
 // outbox, through st bound to the transaction.
 func appendUpdate(ctx context.Context, st *hotStmts, u *parley.Update) error {
-	snap := u.Message
-	snap.SenderName = "" // joined from users when read
-	b, err := json.Marshal(snap)
+	snap, payload, err := encodeUpdate(u)
 	if err != nil {
-		return internal("encode update", err)
+		return err
 	}
 	if _, err := st.insertUpdate.ExecContext(ctx,
-		u.ChatID, u.Pts, u.Kind, u.Message.Seq, u.Message.SenderID, string(b), toMicro(u.At)); err != nil {
+		u.ChatID, u.Pts, u.Kind, u.Message.Seq, u.Message.SenderID, string(snap), toMicro(u.At)); err != nil {
 		return internal("append update", err)
-	}
-	payload, err := json.Marshal(u)
-	if err != nil {
-		return internal("encode event", err)
 	}
 	if _, err := st.insertEvent.ExecContext(ctx,
 		parley.ChatSubject(u.ChatID), u.Kind, payload, toMicro(time.Now())); err != nil {
 		return internal("insert event", err)
 	}
 	return nil
+}
+
+// encodeUpdate returns what is stored of u: the message snapshot of the
+// update log, without the sender's name (joined from users when read, so
+// that a renamed account shows its new name), and the outbox payload.
+func encodeUpdate(u *parley.Update) (snap, payload []byte, err error) {
+	m := u.Message
+	m.SenderName = ""
+	if snap, err = json.Marshal(&m); err != nil {
+		return nil, nil, internal("encode update", err)
+	}
+	if payload, err = json.Marshal(u); err != nil {
+		return nil, nil, internal("encode event", err)
+	}
+	return snap, payload, nil
 }
 
 // nextPts increments the chat's update counter and returns it.
