@@ -142,10 +142,10 @@ func (db *DB) submit(ctx context.Context, req *insertRequest) insertResult {
 // failing request fails alone.
 func (db *DB) commitBatch(batch []*insertRequest) {
 	results := make([]insertResult, len(batch))
-	wrote, err := db.writeBatch(batch, results)
+	wrote, err := db.batchTx(batch, results, db.writeBatch)
 	if err != nil {
 		clear(results)
-		wrote, err = db.writeBatchIsolated(batch, results)
+		wrote, err = db.batchTx(batch, results, writeBatchIsolated)
 	}
 	if err != nil {
 		// Nothing of the batch was committed: every caller that would have
@@ -197,11 +197,17 @@ type batchSender struct {
 // memberKey names one account's membership of one chat.
 type memberKey struct{ chatID, userID int64 }
 
-// writeBatch writes batch in one transaction with multi-row statements and
-// fills results. A request whose caller has given up, or whose chat or
-// sender does not exist, gets its error in results and is not written. It
-// returns whether anything was committed; on an error nothing was.
-func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, error) {
+// batchWriter writes the new messages of batch inside tx, through st bound
+// to it, fills results and reports whether it wrote any. A request whose
+// caller has given up, or that fails its checks, gets its error in results
+// and is not written.
+type batchWriter func(ctx context.Context, tx *sql.Tx, st *hotStmts, batch []*insertRequest, results []insertResult) (bool, error)
+
+// batchTx writes batch in one transaction with write, after removing the
+// outbox events that its DeleteEvents requests name, and commits if there
+// was anything to write. It returns whether messages were committed; on an
+// error nothing was.
+func (db *DB) batchTx(batch []*insertRequest, results []insertResult, write batchWriter) (bool, error) {
 	ctx := context.Background()
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -209,12 +215,26 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 	}
 	defer tx.Rollback()
 	st := db.hot.bind(ctx, tx)
-
 	deleted, err := deleteBatchEvents(ctx, st, batch)
 	if err != nil {
 		return false, err
 	}
+	wrote, err := write(ctx, tx, st, batch, results)
+	if err != nil {
+		return false, err
+	}
+	if !wrote && !deleted {
+		return false, nil // nothing to commit; the deferred rollback ends the transaction
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return wrote, nil
+}
 
+// writeBatch is the batchWriter of a few multi-row statements for the
+// whole batch.
+func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, st *hotStmts, batch []*insertRequest, results []insertResult) (bool, error) {
 	// The senders' names and the chats' counters, for the whole batch.
 	var senderIDs, chatIDs []int64
 	var pairs [][2]int64
@@ -282,12 +302,6 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 		results[i] = insertResult{msg: m, update: u}
 	}
 	if len(msgArgs) == 0 {
-		if !deleted {
-			return false, nil // nothing to commit; the deferred rollback ends the transaction
-		}
-		if err := tx.Commit(); err != nil {
-			return false, fmt.Errorf("sqlite: commit: %w", err)
-		}
 		return false, nil
 	}
 
@@ -310,9 +324,6 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 	}
 	if err := db.batch.events.exec(ctx, tx, evArgs); err != nil {
 		return false, internal("insert events", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return true, nil
 }
@@ -442,22 +453,10 @@ func queryRoles(ctx context.Context, st *sql.Stmt, pairs [][2]int64) (map[member
 	return roles, nil
 }
 
-// writeBatchIsolated writes every request of batch in one transaction, each
-// in a savepoint of its own, so that one failing request is rolled back
-// alone and the others still commit. It fills results and returns whether
-// anything was committed; on an error nothing was.
-func (db *DB) writeBatchIsolated(batch []*insertRequest, results []insertResult) (bool, error) {
-	ctx := context.Background()
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("sqlite: begin: %w", err)
-	}
-	defer tx.Rollback()
-	st := db.hot.bind(ctx, tx)
-	deleted, err := deleteBatchEvents(ctx, st, batch)
-	if err != nil {
-		return false, err
-	}
+// writeBatchIsolated is the batchWriter of one request at a time, each in a
+// savepoint of its own, so that one failing request is rolled back alone
+// and the others still commit.
+func writeBatchIsolated(ctx context.Context, _ *sql.Tx, st *hotStmts, batch []*insertRequest, results []insertResult) (bool, error) {
 	wrote := false
 	for i, req := range batch {
 		if req.deleteEvents != nil {
@@ -484,12 +483,6 @@ func (db *DB) writeBatchIsolated(batch []*insertRequest, results []insertResult)
 		if _, err := st.release.ExecContext(ctx); err != nil {
 			return false, internal("release savepoint", err)
 		}
-	}
-	if !wrote && !deleted {
-		return false, nil // nothing to commit; the deferred rollback ends the transaction
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return wrote, nil
 }
