@@ -245,6 +245,9 @@ func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, st *hotStmts, batch []
 			pairs = append(pairs, [2]int64{req.msg.ChatID, req.msg.SenderID})
 		}
 	}
+	if len(senderIDs) == 0 {
+		return false, nil // only DeleteEvents requests, as the relay sends between posts
+	}
 	names, err := queryNames(ctx, st.batchSenders, senderIDs)
 	if err != nil {
 		return false, err
