@@ -40,6 +40,23 @@ type enforceTx struct {
 	events        bool // an outbox event was written
 }
 
+// beginEnforce starts a write transaction for enforcement, whose queries go
+// through the writer's prepared statements (txQueries). The caller defers
+// end, which rolls the transaction back unless it was committed and then,
+// the writer's connection being free again, prepares the queries the
+// transaction ran unprepared.
+func (db *DB) beginEnforce(ctx context.Context) (w *enforceTx, end func(), err error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	w = &enforceTx{ctx: ctx, db: db, tx: tx, q: newTxQueries(db, tx)}
+	return w, func() {
+		tx.Rollback()
+		db.prepareMissed(context.WithoutCancel(ctx), w.q.missed)
+	}, nil
+}
+
 // ApplyAction applies a's effect and stores it with its statement, the
 // audit entry and the events, in one transaction (see enforce.Store).
 func (db *DB) ApplyAction(ctx context.Context, a *enforce.Action, build enforce.StatementFunc, evidenceUntil time.Time) error {
@@ -57,21 +74,13 @@ func (db *DB) ApplyAction(ctx context.Context, a *enforce.Action, build enforce.
 // times faster this way than one transaction per action. The error is for
 // the transaction as a whole, when nothing was committed.
 func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enforce.StatementFunc, evidenceUntil time.Time) ([]error, error) {
-	// Deferred first so that it runs last, once the transaction has ended
-	// and the writer's connection is free to prepare on.
-	var q *txQueries
-	defer func() {
-		if q != nil {
-			db.prepareMissed(context.WithoutCancel(ctx), q.missed)
-		}
-	}()
-	tx, err := db.beginWrite(ctx)
+	w, end, err := db.beginEnforce(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	q = newTxQueries(db, tx)
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, q: q, build: build, evidenceUntil: evidenceUntil}
+	defer end()
+	w.build, w.evidenceUntil = build, evidenceUntil
+	tx := w.tx
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
 		return nil, internal("apply action", err)
 	}
@@ -530,18 +539,12 @@ func (w *enforceTx) setAccount(userID int64, status string, until sql.NullInt64,
 
 // RestoreAction takes back exactly action id's effect (see enforce.Store).
 func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, at time.Time) (*enforce.Action, error) {
-	var q *txQueries // prepared after the transaction ends, as in ApplyActions
-	defer func() {
-		if q != nil {
-			db.prepareMissed(context.WithoutCancel(ctx), q.missed)
-		}
-	}()
-	tx, err := db.beginWrite(ctx)
+	w, end, err := db.beginEnforce(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	q = newTxQueries(db, tx)
+	defer end()
+	tx := w.tx
 	a, err := findAction(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -553,7 +556,7 @@ func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, 
 		return nil, parley.Errorf(parley.ECONFLICT, "action %d is part of action %d; restore that one", id, a.ParentID)
 	}
 	at = micro(nowOr(at))
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, q: q, now: at}
+	w.now = at
 	if err := w.restore(a); err != nil {
 		return nil, err
 	}
