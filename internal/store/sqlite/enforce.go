@@ -33,6 +33,7 @@ type enforceTx struct {
 	db            *DB
 	tx            *sql.Tx
 	q             *txQueries // the transaction's queries, through prepared statements
+	hot           *hotStmts  // the message path's statements, bound to tx when first needed
 	build         enforce.StatementFunc
 	evidenceUntil time.Time
 	now           time.Time
@@ -55,6 +56,15 @@ func (db *DB) beginEnforce(ctx context.Context) (w *enforceTx, end func(), err e
 		tx.Rollback()
 		db.prepareMissed(context.WithoutCancel(ctx), w.q.missed)
 	}, nil
+}
+
+// hotStmts returns the message path's statements bound to the
+// transaction, binding them once for all the actions it applies.
+func (w *enforceTx) hotStmts() *hotStmts {
+	if w.hot == nil {
+		w.hot = w.db.hot.bind(w.ctx, w.tx)
+	}
+	return w.hot
 }
 
 // ApplyAction applies a's effect and stores it with its statement, the
@@ -80,8 +90,10 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 	}
 	defer end()
 	w.build, w.evidenceUntil = build, evidenceUntil
-	tx := w.tx
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
+	// The savepoints go through w.q, prepared once: a batch of removals
+	// by re-screening sets one per action.
+	q := w.q
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
 		return nil, internal("apply action", err)
 	}
 	errs := make([]error, len(as))
@@ -93,7 +105,7 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 		a.CreatedAt = micro(a.CreatedAt)
 		w.now = a.CreatedAt
 		if len(as) > 1 {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT action`); err != nil {
+			if _, err := q.ExecContext(ctx, `SAVEPOINT action`); err != nil {
 				return nil, internal("apply action", err)
 			}
 		}
@@ -101,12 +113,12 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 		errs[i] = w.apply(a)
 		if len(as) > 1 {
 			if errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO action`); err != nil {
+				if _, err := q.ExecContext(ctx, `ROLLBACK TO action`); err != nil {
 					return nil, internal("apply action", err)
 				}
 				w.nextID, w.events = nextID, events
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE action`); err != nil {
+			if _, err := q.ExecContext(ctx, `RELEASE action`); err != nil {
 				return nil, internal("apply action", err)
 			}
 		}
@@ -117,7 +129,7 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 	if applied == 0 {
 		return errs, nil
 	}
-	if err := db.commit(tx, w.events); err != nil {
+	if err := db.commit(w.tx, w.events); err != nil {
 		return nil, err
 	}
 	return errs, nil
@@ -322,7 +334,7 @@ func (w *enforceTx) setMessageModeration(m *parley.Message, mod *parley.Moderati
 		return err
 	}
 	u := &parley.Update{ChatID: m.ChatID, Pts: pts, Kind: parley.UpdateMessageModerated, Message: snap, At: w.now}
-	if err := appendUpdate(w.ctx, w.db.hot.bind(w.ctx, w.tx), u); err != nil {
+	if err := appendUpdate(w.ctx, w.hotStmts(), u); err != nil {
 		return err
 	}
 	w.events = true
