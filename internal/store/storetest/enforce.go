@@ -179,6 +179,71 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 	wantCode(t, err, parley.ENOTFOUND)
 }
 
+// testEnforceApplyActionsIsolated: in a batch, an action that cannot be
+// taken fails alone, with its error at its index, and leaves no trace; the
+// others commit together with consecutive ids. A second batch, which an
+// adapter may run on what the first prepared, behaves the same.
+func testEnforceApplyActionsIsolated(t *testing.T, s Store) {
+	ctx := t.Context()
+	owner, author := newUser(t, s, "owner"), newUser(t, s, "author")
+	ch := newChannel(t, s, author, "news", "News")
+	for range 3 {
+		post(t, s, ch, author, "spam", t0)
+	}
+	takeEvents(t, s)
+	audits := auditCount(t, s)
+	remove := func(seq int64) *enforce.Action {
+		return &enforce.Action{Kind: enforce.RemoveMessage, Target: enforce.Target{Type: enforce.TargetMessage, ChatID: ch.ID, Seq: seq},
+			Grounds: testGrounds, ActorID: owner.ID, CreatedAt: at(time.Hour)}
+	}
+	for _, round := range []struct {
+		seqs     []int64
+		conflict int // the index of the action that cannot be taken
+	}{{[]int64{1, 1, 2}, 1}, {[]int64{2, 3}, 0}} {
+		var as []*enforce.Action
+		for _, seq := range round.seqs {
+			as = append(as, remove(seq))
+		}
+		errs, err := s.ApplyActions(ctx, as, buildStatement(nil), at(180*24*time.Hour))
+		must(t, err)
+		if len(errs) != len(as) {
+			t.Fatalf("%d errors for %d actions", len(errs), len(as))
+		}
+		var applied []*enforce.Action
+		for i, a := range as {
+			if i == round.conflict {
+				wantCode(t, errs[i], parley.ECONFLICT)
+				continue
+			}
+			must(t, errs[i])
+			applied = append(applied, a)
+		}
+		for i, a := range applied {
+			if i > 0 && a.ID != applied[i-1].ID+1 {
+				t.Fatalf("applied action ids %d, %d: not consecutive", applied[i-1].ID, a.ID)
+			}
+			if got, err := s.FindAction(ctx, a.ID); err != nil || got.Target != a.Target {
+				t.Fatalf("action %d as stored = %+v, %v", a.ID, got, err)
+			}
+		}
+		if evs := takeEvents(t, s); len(evs) != len(applied) {
+			t.Fatalf("%d events for %d applied actions", len(evs), len(applied))
+		}
+		audits += len(applied)
+		if n := auditCount(t, s); n != audits {
+			t.Fatalf("%d audit entries, want %d", n, audits)
+		}
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		if m := findMsg(t, s, ch.ID, seq); m.Moderation == nil || m.Moderation.Removed == nil {
+			t.Fatalf("message %d not removed: %+v", seq, m.Moderation)
+		}
+	}
+	if n := findUserT(t, s, author.ID).Strikes; n != 3 {
+		t.Fatalf("strikes = %d, want 3 (one per removal, none for the refused ones)", n)
+	}
+}
+
 func testEnforceWithholdTwiceRestoreOne(t *testing.T, s Store) {
 	owner := newUser(t, s, "owner")
 	ch := newChannel(t, s, owner, "news", "News")

@@ -105,6 +105,7 @@ func tests() []test {
 		{"Media/SaveAndFind", testMedia},
 
 		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
+		{"Enforce/ApplyActionsIsolated", testEnforceApplyActionsIsolated},
 		{"Enforce/WithholdTwiceRestoreOne", testEnforceWithholdTwiceRestoreOne},
 		{"Enforce/RemoveMediaEveryCopy", testEnforceRemoveMediaEveryCopy},
 		{"Enforce/BlockUpload", testEnforceBlockUpload},
