@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"parley"
@@ -161,18 +162,9 @@ func scanCase(row interface{ Scan(...any) error }) (*review.Case, error) {
 		}
 	}
 	if c.TargetType == review.TargetMessage {
-		c.ChatID, _ = strconv.ParseInt(c.TargetID[:max(0, indexByte(c.TargetID, ':'))], 10, 64)
+		c.ChatID, _, _ = splitMessageTarget(c.TargetID)
 	}
 	return &c, nil
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
 }
 
 func findCase(ctx context.Context, q queryer, id int64) (*review.Case, error) {
@@ -316,8 +308,10 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 	return db.commit(tx, w.events)
 }
 
+// splitMessageTarget reads a message target id (messageTargetID); the
+// chat id is returned even when the seq does not parse.
 func splitMessageTarget(id string) (int64, int64, error) {
-	i := indexByte(id, ':')
+	i := strings.IndexByte(id, ':')
 	if i < 0 {
 		return 0, 0, errors.New("message target is not chat:seq")
 	}
