@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 	a := &enforce.Action{Kind: enforce.RemoveMessage, Target: enforce.Target{Type: enforce.TargetMessage, ChatID: g.ID, Seq: 1},
 		Grounds: testGrounds, ActorID: owner.ID, CreatedAt: at(time.Hour), Note: "spam wave"}
 	must(t, s.ApplyAction(ctx, a, buildStatement(&facts), at(180*24*time.Hour)))
-	if a.ID == 0 || a.PUID != "test-sor-"+itoa(a.ID) || a.AffectedUserID != author.ID || a.Statement == nil {
+	if a.ID == 0 || a.PUID != "test-sor-"+strconv.FormatInt(a.ID, 10) || a.AffectedUserID != author.ID || a.Statement == nil {
 		t.Fatalf("applied action = %+v", a)
 	}
 	if len(facts) != 1 || facts[0].AffectedUserID != author.ID || !facts[0].ContentPosted.Equal(t0) ||
@@ -165,9 +166,12 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 		t.Fatalf("strikes after restore = %d, want 0", n)
 	}
 	evs = takeEvents(t, s)
+	if len(evs) != 1 {
+		t.Fatalf("events of a restore = %+v", evs)
+	}
 	u = parley.Update{}
 	must(t, json.Unmarshal(evs[0].Payload, &u))
-	if len(evs) != 1 || u.Message.Text != "buy my crypto now" || u.Message.Moderation != nil || u.Pts != 3 {
+	if u.Message.Text != "buy my crypto now" || u.Message.Moderation != nil || u.Pts != 3 {
 		t.Fatalf("restore update = %+v", u)
 	}
 	if e := lastAudit(t, s); e.Action != "enforcement.restored" || e.ActorID != owner.ID {
@@ -518,5 +522,3 @@ func testEnforceStatementRange(t *testing.T, s Store) {
 		t.Fatalf("actions before %d, newest first = %+v", ids[2], list)
 	}
 }
-
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
