@@ -61,20 +61,21 @@ func insertBankChange(ctx context.Context, tx *sql.Tx, bankID int64, op banks.Ch
 	return id, nil
 }
 
-// recordBankAct writes the audit entry and, when something changed, the
-// bank.changed event of an act, in its transaction. It reports whether it
-// wrote an event.
-func recordBankAct(ctx context.Context, tx *sql.Tx, bankID int64, act banks.Act, o banks.Outcome) (bool, error) {
+// commitBankAct writes the audit entry and, when something changed, the
+// bank.changed event of an act, and commits its transaction.
+func (db *DB) commitBankAct(ctx context.Context, tx *sql.Tx, bankID int64, act banks.Act, o banks.Outcome) error {
 	a := act.Audit(bankID, o)
 	a.At = nowOr(a.At)
 	if err := appendAudit(ctx, tx, a); err != nil {
-		return false, err
+		return err
 	}
-	ev, ok := act.Event(bankID, o)
-	if !ok {
-		return false, nil
+	ev, changed := act.Event(bankID, o)
+	if changed {
+		if err := insertEvent(ctx, tx, banks.BankSubject(bankID), banks.EventBankChanged, ev); err != nil {
+			return err
+		}
 	}
-	return true, insertEvent(ctx, tx, banks.BankSubject(bankID), banks.EventBankChanged, ev)
+	return db.commit(tx, changed)
 }
 
 // CreateBank inserts b with one change, its audit entry and event; ECONFLICT
@@ -102,11 +103,7 @@ func (db *DB) CreateBank(ctx context.Context, b *banks.Bank, act banks.Act) erro
 	if err != nil {
 		return err
 	}
-	events, err := recordBankAct(ctx, tx, id, act, banks.Outcome{FirstChange: change, LastChange: change})
-	if err != nil {
-		return err
-	}
-	if err := db.commit(tx, events); err != nil {
+	if err := db.commitBankAct(ctx, tx, id, act, banks.Outcome{FirstChange: change, LastChange: change}); err != nil {
 		return err
 	}
 	b.ID, b.Entries, b.CreatedAt, b.UpdatedAt = id, 0, now, now
@@ -139,11 +136,7 @@ func (db *DB) UpdateBank(ctx context.Context, b *banks.Bank, act banks.Act) (ban
 		return banks.Outcome{}, err
 	}
 	o := banks.Outcome{FirstChange: change, LastChange: change}
-	events, err := recordBankAct(ctx, tx, b.ID, act, o)
-	if err != nil {
-		return banks.Outcome{}, err
-	}
-	if err := db.commit(tx, events); err != nil {
+	if err := db.commitBankAct(ctx, tx, b.ID, act, o); err != nil {
 		return banks.Outcome{}, err
 	}
 	b.UpdatedAt = now
@@ -343,11 +336,7 @@ func (db *DB) AddBankEntries(ctx context.Context, bankID int64, entries iter.Seq
 			return banks.Outcome{}, internal("count bank entries", err)
 		}
 	}
-	events, err := recordBankAct(ctx, tx, bankID, act, o)
-	if err != nil {
-		return banks.Outcome{}, err
-	}
-	if err := db.commit(tx, events); err != nil {
+	if err := db.commitBankAct(ctx, tx, bankID, act, o); err != nil {
 		return banks.Outcome{}, err
 	}
 	return o, nil
@@ -384,11 +373,7 @@ func (db *DB) RemoveBankEntry(ctx context.Context, bankID, entryID int64, act ba
 		return banks.Outcome{}, internal("count bank entries", err)
 	}
 	o := banks.Outcome{EntryID: entryID, Removed: 1, FirstChange: change, LastChange: change}
-	events, err := recordBankAct(ctx, tx, bankID, act, o)
-	if err != nil {
-		return banks.Outcome{}, err
-	}
-	if err := db.commit(tx, events); err != nil {
+	if err := db.commitBankAct(ctx, tx, bankID, act, o); err != nil {
 		return banks.Outcome{}, err
 	}
 	return o, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"parley"
 	"parley/internal/safety/campaign"
@@ -101,11 +102,12 @@ func recordCampaign(ctx context.Context, tx *sql.Tx, f campaign.Found) error {
 	return nil
 }
 
+// truncateText cuts s to at most n bytes at a character boundary.
 func truncateText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]

@@ -33,11 +33,38 @@ type enforceTx struct {
 	db            *DB
 	tx            *sql.Tx
 	q             *txQueries // the transaction's queries, through prepared statements
+	hot           *hotStmts  // the message path's statements, bound to tx when first needed
 	build         enforce.StatementFunc
 	evidenceUntil time.Time
 	now           time.Time
 	nextID        int64
 	events        bool // an outbox event was written
+}
+
+// beginEnforce starts a write transaction for enforcement, whose queries go
+// through the writer's prepared statements (txQueries). The caller defers
+// end, which rolls the transaction back unless it was committed and then,
+// the writer's connection being free again, prepares the queries the
+// transaction ran unprepared.
+func (db *DB) beginEnforce(ctx context.Context) (w *enforceTx, end func(), err error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	w = &enforceTx{ctx: ctx, db: db, tx: tx, q: newTxQueries(db, tx)}
+	return w, func() {
+		tx.Rollback()
+		db.prepareMissed(context.WithoutCancel(ctx), w.q.missed)
+	}, nil
+}
+
+// hotStmts returns the message path's statements bound to the
+// transaction, binding them once for all the actions it applies.
+func (w *enforceTx) hotStmts() *hotStmts {
+	if w.hot == nil {
+		w.hot = w.db.hot.bind(w.ctx, w.tx)
+	}
+	return w.hot
 }
 
 // ApplyAction applies a's effect and stores it with its statement, the
@@ -57,22 +84,16 @@ func (db *DB) ApplyAction(ctx context.Context, a *enforce.Action, build enforce.
 // times faster this way than one transaction per action. The error is for
 // the transaction as a whole, when nothing was committed.
 func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enforce.StatementFunc, evidenceUntil time.Time) ([]error, error) {
-	// Deferred first so that it runs last, once the transaction has ended
-	// and the writer's connection is free to prepare on.
-	var q *txQueries
-	defer func() {
-		if q != nil {
-			db.prepareMissed(context.WithoutCancel(ctx), q.missed)
-		}
-	}()
-	tx, err := db.beginWrite(ctx)
+	w, end, err := db.beginEnforce(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	q = newTxQueries(db, tx)
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, q: q, build: build, evidenceUntil: evidenceUntil}
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
+	defer end()
+	w.build, w.evidenceUntil = build, evidenceUntil
+	// The savepoints go through w.q, prepared once: a batch of removals
+	// by re-screening sets one per action.
+	q := w.q
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM enforcement_actions`).Scan(&w.nextID); err != nil {
 		return nil, internal("apply action", err)
 	}
 	errs := make([]error, len(as))
@@ -84,7 +105,7 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 		a.CreatedAt = micro(a.CreatedAt)
 		w.now = a.CreatedAt
 		if len(as) > 1 {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT action`); err != nil {
+			if _, err := q.ExecContext(ctx, `SAVEPOINT action`); err != nil {
 				return nil, internal("apply action", err)
 			}
 		}
@@ -92,12 +113,12 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 		errs[i] = w.apply(a)
 		if len(as) > 1 {
 			if errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO action`); err != nil {
+				if _, err := q.ExecContext(ctx, `ROLLBACK TO action`); err != nil {
 					return nil, internal("apply action", err)
 				}
 				w.nextID, w.events = nextID, events
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE action`); err != nil {
+			if _, err := q.ExecContext(ctx, `RELEASE action`); err != nil {
 				return nil, internal("apply action", err)
 			}
 		}
@@ -108,7 +129,7 @@ func (db *DB) ApplyActions(ctx context.Context, as []*enforce.Action, build enfo
 	if applied == 0 {
 		return errs, nil
 	}
-	if err := db.commit(tx, w.events); err != nil {
+	if err := db.commit(w.tx, w.events); err != nil {
 		return nil, err
 	}
 	return errs, nil
@@ -313,7 +334,7 @@ func (w *enforceTx) setMessageModeration(m *parley.Message, mod *parley.Moderati
 		return err
 	}
 	u := &parley.Update{ChatID: m.ChatID, Pts: pts, Kind: parley.UpdateMessageModerated, Message: snap, At: w.now}
-	if err := appendUpdate(w.ctx, w.db.hot.bind(w.ctx, w.tx), u); err != nil {
+	if err := appendUpdate(w.ctx, w.hotStmts(), u); err != nil {
 		return err
 	}
 	w.events = true
@@ -530,18 +551,12 @@ func (w *enforceTx) setAccount(userID int64, status string, until sql.NullInt64,
 
 // RestoreAction takes back exactly action id's effect (see enforce.Store).
 func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, at time.Time) (*enforce.Action, error) {
-	var q *txQueries // prepared after the transaction ends, as in ApplyActions
-	defer func() {
-		if q != nil {
-			db.prepareMissed(context.WithoutCancel(ctx), q.missed)
-		}
-	}()
-	tx, err := db.beginWrite(ctx)
+	w, end, err := db.beginEnforce(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	q = newTxQueries(db, tx)
+	defer end()
+	tx := w.tx
 	a, err := findAction(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -553,7 +568,7 @@ func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, 
 		return nil, parley.Errorf(parley.ECONFLICT, "action %d is part of action %d; restore that one", id, a.ParentID)
 	}
 	at = micro(nowOr(at))
-	w := &enforceTx{ctx: ctx, db: db, tx: tx, q: q, now: at}
+	w.now = at
 	if err := w.restore(a); err != nil {
 		return nil, err
 	}

@@ -142,10 +142,10 @@ func (db *DB) submit(ctx context.Context, req *insertRequest) insertResult {
 // failing request fails alone.
 func (db *DB) commitBatch(batch []*insertRequest) {
 	results := make([]insertResult, len(batch))
-	wrote, err := db.writeBatch(batch, results)
+	wrote, err := db.batchTx(batch, results, db.writeBatch)
 	if err != nil {
 		clear(results)
-		wrote, err = db.writeBatchIsolated(batch, results)
+		wrote, err = db.batchTx(batch, results, writeBatchIsolated)
 	}
 	if err != nil {
 		// Nothing of the batch was committed: every caller that would have
@@ -179,7 +179,8 @@ func (db *DB) GroupCommits() (batches, messages uint64) {
 	return db.batches.Load(), db.batchedMessages.Load()
 }
 
-// batchChat is a chat's kind and counters while a batch is written.
+// batchChat is a chat's kind, status and counters while a batch is
+// written (or, for checkPost, the part of them a single message checks).
 type batchChat struct {
 	kind                   parley.ChatKind
 	status                 string
@@ -196,11 +197,17 @@ type batchSender struct {
 // memberKey names one account's membership of one chat.
 type memberKey struct{ chatID, userID int64 }
 
-// writeBatch writes batch in one transaction with multi-row statements and
-// fills results. A request whose caller has given up, or whose chat or
-// sender does not exist, gets its error in results and is not written. It
-// returns whether anything was committed; on an error nothing was.
-func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, error) {
+// batchWriter writes the new messages of batch inside tx, through st bound
+// to it, fills results and reports whether it wrote any. A request whose
+// caller has given up, or that fails its checks, gets its error in results
+// and is not written.
+type batchWriter func(ctx context.Context, tx *sql.Tx, st *hotStmts, batch []*insertRequest, results []insertResult) (bool, error)
+
+// batchTx writes batch in one transaction with write, after removing the
+// outbox events that its DeleteEvents requests name, and commits if there
+// was anything to write. It returns whether messages were committed; on an
+// error nothing was.
+func (db *DB) batchTx(batch []*insertRequest, results []insertResult, write batchWriter) (bool, error) {
 	ctx := context.Background()
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -208,12 +215,26 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 	}
 	defer tx.Rollback()
 	st := db.hot.bind(ctx, tx)
-
 	deleted, err := deleteBatchEvents(ctx, st, batch)
 	if err != nil {
 		return false, err
 	}
+	wrote, err := write(ctx, tx, st, batch, results)
+	if err != nil {
+		return false, err
+	}
+	if !wrote && !deleted {
+		return false, nil // nothing to commit; the deferred rollback ends the transaction
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return wrote, nil
+}
 
+// writeBatch is the batchWriter of a few multi-row statements for the
+// whole batch.
+func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, st *hotStmts, batch []*insertRequest, results []insertResult) (bool, error) {
 	// The senders' names and the chats' counters, for the whole batch.
 	var senderIDs, chatIDs []int64
 	var pairs [][2]int64
@@ -223,6 +244,9 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 			chatIDs = append(chatIDs, req.msg.ChatID)
 			pairs = append(pairs, [2]int64{req.msg.ChatID, req.msg.SenderID})
 		}
+	}
+	if len(senderIDs) == 0 {
+		return false, nil // only DeleteEvents requests, as the relay sends between posts
 	}
 	names, err := queryNames(ctx, st.batchSenders, senderIDs)
 	if err != nil {
@@ -255,32 +279,9 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 			continue
 		}
 		m := req.msg
-		sender, ok := names[m.SenderID]
-		if !ok {
-			results[i].err = parley.Errorf(parley.ENOTFOUND, "user %d not found", m.SenderID)
-			continue
-		}
-		// The message's own time is the clock here: the service sets it from
-		// the injected clock, so suspensions end when tests say they do.
-		if err := parley.CheckAccountUsable(sender.status, sender.suspendedUntil, nowOr(m.CreatedAt)); err != nil {
-			results[i].err = err
-			continue
-		}
-		c := chats[m.ChatID]
-		if c == nil {
-			results[i].err = parley.Errorf(parley.ENOTFOUND, "chat %d not found", m.ChatID)
-			continue
-		}
+		sender, c := names[m.SenderID], chats[m.ChatID]
 		role, member := roles[memberKey{m.ChatID, m.SenderID}]
-		if err := parley.CheckPost(c.kind, m.ChatID, member, role); err != nil {
-			results[i].err = err
-			continue
-		}
-		if err := parley.CheckChatOpen(c.status); err != nil {
-			results[i].err = err
-			continue
-		}
-		if err := parley.CheckReply(m.ReplyToSeq, c.lastSeq); err != nil {
+		if err := checkPostState(&m, sender, c, member, role); err != nil {
 			results[i].err = err
 			continue
 		}
@@ -290,31 +291,20 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 		c.pts++
 		c.activeAt = max(c.activeAt, toMicro(m.CreatedAt))
 		nextID++
-		m.ID, m.Seq, m.SenderName = nextID, c.lastSeq, ""
+		m.ID, m.Seq, m.SenderName = nextID, c.lastSeq, sender.name
 		fwdChat, fwdSeq, fwdSender, fwdTitle := forwardArgs(m.Forward)
 		msgArgs = append(msgArgs, m.ID, m.ChatID, m.Seq, m.SenderID, m.Text, m.MediaID, m.ReplyToSeq,
 			fwdChat, fwdSeq, fwdSender, fwdTitle, m.Ciphertext, m.Nonce, toMicro(m.CreatedAt))
-		snap, err := json.Marshal(&m) // without the sender's name, joined when read
-		if err != nil {
-			return false, internal("encode update", err)
-		}
-		m.SenderName = sender.name
 		u := &parley.Update{ChatID: m.ChatID, Pts: c.pts, Kind: parley.UpdateMessageNew, Message: m, At: m.CreatedAt}
-		payload, err := json.Marshal(u)
+		snap, payload, err := encodeUpdate(u)
 		if err != nil {
-			return false, internal("encode event", err)
+			return false, err
 		}
 		upArgs = append(upArgs, u.ChatID, u.Pts, u.Kind, m.Seq, m.SenderID, string(snap), toMicro(u.At))
 		evArgs = append(evArgs, parley.ChatSubject(u.ChatID), u.Kind, payload, now)
 		results[i] = insertResult{msg: m, update: u}
 	}
 	if len(msgArgs) == 0 {
-		if !deleted {
-			return false, nil // nothing to commit; the deferred rollback ends the transaction
-		}
-		if err := tx.Commit(); err != nil {
-			return false, fmt.Errorf("sqlite: commit: %w", err)
-		}
 		return false, nil
 	}
 
@@ -337,9 +327,6 @@ func (db *DB) writeBatch(batch []*insertRequest, results []insertResult) (bool, 
 	}
 	if err := db.batch.events.exec(ctx, tx, evArgs); err != nil {
 		return false, internal("insert events", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return true, nil
 }
@@ -386,7 +373,7 @@ func forwardArgs(f *parley.Origin) (chat, seq, sender sql.NullInt64, title sql.N
 
 // queryNames returns the display names and standing of the accounts among
 // ids that exist, through st (sqlBatchSenders).
-func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]batchSender, error) {
+func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]*batchSender, error) {
 	b, err := json.Marshal(ids)
 	if err != nil {
 		return nil, internal("find senders", err)
@@ -396,10 +383,10 @@ func queryNames(ctx context.Context, st *sql.Stmt, ids []int64) (map[int64]batch
 		return nil, internal("find senders", err)
 	}
 	defer rows.Close()
-	names := make(map[int64]batchSender, len(ids))
+	names := make(map[int64]*batchSender, len(ids))
 	for rows.Next() {
 		var id int64
-		var s batchSender
+		s := &batchSender{}
 		var until sql.NullInt64
 		if err := rows.Scan(&id, &s.name, &s.status, &until); err != nil {
 			return nil, internal("find senders", err)
@@ -469,22 +456,10 @@ func queryRoles(ctx context.Context, st *sql.Stmt, pairs [][2]int64) (map[member
 	return roles, nil
 }
 
-// writeBatchIsolated writes every request of batch in one transaction, each
-// in a savepoint of its own, so that one failing request is rolled back
-// alone and the others still commit. It fills results and returns whether
-// anything was committed; on an error nothing was.
-func (db *DB) writeBatchIsolated(batch []*insertRequest, results []insertResult) (bool, error) {
-	ctx := context.Background()
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("sqlite: begin: %w", err)
-	}
-	defer tx.Rollback()
-	st := db.hot.bind(ctx, tx)
-	deleted, err := deleteBatchEvents(ctx, st, batch)
-	if err != nil {
-		return false, err
-	}
+// writeBatchIsolated is the batchWriter of one request at a time, each in a
+// savepoint of its own, so that one failing request is rolled back alone
+// and the others still commit.
+func writeBatchIsolated(ctx context.Context, _ *sql.Tx, st *hotStmts, batch []*insertRequest, results []insertResult) (bool, error) {
 	wrote := false
 	for i, req := range batch {
 		if req.deleteEvents != nil {
@@ -511,12 +486,6 @@ func (db *DB) writeBatchIsolated(batch []*insertRequest, results []insertResult)
 		if _, err := st.release.ExecContext(ctx); err != nil {
 			return false, internal("release savepoint", err)
 		}
-	}
-	if !wrote && !deleted {
-		return false, nil // nothing to commit; the deferred rollback ends the transaction
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return wrote, nil
 }

@@ -111,47 +111,68 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 	return m, nil
 }
 
+// checkPost makes the checks of InsertMessage inside its transaction: the
+// sender exists and may act, may post in the chat, the chat is open, and a
+// reply names an existing message. It returns the sender's name.
+func checkPost(ctx context.Context, st *hotStmts, msg *parley.Message) (string, error) {
+	var s batchSender
+	var until sql.NullInt64
+	sender := &s
+	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&s.name, &s.status, &until)
+	if errors.Is(err, sql.ErrNoRows) {
+		sender = nil
+	} else if err != nil {
+		return "", internal("find user", err)
+	}
+	s.suspendedUntil = timePtr(until)
+	var c batchChat
+	var kind string
+	var role sql.NullString
+	chat := &c
+	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &c.status, &c.lastSeq, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		chat = nil
+	} else if err != nil {
+		return "", internal("insert message", err)
+	}
+	c.kind = parley.ChatKind(kind)
+	if err := checkPostState(msg, sender, chat, role.Valid, parley.MemberRole(role.String)); err != nil {
+		return "", err
+	}
+	return s.name, nil
+}
+
+// checkPostState makes the checks of a new message m against what its
+// transaction read: its sender (nil if the account does not exist), its
+// chat (nil if the chat does not exist) and the sender's membership of it.
+// The batch and the single-message paths of InsertMessage share it, so
+// that both refuse the same messages with the same errors.
+func checkPostState(m *parley.Message, sender *batchSender, chat *batchChat, member bool, role parley.MemberRole) error {
+	if sender == nil {
+		return parley.Errorf(parley.ENOTFOUND, "user %d not found", m.SenderID)
+	}
+	// The message's own time is the clock here: the service sets it from
+	// the injected clock, so suspensions end when tests say they do.
+	if err := parley.CheckAccountUsable(sender.status, sender.suspendedUntil, nowOr(m.CreatedAt)); err != nil {
+		return err
+	}
+	if chat == nil {
+		return parley.Errorf(parley.ENOTFOUND, "chat %d not found", m.ChatID)
+	}
+	if err := parley.CheckPost(chat.kind, m.ChatID, member, role); err != nil {
+		return err
+	}
+	if err := parley.CheckChatOpen(chat.status); err != nil {
+		return err
+	}
+	return parley.CheckReply(m.ReplyToSeq, chat.lastSeq)
+}
+
 // insertMessage stores msg as the chat's next message inside a
 // transaction, through st bound to it: it takes the next seq and pts from
 // the chat row, inserts the message, appends the message.new update and its
 // outbox event. It fills msg (ID, Seq, CreatedAt when zero, SenderName) and
 // returns the update.
-// checkPost makes the checks of InsertMessage inside its transaction: the
-// sender exists and may act, may post in the chat, the chat is open, and a
-// reply names an existing message. It returns the sender's name.
-func checkPost(ctx context.Context, st *hotStmts, msg *parley.Message) (string, error) {
-	var name, userStatus string
-	var until sql.NullInt64
-	err := st.senderName.QueryRowContext(ctx, msg.SenderID).Scan(&name, &userStatus, &until)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", parley.Errorf(parley.ENOTFOUND, "user %d not found", msg.SenderID)
-	} else if err != nil {
-		return "", internal("find user", err)
-	}
-	if err := parley.CheckAccountUsable(userStatus, timePtr(until), nowOr(msg.CreatedAt)); err != nil {
-		return "", err
-	}
-	var kind, chatStatus string
-	var lastSeq int64
-	var role sql.NullString
-	err = st.postPermit.QueryRowContext(ctx, msg.SenderID, msg.ChatID).Scan(&kind, &chatStatus, &lastSeq, &role)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
-	} else if err != nil {
-		return "", internal("insert message", err)
-	}
-	if err := parley.CheckPost(parley.ChatKind(kind), msg.ChatID, role.Valid, parley.MemberRole(role.String)); err != nil {
-		return "", err
-	}
-	if err := parley.CheckChatOpen(chatStatus); err != nil {
-		return "", err
-	}
-	if err := parley.CheckReply(msg.ReplyToSeq, lastSeq); err != nil {
-		return "", err
-	}
-	return name, nil
-}
-
 func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*parley.Update, error) {
 	name, err := checkPost(ctx, st, msg)
 	if err != nil {
@@ -166,14 +187,7 @@ func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*par
 	} else if err != nil {
 		return nil, internal("insert message", err)
 	}
-	var fwdChat, fwdSeq, fwdSender sql.NullInt64
-	var fwdTitle sql.NullString
-	if f := msg.Forward; f != nil {
-		fwdChat = sql.NullInt64{Int64: f.ChatID, Valid: true}
-		fwdSeq = sql.NullInt64{Int64: f.Seq, Valid: true}
-		fwdSender = sql.NullInt64{Int64: f.SenderID, Valid: true}
-		fwdTitle = sql.NullString{String: f.ChatTitle, Valid: true}
-	}
+	fwdChat, fwdSeq, fwdSender, fwdTitle := forwardArgs(msg.Forward)
 	err = st.insertMessage.QueryRowContext(ctx,
 		msg.ChatID, msg.Seq, msg.SenderID, msg.Text, msg.MediaID, msg.ReplyToSeq,
 		fwdChat, fwdSeq, fwdSender, fwdTitle,
@@ -193,25 +207,34 @@ func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*par
 // appendUpdate stores u in the chat's update log and writes it to the
 // outbox, through st bound to the transaction.
 func appendUpdate(ctx context.Context, st *hotStmts, u *parley.Update) error {
-	snap := u.Message
-	snap.SenderName = "" // joined from users when read
-	b, err := json.Marshal(snap)
+	snap, payload, err := encodeUpdate(u)
 	if err != nil {
-		return internal("encode update", err)
+		return err
 	}
 	if _, err := st.insertUpdate.ExecContext(ctx,
-		u.ChatID, u.Pts, u.Kind, u.Message.Seq, u.Message.SenderID, string(b), toMicro(u.At)); err != nil {
+		u.ChatID, u.Pts, u.Kind, u.Message.Seq, u.Message.SenderID, string(snap), toMicro(u.At)); err != nil {
 		return internal("append update", err)
-	}
-	payload, err := json.Marshal(u)
-	if err != nil {
-		return internal("encode event", err)
 	}
 	if _, err := st.insertEvent.ExecContext(ctx,
 		parley.ChatSubject(u.ChatID), u.Kind, payload, toMicro(time.Now())); err != nil {
 		return internal("insert event", err)
 	}
 	return nil
+}
+
+// encodeUpdate returns what is stored of u: the message snapshot of the
+// update log, without the sender's name (joined from users when read, so
+// that a renamed account shows its new name), and the outbox payload.
+func encodeUpdate(u *parley.Update) (snap, payload []byte, err error) {
+	m := u.Message
+	m.SenderName = ""
+	if snap, err = json.Marshal(&m); err != nil {
+		return nil, nil, internal("encode update", err)
+	}
+	if payload, err = json.Marshal(u); err != nil {
+		return nil, nil, internal("encode event", err)
+	}
+	return snap, payload, nil
 }
 
 // nextPts increments the chat's update counter and returns it.

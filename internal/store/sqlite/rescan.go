@@ -70,30 +70,6 @@ func (db *DB) RecordRescan(ctx context.Context, r *screen.Rescan) error {
 	return db.commit(tx, false)
 }
 
-// ListRescans returns the newest re-screening runs.
-func (db *DB) ListRescans(ctx context.Context, limit int) ([]*screen.Rescan, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT source, source_id, version, scanned, matched, actions, started_at, coalesce(finished_at, 0)
-		FROM rescans ORDER BY id DESC LIMIT ?`, pageLimit(limit, 1000))
-	if err != nil {
-		return nil, internal("list rescans", err)
-	}
-	defer rows.Close()
-	out := []*screen.Rescan{}
-	for rows.Next() {
-		var r screen.Rescan
-		var started, finished int64
-		if err := rows.Scan(&r.Source, &r.SourceID, &r.Version, &r.Scanned, &r.Matched, &r.Actions, &started, &finished); err != nil {
-			return nil, internal("list rescans", err)
-		}
-		r.StartedAt, r.FinishedAt = fromMicro(started), fromMicro(finished)
-		out = append(out, &r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("list rescans", err)
-	}
-	return out, nil
-}
-
 // ScanMediaHashes returns the PDQ hashes of stored media that are neither
 // blocked nor removed and have one of quality min or better, with id >
 // afterID in id order, at most limit: the one pass of re-screening over

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"parley"
@@ -32,7 +31,7 @@ func insertRuleVersion(ctx context.Context, tx *sql.Tx, r rules.Rule, by int64, 
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rule_versions (rule_id, version, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
 		r.ID, r.Version, string(def), by, toMicro(at)); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return parley.Errorf(parley.ECONFLICT, "rule %s already has a version %d", r.ID, r.Version)
 		}
 		return internal("store rule", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"parley"
@@ -161,18 +162,9 @@ func scanCase(row interface{ Scan(...any) error }) (*review.Case, error) {
 		}
 	}
 	if c.TargetType == review.TargetMessage {
-		c.ChatID, _ = strconv.ParseInt(c.TargetID[:max(0, indexByte(c.TargetID, ':'))], 10, 64)
+		c.ChatID, _, _ = splitMessageTarget(c.TargetID)
 	}
 	return &c, nil
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
 }
 
 func findCase(ctx context.Context, q queryer, id int64) (*review.Case, error) {
@@ -277,11 +269,12 @@ func auditCase(ctx context.Context, tx queryer, c *review.Case, decision string,
 // everyone, and a message.moderated update tells clients, who add it in its
 // place. The case is closed as approved, with an audit entry.
 func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) error {
-	tx, err := db.beginWrite(ctx)
+	w, end, err := db.beginEnforce(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer end()
+	tx := w.tx
 	c, err := findCase(ctx, tx, caseID)
 	if err != nil {
 		return err
@@ -290,6 +283,7 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 		return parley.Errorf(parley.ECONFLICT, "case %d is not about a held message", caseID)
 	}
 	at = micro(nowOr(at))
+	w.now = at
 	if err := closeCase(ctx, tx, caseID, review.DecisionApproved, by, 0, at); err != nil {
 		return err
 	}
@@ -304,23 +298,20 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 	mod := m.Moderation.Clone()
 	if mod != nil && mod.Held != nil && mod.Held.ActionID == caseID && !m.Deleted() {
 		mod.Held = nil
-		w := &enforceTx{ctx: ctx, db: db, tx: tx, q: newTxQueries(db, tx), now: at}
 		if err := w.setMessageModeration(m, mod); err != nil {
 			return err
 		}
-		if err := auditCase(ctx, tx, c, review.DecisionApproved, by, at); err != nil {
-			return err
-		}
-		return db.commit(tx, w.events)
 	}
 	if err := auditCase(ctx, tx, c, review.DecisionApproved, by, at); err != nil {
 		return err
 	}
-	return db.commit(tx, false)
+	return db.commit(tx, w.events)
 }
 
+// splitMessageTarget reads a message target id (messageTargetID); the
+// chat id is returned even when the seq does not parse.
 func splitMessageTarget(id string) (int64, int64, error) {
-	i := indexByte(id, ':')
+	i := strings.IndexByte(id, ':')
 	if i < 0 {
 		return 0, 0, errors.New("message target is not chat:seq")
 	}

@@ -268,6 +268,13 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.
 	return &s, nil
 }
 
+// sqlSessionWithUser is the read of FindSessionWithUser, built once rather
+// than on every authenticated request.
+var sqlSessionWithUser = `
+	SELECT s.id, s.token_hash, s.user_id, s.kind, s.created_at, s.expires_at, s.revoked_at, ` + prefixed("u.", userColumns) + `
+	FROM sessions s JOIN users u ON u.id = s.user_id
+	WHERE s.token_hash = ?`
+
 // FindSessionWithUser returns the session whose token hashes to hash and
 // its account, in one read: every authenticated request makes it, and one
 // join costs half of two point reads. ENOTFOUND if there is no such session
@@ -277,11 +284,8 @@ func (db *DB) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Ses
 	var ur userRow
 	var created, expires int64
 	var revoked sql.NullInt64
-	err := db.reads.QueryRowContext(ctx, `
-		SELECT s.id, s.token_hash, s.user_id, s.kind, s.created_at, s.expires_at, s.revoked_at, `+prefixed("u.", userColumns)+`
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ?`, hash,
-	).Scan(append([]any{&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked}, ur.dest()...)...)
+	err := db.reads.QueryRowContext(ctx, sqlSessionWithUser, hash).Scan(
+		append([]any{&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked}, ur.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "session not found")
 	} else if err != nil {

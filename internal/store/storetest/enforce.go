@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 	a := &enforce.Action{Kind: enforce.RemoveMessage, Target: enforce.Target{Type: enforce.TargetMessage, ChatID: g.ID, Seq: 1},
 		Grounds: testGrounds, ActorID: owner.ID, CreatedAt: at(time.Hour), Note: "spam wave"}
 	must(t, s.ApplyAction(ctx, a, buildStatement(&facts), at(180*24*time.Hour)))
-	if a.ID == 0 || a.PUID != "test-sor-"+itoa(a.ID) || a.AffectedUserID != author.ID || a.Statement == nil {
+	if a.ID == 0 || a.PUID != "test-sor-"+strconv.FormatInt(a.ID, 10) || a.AffectedUserID != author.ID || a.Statement == nil {
 		t.Fatalf("applied action = %+v", a)
 	}
 	if len(facts) != 1 || facts[0].AffectedUserID != author.ID || !facts[0].ContentPosted.Equal(t0) ||
@@ -165,9 +166,12 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 		t.Fatalf("strikes after restore = %d, want 0", n)
 	}
 	evs = takeEvents(t, s)
+	if len(evs) != 1 {
+		t.Fatalf("events of a restore = %+v", evs)
+	}
 	u = parley.Update{}
 	must(t, json.Unmarshal(evs[0].Payload, &u))
-	if len(evs) != 1 || u.Message.Text != "buy my crypto now" || u.Message.Moderation != nil || u.Pts != 3 {
+	if u.Message.Text != "buy my crypto now" || u.Message.Moderation != nil || u.Pts != 3 {
 		t.Fatalf("restore update = %+v", u)
 	}
 	if e := lastAudit(t, s); e.Action != "enforcement.restored" || e.ActorID != owner.ID {
@@ -177,6 +181,71 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 	wantCode(t, err, parley.ECONFLICT)
 	_, err = s.RestoreAction(ctx, a.ID+100, owner.ID, "none", at(3*time.Hour))
 	wantCode(t, err, parley.ENOTFOUND)
+}
+
+// testEnforceApplyActionsIsolated: in a batch, an action that cannot be
+// taken fails alone, with its error at its index, and leaves no trace; the
+// others commit together with consecutive ids. A second batch, which an
+// adapter may run on what the first prepared, behaves the same.
+func testEnforceApplyActionsIsolated(t *testing.T, s Store) {
+	ctx := t.Context()
+	owner, author := newUser(t, s, "owner"), newUser(t, s, "author")
+	ch := newChannel(t, s, author, "news", "News")
+	for range 3 {
+		post(t, s, ch, author, "spam", t0)
+	}
+	takeEvents(t, s)
+	audits := auditCount(t, s)
+	remove := func(seq int64) *enforce.Action {
+		return &enforce.Action{Kind: enforce.RemoveMessage, Target: enforce.Target{Type: enforce.TargetMessage, ChatID: ch.ID, Seq: seq},
+			Grounds: testGrounds, ActorID: owner.ID, CreatedAt: at(time.Hour)}
+	}
+	for _, round := range []struct {
+		seqs     []int64
+		conflict int // the index of the action that cannot be taken
+	}{{[]int64{1, 1, 2}, 1}, {[]int64{2, 3}, 0}} {
+		var as []*enforce.Action
+		for _, seq := range round.seqs {
+			as = append(as, remove(seq))
+		}
+		errs, err := s.ApplyActions(ctx, as, buildStatement(nil), at(180*24*time.Hour))
+		must(t, err)
+		if len(errs) != len(as) {
+			t.Fatalf("%d errors for %d actions", len(errs), len(as))
+		}
+		var applied []*enforce.Action
+		for i, a := range as {
+			if i == round.conflict {
+				wantCode(t, errs[i], parley.ECONFLICT)
+				continue
+			}
+			must(t, errs[i])
+			applied = append(applied, a)
+		}
+		for i, a := range applied {
+			if i > 0 && a.ID != applied[i-1].ID+1 {
+				t.Fatalf("applied action ids %d, %d: not consecutive", applied[i-1].ID, a.ID)
+			}
+			if got, err := s.FindAction(ctx, a.ID); err != nil || got.Target != a.Target {
+				t.Fatalf("action %d as stored = %+v, %v", a.ID, got, err)
+			}
+		}
+		if evs := takeEvents(t, s); len(evs) != len(applied) {
+			t.Fatalf("%d events for %d applied actions", len(evs), len(applied))
+		}
+		audits += len(applied)
+		if n := auditCount(t, s); n != audits {
+			t.Fatalf("%d audit entries, want %d", n, audits)
+		}
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		if m := findMsg(t, s, ch.ID, seq); m.Moderation == nil || m.Moderation.Removed == nil {
+			t.Fatalf("message %d not removed: %+v", seq, m.Moderation)
+		}
+	}
+	if n := findUserT(t, s, author.ID).Strikes; n != 3 {
+		t.Fatalf("strikes = %d, want 3 (one per removal, none for the refused ones)", n)
+	}
 }
 
 func testEnforceWithholdTwiceRestoreOne(t *testing.T, s Store) {
@@ -453,5 +522,3 @@ func testEnforceStatementRange(t *testing.T, s Store) {
 		t.Fatalf("actions before %d, newest first = %+v", ids[2], list)
 	}
 }
-
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite that every storage adapter must
-// pass. It exercises the account store, the messaging store, the hash banks
-// and the outbox through their interfaces only, so the embedded SQLite adapter and the
-// PostgreSQL adapter are held to exactly the same behaviour: the contracts
+// pass. It exercises the account store, the messaging store, the hash
+// banks, enforcement and the outbox through their interfaces only, so the
+// embedded SQLite adapter and the PostgreSQL adapter are held to exactly
+// the same behaviour: the contracts
 // written on the interfaces, the documented error codes, uniqueness rules,
 // limits that must hold under concurrency, and the rule that every change
 // others must hear about writes exactly one outbox event in its transaction.
@@ -105,6 +106,7 @@ func tests() []test {
 		{"Media/SaveAndFind", testMedia},
 
 		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
+		{"Enforce/ApplyActionsIsolated", testEnforceApplyActionsIsolated},
 		{"Enforce/WithholdTwiceRestoreOne", testEnforceWithholdTwiceRestoreOne},
 		{"Enforce/RemoveMediaEveryCopy", testEnforceRemoveMediaEveryCopy},
 		{"Enforce/BlockUpload", testEnforceBlockUpload},
