@@ -617,3 +617,72 @@ func TestFlaggedMediaDecidedFromTheQueue(t *testing.T) {
 		t.Fatalf("decided = %+v, %v", decided, err)
 	}
 }
+
+// passCountingStore is the real store, counting the passes re-screening
+// makes over the stored media hashes (a pass starts from the first id).
+type passCountingStore struct {
+	*sqlite.DB
+	passes int
+}
+
+func (s *passCountingStore) ScanMediaHashes(ctx context.Context, afterID string, minQuality, limit int) ([]screen.MediaHash, error) {
+	if afterID == "" {
+		s.passes++
+	}
+	return s.DB.ScanMediaHashes(ctx, afterID, minQuality, limit)
+}
+
+// TestLargeImportIsOnePassOverStoredMedia: an import larger than a page of
+// the change log is re-screened in one pass over the stored media, and the
+// copy matched by an entry on its last page is still found.
+func TestLargeImportIsOnePassOverStoredMedia(t *testing.T) {
+	p := setup(t)
+	ctx := context.Background()
+	sys := banks.SystemActor("test", "")
+	data := testImage(t, "bridge-1-original.jpg")
+	img, err := p.msg.UploadImage(ctx, p.author, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.msg.PostMessage(ctx, p.author, p.group.ID, messaging.PostInput{MediaID: img.ID}); err != nil {
+		t.Fatal(err)
+	}
+	store := &passCountingStore{DB: p.db}
+	rs := &screen.Rescanner{Store: store, Screen: p.screen, Enforce: p.enforce, Clock: p.clock}
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	bank, err := p.banks.CreateBank(ctx, sys, banks.Bank{Name: "imported", Kind: banks.KindBlock,
+		Category: string(sor.CategoryRiskForPublicSecurity), Keywords: []string{string(sor.KeywordTerroristContent)},
+		Action: banks.ActionRemove, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2.5 pages of unrelated hashes, the image's own hash last.
+	n := banks.MaxListLimit*5/2 - 1
+	var csv strings.Builder
+	for i := 0; i < n; i++ {
+		var h pdq.Hash
+		for j := range h {
+			h[j] = byte(i>>(8*(j%3))) ^ byte(j*37)
+		}
+		h[31] ^= 0x5a
+		csv.WriteString(h.String() + "\n")
+	}
+	own, _, _ := pdq.HashBytes(data)
+	csv.WriteString(own.String() + "\n")
+	if _, err := p.banks.Import(ctx, sys, bank.ID, strings.NewReader(csv.String()), banks.ImportOptions{Format: banks.FormatHMA, Type: banks.TypePDQ, Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	store.passes = 0
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if store.passes != 1 {
+		t.Errorf("%d passes over the stored media for one import of %d entries, want 1", store.passes, n+1)
+	}
+	if m, _ := p.db.FindMedia(ctx, img.ID); m.Status != parley.MediaRemoved {
+		t.Fatalf("media status = %q, want removed by the entry on the import's last page", m.Status)
+	}
+}

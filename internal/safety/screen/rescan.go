@@ -136,42 +136,27 @@ type newEntries struct {
 	whole bool
 }
 
+// maxPendingEntries bounds how many new bank entries one pass over the
+// stored media looks for. The change log is read a page at a time; the
+// pages are gathered until this many entries are pending (or the log ends)
+// so that a large import costs one pass over the stored media, not one per
+// page. A million PDQ entries make an index of about 120 MiB.
+const maxPendingEntries = 1_000_000
+
 func (r *Rescanner) rescanBanks(ctx context.Context) error {
 	cursor, err := r.Store.RescanCursor(ctx, bankCursor)
 	if err != nil {
 		return err
 	}
 	for {
-		changes, err := r.Store.ListBankChanges(ctx, cursor, banks.MaxListLimit)
-		if err != nil || len(changes) == 0 {
+		byBank, last, err := r.gatherBankChanges(ctx, cursor)
+		if err != nil || last == cursor {
 			return err
-		}
-		byBank := map[int64]*newEntries{}
-		for _, c := range changes {
-			ne := byBank[c.BankID]
-			if ne == nil {
-				b, err := r.Store.FindBankByID(ctx, c.BankID)
-				if err != nil {
-					return err
-				}
-				ne = &newEntries{bank: b}
-				byBank[c.BankID] = ne
-			}
-			switch {
-			case c.Op == banks.OpBank && !ne.whole:
-				ne.whole = true
-				if err := r.addAllEntries(ctx, ne); err != nil {
-					return err
-				}
-			case c.Op == banks.OpAdd && c.Entry != nil && !ne.whole:
-				ne.add(c.Entry)
-			}
 		}
 		// The matcher must know the changes before it is asked about them.
 		if _, err := r.Screen.Banks.Refresh(ctx); err != nil {
 			return err
 		}
-		last := changes[len(changes)-1].ID
 		for _, ne := range byBank {
 			if !ne.actionable() {
 				continue
@@ -185,6 +170,60 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 		}
 		cursor = last
 	}
+}
+
+// gatherBankChanges reads the change log after cursor, a page at a time,
+// until it ends or maxPendingEntries entries are pending, and returns what
+// each bank gained and the id of the last change read (cursor when none).
+func (r *Rescanner) gatherBankChanges(ctx context.Context, cursor int64) (map[int64]*newEntries, int64, error) {
+	byBank := map[int64]*newEntries{}
+	pending := 0
+	for pending < maxPendingEntries {
+		changes, err := r.Store.ListBankChanges(ctx, cursor, banks.MaxListLimit)
+		if err != nil {
+			return nil, cursor, err
+		}
+		for _, c := range changes {
+			ne := byBank[c.BankID]
+			if ne == nil {
+				b, err := r.Store.FindBankByID(ctx, c.BankID)
+				if err != nil {
+					return nil, cursor, err
+				}
+				ne = &newEntries{bank: b}
+				byBank[c.BankID] = ne
+			}
+			switch {
+			case c.Op == banks.OpBank && !ne.whole:
+				ne.whole = true
+				before := ne.count()
+				if err := r.addAllEntries(ctx, ne); err != nil {
+					return nil, cursor, err
+				}
+				pending += ne.count() - before
+			case c.Op == banks.OpAdd && c.Entry != nil && !ne.whole:
+				ne.add(c.Entry)
+				pending++
+			}
+		}
+		if len(changes) < banks.MaxListLimit {
+			if len(changes) > 0 {
+				cursor = changes[len(changes)-1].ID
+			}
+			break
+		}
+		cursor = changes[len(changes)-1].ID
+	}
+	return byBank, cursor, nil
+}
+
+// count is the number of entries gathered for the bank.
+func (ne *newEntries) count() int {
+	n := len(ne.pdq) + len(ne.md5) + len(ne.sha256)
+	if ne.links {
+		n++
+	}
+	return n
 }
 
 // actionable reports whether the bank's matches ask for action: allow banks

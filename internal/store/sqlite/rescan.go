@@ -39,17 +39,17 @@ func (db *DB) SetRescanCursor(ctx context.Context, name string, value int64) err
 }
 
 // RescanDone reports whether a re-screening run of (source, id, version)
-// finished.
+// finished: only finished runs are recorded.
 func (db *DB) RescanDone(ctx context.Context, source, id string, version int64) (bool, error) {
-	var status string
-	err := db.reads.QueryRowContext(ctx, `SELECT status FROM rescans WHERE source = ? AND source_id = ? AND version = ?`,
-		source, id, version).Scan(&status)
+	var one int
+	err := db.reads.QueryRowContext(ctx, `SELECT 1 FROM rescans WHERE source = ? AND source_id = ? AND version = ?`,
+		source, id, version).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	} else if err != nil {
 		return false, internal("read rescan", err)
 	}
-	return status == "done", nil
+	return true, nil
 }
 
 // RecordRescan records a finished re-screening run and what it did.
@@ -60,9 +60,9 @@ func (db *DB) RecordRescan(ctx context.Context, r *screen.Rescan) error {
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO rescans (source, source_id, version, status, scanned, matched, actions, started_at, finished_at)
-		VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?)
-		ON CONFLICT (source, source_id, version) DO UPDATE SET status = 'done', scanned = excluded.scanned,
+		INSERT INTO rescans (source, source_id, version, scanned, matched, actions, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, source_id, version) DO UPDATE SET scanned = excluded.scanned,
 			matched = excluded.matched, actions = excluded.actions, finished_at = excluded.finished_at`,
 		r.Source, r.SourceID, r.Version, r.Scanned, r.Matched, r.Actions, toMicro(r.StartedAt), toMicro(r.FinishedAt)); err != nil {
 		return internal("record rescan", err)
