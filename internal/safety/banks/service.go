@@ -35,8 +35,7 @@ func authorize(a Actor) error {
 		}
 		return nil
 	}
-	switch a.Role {
-	case parley.RoleModerator, parley.RoleAdmin:
+	if a.Role.CanModerate() {
 		return nil
 	}
 	return parley.Errorf(parley.EFORBIDDEN, "only moderators and administrators manage hash banks")

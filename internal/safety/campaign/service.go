@@ -215,7 +215,7 @@ type Service struct {
 }
 
 func canModerate(u *parley.User) error {
-	if u == nil || (u.Role != parley.RoleModerator && u.Role != parley.RoleAdmin) {
+	if u == nil || !u.Role.CanModerate() {
 		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins act on campaigns")
 	}
 	return nil

@@ -115,7 +115,7 @@ func (b *RuleBook) changed(ctx context.Context) {
 }
 
 func canManage(u *parley.User) error {
-	if u == nil || (u.Role != parley.RoleModerator && u.Role != parley.RoleAdmin) {
+	if u == nil || !u.Role.CanModerate() {
 		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins manage screening rules")
 	}
 	return nil
