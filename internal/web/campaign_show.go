@@ -70,7 +70,7 @@ func (s *Server) campaignRemove(w http.ResponseWriter, r *http.Request, u *parle
 		}
 		return s.renderCampaignForm(w, r, p, p.Remove, err)
 	}
-	setFlash(w, fmt.Sprintf("Campaign #%d: %s removed, each with a statement of reasons for its author.", p.ID, postCount(removed)))
+	setFlash(w, fmt.Sprintf("Campaign #%d: %s removed, each with a statement of reasons for its author.", p.ID, plural(int64(removed), "post", "posts")))
 	return seeOther(w, r, fmt.Sprintf("/moderation/campaigns/%d", p.ID))
 }
 
@@ -121,11 +121,4 @@ func (s *Server) loadCampaignPage(ctx context.Context, r *http.Request, u *parle
 	}
 	setGrounds(p.Remove, campaign.DefaultGrounds)
 	return p, nil
-}
-
-func postCount(n int) string {
-	if n == 1 {
-		return "1 post"
-	}
-	return fmt.Sprintf("%d posts", n)
 }

@@ -30,17 +30,12 @@ var templateFS embed.FS
 var pages = parsePages()
 
 var templateFuncs = template.FuncMap{
-	"static":  staticURL,
-	"clock":   func(t time.Time) string { return t.UTC().Format("2 Jan 15:04") },
-	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"excerpt": excerpt,
-	"field":   field,
-	"plural": func(n int64, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	},
+	"static":     staticURL,
+	"clock":      func(t time.Time) string { return t.UTC().Format("2 Jan 15:04") },
+	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"excerpt":    excerpt,
+	"field":      field,
+	"plural":     plural,
 	"day":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"lower":      strings.ToLower,
 	"choose":     choose,
@@ -372,6 +367,14 @@ func (c checkView) Checked(v string) bool { return slices.Contains(c.Chosen, v) 
 // checkboxes builds a checkView from a form, for templates.
 func checkboxes(f *form, name, label, hint string, opts []option) checkView {
 	return checkView{fieldView: fieldView{Name: name, Label: label, Hint: hint, Error: f.Err(name)}, Options: opts, Chosen: f.Lists[name]}
+}
+
+// plural counts n things: "1 post", "3 posts".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // excerpt shortens text to n characters for previews.

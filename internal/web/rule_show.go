@@ -205,11 +205,8 @@ func ruleSummary(r *rules.Rule) string {
 		one, many string
 	}{{len(r.Keywords), "keyword", "keywords"}, {len(r.Regexps), "regular expression", "regular expressions"},
 		{len(r.URLs), "link", "links"}, {len(r.Domains), "domain", "domains"}} {
-		switch {
-		case l.n == 1:
-			parts = append(parts, "1 "+l.one)
-		case l.n > 1:
-			parts = append(parts, fmt.Sprintf("%d %s", l.n, l.many))
+		if l.n > 0 {
+			parts = append(parts, plural(int64(l.n), l.one, l.many))
 		}
 	}
 	if r.Condition != "" {
