@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"parley"
+	"parley/internal/api"
 	"parley/internal/safety/banks"
 )
 
@@ -25,9 +26,9 @@ func (s *Server) bankExport(w http.ResponseWriter, r *http.Request, u *parley.Us
 	if typ != "" {
 		name += "-" + string(typ)
 	}
-	dw := &downloadWriter{w: w, name: name + ".csv"}
+	dw := &api.CSVDownload{W: w, Name: name + ".csv"}
 	if _, err := s.Banks.Export(r.Context(), banks.UserActor(u), p.Bank.ID, dw, banks.ExportOptions{Format: format, Type: typ}); err != nil {
-		if !dw.started {
+		if !dw.Started() {
 			return s.renderBankForm(w, r, p, p.Export, err, exportErrorFields)
 		}
 		// Part of the file went out: break the response off, so that the
@@ -35,31 +36,6 @@ func (s *Server) bankExport(w http.ResponseWriter, r *http.Request, u *parley.Us
 		s.Log.Error("web: bank export failed after it started", "bank", p.Bank.ID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
-	dw.start() // an export with no entries is an empty file
+	dw.Start()
 	return nil
-}
-
-// downloadWriter sends a file download, setting its headers on the first
-// write, so that an error found before anything is written can still be
-// shown as a page.
-type downloadWriter struct {
-	w       http.ResponseWriter
-	name    string // a bank name and a format: letters, digits, '.', '-' and '_'
-	started bool
-}
-
-func (d *downloadWriter) start() {
-	if d.started {
-		return
-	}
-	d.started = true
-	h := d.w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="`+d.name+`"`)
-	d.w.WriteHeader(http.StatusOK)
-}
-
-func (d *downloadWriter) Write(b []byte) (int, error) {
-	d.start()
-	return d.w.Write(b)
 }
