@@ -83,8 +83,10 @@ type page struct {
 	Section string
 	Sub     string
 	// QueueOpen is the number of open review cases, shown in the
-	// moderation navigation to those who work the queue.
-	QueueOpen int64
+	// moderation navigation to those who work the queue; queueCounted is
+	// set by a page that counted them already (the queue's own).
+	QueueOpen    int64
+	queueCounted bool
 }
 
 func (p *page) base() *page { return p }
@@ -106,7 +108,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.User = api.CurrentUser(r.Context())
 	}
 	p.Flash = takeFlash(w, r)
-	if p.Section == "moderation" && canModerate(p.User) && s.Review != nil {
+	if p.Section == "moderation" && !p.queueCounted && canModerate(p.User) && s.Review != nil {
 		// The count is a convenience: a failure is logged, and the page is
 		// shown without it.
 		n, err := s.Review.Store.CountCases(r.Context(), review.StatusOpen)
