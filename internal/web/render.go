@@ -43,7 +43,6 @@ var templateFuncs = template.FuncMap{
 	// The role checks below only decide what the navigation offers; every
 	// handler and service checks the role again.
 	"isStaff":     enforce.IsStaff,
-	"canBanks":    canManageBanks,
 	"canHolds":    canPlaceHolds,
 	"canModerate": canModerate,
 	"isAdmin":     func(u *parley.User) bool { return u != nil && u.Role == parley.RoleAdmin },
