@@ -53,13 +53,6 @@ var caseDecisionLabels = map[string]string{
 	review.DecisionAutomated: "Settled by the screen’s own action",
 }
 
-func labelOr(labels map[string]string, v string) string {
-	if l, ok := labels[v]; ok {
-		return l
-	}
-	return v
-}
-
 // caseQueue lists the open cases, most urgent first.
 func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	cases, open, err := s.Review.Queue(r.Context(), u, caseListSize)

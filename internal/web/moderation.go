@@ -88,11 +88,15 @@ var kindLabels = map[enforce.Kind]string{
 	enforce.TerminateAccount:   "Terminate account",
 }
 
-func kindLabel(k enforce.Kind) string {
-	if l, ok := kindLabels[k]; ok {
+func kindLabel(k enforce.Kind) string { return labelOr(kindLabels, k) }
+
+// labelOr returns the label of v, or v itself when it has none (a value
+// newer than the page's labels).
+func labelOr[V ~string](labels map[V]string, v V) string {
+	if l, ok := labels[v]; ok {
 		return l
 	}
-	return string(k)
+	return string(v)
 }
 
 // kindOptions are the kinds for the list filter; takeKindOptions those a
