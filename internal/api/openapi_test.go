@@ -104,6 +104,29 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // checkOperation checks one operation: it has responses, and each {param}
 // of its path is declared as a path parameter (on the operation or on the
 // path item), and no path parameter is declared that the path lacks.
+// TestOpenAPIErrorCodes keeps the error body's list of codes in step with
+// the codes the server answers with.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	code := asMap(asMap(asMap(asMap(asMap(asMap(doc["components"])["schemas"])["Error"])["properties"])["error"])["properties"])["code"]
+	var documented []string
+	for _, c := range asList(asMap(code)["enum"]) {
+		documented = append(documented, c.(string))
+	}
+	var served []string
+	for c := range statusOf {
+		served = append(served, c)
+	}
+	slices.Sort(documented)
+	slices.Sort(served)
+	if !slices.Equal(documented, served) {
+		t.Fatalf("openapi.json lists the error codes %v; the server answers with %v", documented, served)
+	}
+}
+
 func checkOperation(t *testing.T, name, path string, item map[string]any, op any) {
 	t.Helper()
 	o := asMap(op)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"parley"
@@ -381,14 +380,16 @@ func (s *Server) handleExportBank(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := s.Banks.Export(r.Context(), banks.UserActor(CurrentUser(r.Context())), id, pw, opts)
-		pw.CloseWithError(err)
-	}()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="bank.csv"`)
-	_, err = io.Copy(w, pr)
-	pr.Close()
-	return err
+	dw := &CSVDownload{W: w, Name: "bank.csv"}
+	if _, err := s.Banks.Export(r.Context(), banks.UserActor(CurrentUser(r.Context())), id, dw, opts); err != nil {
+		if !dw.Started() {
+			return err
+		}
+		// Part of the file went out: break the response off, so that the
+		// client sees a failed download rather than a short file.
+		s.Log.Error("api: bank export failed after it started", "bank", id, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	dw.Start()
+	return nil
 }

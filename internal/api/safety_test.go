@@ -170,6 +170,13 @@ func TestBankImportThroughTheAPI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(data), "evil.example") || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
 		t.Fatalf("export = %d %q", resp.StatusCode, data)
 	}
+	// An export refused before it starts answers with the error body, not
+	// a file.
+	resp, data = mod.do(t, "GET", fmt.Sprintf("/api/v1/moderation/banks/%d/export?format=pdq&type=domain", b.ID), nil)
+	checkError(t, "export of domains as pdq", resp, data, 400, parley.EINVALID, "type")
+	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
+		t.Fatalf("a refused export is sent as a file: Content-Disposition %q", cd)
+	}
 	author := s.signUp(t, "author")
 	g := author.group(t, "G")
 	// The matcher follows the banks by their events; give it a moment.

@@ -48,23 +48,29 @@ func (s *Server) actionShow(w http.ResponseWriter, r *http.Request, u *parley.Us
 	return nil
 }
 
-// actionRestore takes an action back, with the reason the form gives.
+// actionRestore takes an action back, with the reason the form gives. A
+// refusal comes back on the action's page, loaded only then.
 func (s *Server) actionRestore(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadActionPage(r.Context(), r, u)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	p.Restore = formFrom(r, "reason")
-	if _, err := s.Enforce.Restore(r.Context(), u, p.ID, p.Restore.Get("reason")); err != nil {
+	f := formFrom(r, "reason")
+	if _, err := s.Enforce.Restore(r.Context(), u, id, f.Get("reason")); err != nil {
 		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
 			return err
 		}
+		p, perr := s.loadActionPage(r.Context(), r, u)
+		if perr != nil {
+			return perr
+		}
+		p.Restore = f
 		p.Restore.fail(err, nil)
 		s.render(w, r, api.StatusOf(err), "action_show", p)
 		return nil
 	}
 	setFlash(w, "Action restored: its effect was taken back, and the affected account’s statement says so.")
-	return seeOther(w, r, fmt.Sprintf("/moderation/actions/%d", p.ID))
+	return seeOther(w, r, fmt.Sprintf("/moderation/actions/%d", id))
 }
 
 func (s *Server) loadActionPage(ctx context.Context, r *http.Request, u *parley.User) (*actionPage, error) {

@@ -14,9 +14,8 @@ type auditPage struct {
 	page
 	Report  audit.Report
 	Entries []auditRow
-	// Last is the newest entry's id; Older the "before" of the next older
-	// page (0 when there is none).
-	Last, Older int64
+	// Older is the "before" of the next older page (0 when there is none).
+	Older int64
 	// Paged is set on any page but the newest.
 	Paged bool
 }
@@ -39,7 +38,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, u *parley.Use
 	if err != nil {
 		return err
 	}
-	p := &auditPage{page: modPage("Audit log", "audit"), Report: report, Last: last}
+	p := &auditPage{page: modPage("Audit log", "audit"), Report: report}
 	if before == 0 || before > last+1 {
 		before = last + 1
 	}

@@ -21,14 +21,14 @@ const maxImportBytes = 16 << 20
 func (s *Server) bankImport(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes+64<<10)
 	parseErr := r.ParseMultipartForm(1 << 20)
-	p, err := s.loadBankPage(r.Context(), r, u, 0)
+	p, err := s.loadBankPage(r.Context(), r, u)
 	if err != nil {
 		return err
 	}
 	if parseErr != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(parseErr, &tooBig) {
-			return s.renderBankForm(w, r, p, p.Import, &parley.Error{Code: parley.ETOOLARGE, Field: "file",
+			return s.renderBankForm(w, r, u, p, p.Import, &parley.Error{Code: parley.ETOOLARGE, Field: "file",
 				Message: fmt.Sprintf("the file is larger than %d MB; import larger files with the command parley banks import", maxImportBytes>>20)}, nil)
 		}
 		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
@@ -36,12 +36,12 @@ func (s *Server) bankImport(w http.ResponseWriter, r *http.Request, u *parley.Us
 	p.Import = formFrom(r, importFields...)
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		return s.renderBankForm(w, r, p, p.Import, parley.FieldError("file", "choose the file to import"), nil)
+		return s.renderBankForm(w, r, u, p, p.Import, parley.FieldError("file", "choose the file to import"), nil)
 	}
 	defer file.Close()
 	format, err := banks.ParseFormat(p.Import.Get("import_format"))
 	if err != nil {
-		return s.renderBankForm(w, r, p, p.Import, err, importErrorFields)
+		return s.renderBankForm(w, r, u, p, p.Import, err, importErrorFields)
 	}
 	name := path.Base(hdr.Filename)
 	rep, err := s.Banks.Import(r.Context(), banks.UserActor(u), p.Bank.ID, file, banks.ImportOptions{
@@ -50,10 +50,9 @@ func (s *Server) bankImport(w http.ResponseWriter, r *http.Request, u *parley.Us
 		if rep != nil && rep.BadLines > 0 {
 			// The report says it all, line by line.
 			p.Report = rep
-			s.render(w, r, http.StatusBadRequest, "bank_show", p)
-			return nil
+			return s.renderBank(w, r, u, http.StatusBadRequest, p)
 		}
-		return s.renderBankForm(w, r, p, p.Import, err, importErrorFields)
+		return s.renderBankForm(w, r, u, p, p.Import, err, importErrorFields)
 	}
 	setFlash(w, fmt.Sprintf("Imported %s into %s: %s added, %d already in the bank.", excerpt(40, name), p.Bank.Name,
 		plural(rep.Added, "entry", "entries"), rep.Duplicates))

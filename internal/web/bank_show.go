@@ -109,29 +109,27 @@ func (s *Server) bankShow(w http.ResponseWriter, r *http.Request, u *parley.User
 	if err != nil {
 		return err
 	}
-	p, err := s.loadBankPage(r.Context(), r, u, after)
+	p, err := s.loadBankPage(r.Context(), r, u)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "bank_show", p)
-	return nil
+	p.After = after
+	return s.renderBank(w, r, u, http.StatusOK, p)
 }
 
-func (s *Server) loadBankPage(ctx context.Context, r *http.Request, u *parley.User, after int64) (*bankPage, error) {
+// loadBankPage loads a bank and starts its page with empty forms. The
+// entries are read by renderBank, when the page is shown: an action that
+// succeeds redirects without them.
+func (s *Server) loadBankPage(ctx context.Context, r *http.Request, u *parley.User) (*bankPage, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return nil, err
 	}
-	actor := banks.UserActor(u)
-	b, err := s.Banks.Bank(ctx, actor, id)
+	b, err := s.Banks.Bank(ctx, banks.UserActor(u), id)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := s.Banks.Entries(ctx, actor, id, after, modPageSize)
-	if err != nil {
-		return nil, err
-	}
-	p := &bankPage{page: modPage("Hash bank "+b.Name, "banks"), Bank: b, After: after,
+	p := &bankPage{page: modPage("Hash bank "+b.Name, "banks"), Bank: b,
 		Category: categoryName(sor.Category(b.Category)), Action: bankActionLabels[b.Action],
 		Add: newForm(), Remove: newForm(), Import: newForm(), Export: newForm()}
 	if b.Category == "" {
@@ -139,13 +137,6 @@ func (s *Server) loadBankPage(ctx context.Context, r *http.Request, u *parley.Us
 	}
 	for _, k := range b.Keywords {
 		p.Keywords = append(p.Keywords, keywordLabel(sor.Keyword(k)))
-	}
-	n := s.names(ctx)
-	for _, e := range entries {
-		p.Entries = append(p.Entries, entryRow{Entry: e, AddedBy: n.username(e.AddedBy, "the system")})
-	}
-	if len(entries) == modPageSize {
-		p.Next = entries[len(entries)-1].ID
 	}
 	for _, f := range []struct {
 		form   *form
@@ -162,9 +153,27 @@ func (s *Server) loadBankPage(ctx context.Context, r *http.Request, u *parley.Us
 	return p, nil
 }
 
+// renderBank reads the page of entries after p.After and shows the bank's
+// page.
+func (s *Server) renderBank(w http.ResponseWriter, r *http.Request, u *parley.User, status int, p *bankPage) error {
+	entries, err := s.Banks.Entries(r.Context(), banks.UserActor(u), p.Bank.ID, p.After, modPageSize)
+	if err != nil {
+		return err
+	}
+	n := s.names(r.Context())
+	for _, e := range entries {
+		p.Entries = append(p.Entries, entryRow{Entry: e, AddedBy: n.username(e.AddedBy, "the system")})
+	}
+	if len(entries) == modPageSize {
+		p.Next = entries[len(entries)-1].ID
+	}
+	s.render(w, r, status, "bank_show", p)
+	return nil
+}
+
 // renderBankForm re-renders a bank's page with a form's error, or returns
 // the error when it is not one the form can show.
-func (s *Server) renderBankForm(w http.ResponseWriter, r *http.Request, p *bankPage, f *form, err error, rename map[string]string) error {
+func (s *Server) renderBankForm(w http.ResponseWriter, r *http.Request, u *parley.User, p *bankPage, f *form, err error, rename map[string]string) error {
 	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
 		return err
 	}
@@ -172,8 +181,7 @@ func (s *Server) renderBankForm(w http.ResponseWriter, r *http.Request, p *bankP
 	f.nameErrors(map[string]string{"type": "The type", "value": "The value", "source": "The source",
 		"external_id": "The external id", "tags": "The tags", "note": "The note", "quality": "The quality",
 		"reason": "The reason", "import_source": "The source"})
-	s.render(w, r, api.StatusOf(err), "bank_show", p)
-	return nil
+	return s.renderBank(w, r, u, api.StatusOf(err), p)
 }
 
 // bankSetEnabled enables or disables a bank.
@@ -197,7 +205,7 @@ func (s *Server) bankSetEnabled(w http.ResponseWriter, r *http.Request, u *parle
 
 // entryAdd adds one entry to a bank.
 func (s *Server) entryAdd(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadBankPage(r.Context(), r, u, 0)
+	p, err := s.loadBankPage(r.Context(), r, u)
 	if err != nil {
 		return err
 	}
@@ -206,12 +214,12 @@ func (s *Server) entryAdd(w http.ResponseWriter, r *http.Request, u *parley.User
 		ExternalID: p.Add.Get("external_id"), Tags: splitList(p.Add.Get("tags")), Note: p.Add.Get("note")}
 	if q := p.Add.Get("quality"); q != "" {
 		if in.Quality, err = strconv.Atoi(strings.TrimSpace(q)); err != nil {
-			return s.renderBankForm(w, r, p, p.Add, parley.FieldError("quality", "is a number from 50 to 100, or empty when not known"), nil)
+			return s.renderBankForm(w, r, u, p, p.Add, parley.FieldError("quality", "is a number from 50 to 100, or empty when not known"), nil)
 		}
 	}
 	e, added, err := s.Banks.AddEntry(r.Context(), banks.UserActor(u), p.Bank.ID, in)
 	if err != nil {
-		return s.renderBankForm(w, r, p, p.Add, err, nil)
+		return s.renderBankForm(w, r, u, p, p.Add, err, nil)
 	}
 	if added {
 		setFlash(w, fmt.Sprintf("Entry %d added to %s.", e.ID, p.Bank.Name))
@@ -223,7 +231,7 @@ func (s *Server) entryAdd(w http.ResponseWriter, r *http.Request, u *parley.User
 
 // entryRemove removes one entry from a bank, with an optional reason.
 func (s *Server) entryRemove(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadBankPage(r.Context(), r, u, 0)
+	p, err := s.loadBankPage(r.Context(), r, u)
 	if err != nil {
 		return err
 	}
@@ -236,7 +244,7 @@ func (s *Server) entryRemove(w http.ResponseWriter, r *http.Request, u *parley.U
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
 			err = parley.Errorf(parley.ENOTFOUND, "entry %d is not in %s (any more)", entryID, p.Bank.Name)
 		}
-		return s.renderBankForm(w, r, p, p.Remove, err, nil)
+		return s.renderBankForm(w, r, u, p, p.Remove, err, nil)
 	}
 	setFlash(w, fmt.Sprintf("Entry %d removed from %s.", entryID, p.Bank.Name))
 	return seeOther(w, r, bankURL(p.Bank.ID))

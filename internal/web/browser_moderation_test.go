@@ -1,15 +1,12 @@
 package web_test
 
 import (
-	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"parley"
-	"parley/internal/auth"
 )
 
 // fullScreenshot saves the whole page, not only what fits the window.
@@ -25,39 +22,58 @@ func (c *chrome) fullScreenshot(path string) {
 	c.t.Logf("screenshot of %s's page: %s", c.name, path)
 }
 
+// signIn signs an account made in the test in through the sign-in form and
+// waits until the chat list is live.
+func (c *chrome) signIn(username string) {
+	c.t.Helper()
+	c.do("sign in "+username,
+		chromedp.Navigate(c.base+"/signin"),
+		chromedp.SendKeys(chromedp.ID("f-username"), username),
+		chromedp.SendKeys(chromedp.ID("f-password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("[data-live-list]")),
+	)
+}
+
+// createChannel makes a channel through its form, posts texts in it one
+// after the other, and returns the channel's path.
+func (c *chrome) createChannel(handle, title string, texts ...string) string {
+	c.t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(c.base + "/channels/new"),
+		chromedp.SendKeys(chromedp.ID("f-handle"), handle),
+		chromedp.SendKeys(chromedp.ID("f-title"), title),
+		chromedp.Click(chromedp.CSS(`form[action="/channels"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-live-chat][data-kind="channel"]`)),
+	}
+	for i, text := range texts {
+		steps = append(steps,
+			chromedp.SendKeys(chromedp.ID("f-text"), text),
+			chromedp.Click(chromedp.CSS(`#compose button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#m-%d", i+1))),
+		)
+	}
+	c.do("create channel and post", steps...)
+	path, _, _ := strings.Cut(c.location(), "#")
+	return path
+}
+
 func TestBrowserModeratorRemovesMessageAndAuthorReadsWhy(t *testing.T) {
 	s := startServer(t)
-	if _, err := s.Auth.CreateUser(context.Background(), auth.SignUpInput{Username: "moddy", Password: "correct horse battery"}, parley.RoleModerator); err != nil {
-		t.Fatal(err)
-	}
+	s.moderator(t)
 	author := newChrome(t, "author", s)
 	mod := newChrome(t, "moderator", s)
 	author.signUp("author")
 
 	// The author runs a channel and posts a scam there.
-	author.do("create channel and post",
-		chromedp.Navigate(author.base+"/channels/new"),
-		chromedp.SendKeys(chromedp.ID("f-handle"), "cryptodeals"),
-		chromedp.SendKeys(chromedp.ID("f-title"), "Crypto deals"),
-		chromedp.Click(chromedp.CSS(`form[action="/channels"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-live-chat][data-kind="channel"]`)),
-		chromedp.SendKeys(chromedp.ID("f-text"), "Send 1 BTC, get 2 back!"),
-		chromedp.Click(chromedp.CSS(`#compose button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#m-1`)),
-	)
-	chatPath := author.location()
-	chatID := strings.TrimPrefix(strings.TrimSuffix(chatPath, "#m-1"), "/chats/")
-	chatPath = "/chats/" + chatID
+	chatPath := author.createChannel("cryptodeals", "Crypto deals", "Send 1 BTC, get 2 back!")
+	chatID := strings.TrimPrefix(chatPath, "/chats/")
 
 	// The moderator signs in, opens "Take an action" from the navigation and
 	// fills it in; a first attempt without the clause of the terms comes
 	// back with the error next to that field.
-	mod.do("sign in and open the form",
-		chromedp.Navigate(mod.base+"/signin"),
-		chromedp.SendKeys(chromedp.ID("f-username"), "moddy"),
-		chromedp.SendKeys(chromedp.ID("f-password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("[data-live-list]")),
+	mod.signIn("moddy")
+	mod.do("open the form",
 		chromedp.Click(chromedp.CSS(`.site-nav a[href="/moderation/actions"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.sub-nav`)),
 		chromedp.Click(chromedp.CSS(`.sub-nav a[href="/moderation/actions/new"]`)),
@@ -120,37 +136,18 @@ func TestBrowserModeratorRemovesMessageAndAuthorReadsWhy(t *testing.T) {
 
 func TestBrowserModeratorWritesRuleAndApprovesHeldPost(t *testing.T) {
 	s := startServer(t)
-	if _, err := s.Auth.CreateUser(context.Background(), auth.SignUpInput{Username: "moddy", Password: "correct horse battery"}, parley.RoleModerator); err != nil {
-		t.Fatal(err)
-	}
+	s.moderator(t)
 	author := newChrome(t, "author", s)
 	mod := newChrome(t, "moderator", s)
 	author.signUp("author")
 
 	// The author runs a channel where a scam was posted before any rule.
-	author.do("create channel and post",
-		chromedp.Navigate(author.base+"/channels/new"),
-		chromedp.SendKeys(chromedp.ID("f-handle"), "cryptodeals"),
-		chromedp.SendKeys(chromedp.ID("f-title"), "Crypto deals"),
-		chromedp.Click(chromedp.CSS(`form[action="/channels"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-live-chat][data-kind="channel"]`)),
-		chromedp.SendKeys(chromedp.ID("f-text"), "Double your BTC in one day!"),
-		chromedp.Click(chromedp.CSS(`#compose button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#m-1`)),
-		chromedp.SendKeys(chromedp.ID("f-text"), "Harbour opens at nine"),
-		chromedp.Click(chromedp.CSS(`#compose button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#m-2`)),
-	)
-	chatPath := strings.TrimSuffix(author.location(), "#m-2")
+	chatPath := author.createChannel("cryptodeals", "Crypto deals", "Double your BTC in one day!", "Harbour opens at nine")
 
 	// The moderator writes a rule, in shadow mode (the default), and
 	// backtests the draft before saving it.
-	mod.do("sign in and write a rule",
-		chromedp.Navigate(mod.base+"/signin"),
-		chromedp.SendKeys(chromedp.ID("f-username"), "moddy"),
-		chromedp.SendKeys(chromedp.ID("f-password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("[data-live-list]")),
+	mod.signIn("moddy")
+	mod.do("write a rule",
 		chromedp.Click(chromedp.CSS(`.site-nav a[href="/moderation/actions"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.sub-nav`)),
 		chromedp.Click(chromedp.CSS(`.sub-nav a[href="/moderation/rules"]`)),

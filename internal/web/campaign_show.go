@@ -50,48 +50,55 @@ func (s *Server) campaignShow(w http.ResponseWriter, r *http.Request, u *parley.
 // with a statement of reasons for its author, on the grounds of the form
 // (campaign.DefaultGrounds unless the moderator changes them).
 func (s *Server) campaignRemove(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadCampaignPage(r.Context(), r, u)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	p.Remove = formFrom(r, groundsFields...)
-	keywords := p.Remove.readList(r, "keywords")
-	g, err := readGrounds(p.Remove, keywords)
+	f := formFrom(r, groundsFields...)
+	keywords := f.readList(r, "keywords")
+	g, err := readGrounds(f, keywords)
 	removed := 0
 	if err == nil {
 		g.Source = sor.SourceVoluntary
-		removed, err = s.Campaigns.Remove(r.Context(), u, p.ID, &g)
+		removed, err = s.Campaigns.Remove(r.Context(), u, id, &g)
 	}
 	if err != nil {
 		if removed > 0 {
 			// Part of the campaign was removed before the error: the page
 			// shows which posts are still up.
-			s.Log.Warn("web: campaign removal stopped part way", "campaign", p.ID, "removed", removed, "err", err)
+			s.Log.Warn("web: campaign removal stopped part way", "campaign", id, "removed", removed, "err", err)
 		}
-		return s.renderCampaignForm(w, r, p, p.Remove, err)
+		return s.renderCampaignForm(w, r, u, func(p *campaignPage) *form { p.Remove = f; return f }, err)
 	}
-	setFlash(w, fmt.Sprintf("Campaign #%d: %s removed, each with a statement of reasons for its author.", p.ID, postCount(removed)))
-	return seeOther(w, r, fmt.Sprintf("/moderation/campaigns/%d", p.ID))
+	setFlash(w, fmt.Sprintf("Campaign #%d: %s removed, each with a statement of reasons for its author.", id, plural(int64(removed), "post", "posts")))
+	return seeOther(w, r, fmt.Sprintf("/moderation/campaigns/%d", id))
 }
 
 // campaignDismiss records that a campaign is harmless; its posts stay up.
 func (s *Server) campaignDismiss(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadCampaignPage(r.Context(), r, u)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if err := s.Campaigns.Dismiss(r.Context(), u, p.ID); err != nil {
-		return s.renderCampaignForm(w, r, p, p.Dismiss, err)
+	if err := s.Campaigns.Dismiss(r.Context(), u, id); err != nil {
+		return s.renderCampaignForm(w, r, u, func(p *campaignPage) *form { return p.Dismiss }, err)
 	}
-	setFlash(w, fmt.Sprintf("Campaign #%d dismissed: its posts stay up.", p.ID))
+	setFlash(w, fmt.Sprintf("Campaign #%d dismissed: its posts stay up.", id))
 	return seeOther(w, r, "/moderation/campaigns")
 }
 
-func (s *Server) renderCampaignForm(w http.ResponseWriter, r *http.Request, p *campaignPage, f *form, err error) error {
+// renderCampaignForm shows the campaign's page, loaded only now, with err
+// on the form which picks (or puts in place), or returns err when the page
+// cannot show it.
+func (s *Server) renderCampaignForm(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*campaignPage) *form, err error) error {
 	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
 		return err
 	}
-	f.failAll(err, actionErrorFields)
+	p, perr := s.loadCampaignPage(r.Context(), r, u)
+	if perr != nil {
+		return perr
+	}
+	which(p).failAll(err, actionErrorFields)
 	s.render(w, r, api.StatusOf(err), "campaign_show", p)
 	return nil
 }
@@ -121,11 +128,4 @@ func (s *Server) loadCampaignPage(ctx context.Context, r *http.Request, u *parle
 	}
 	setGrounds(p.Remove, campaign.DefaultGrounds)
 	return p, nil
-}
-
-func postCount(n int) string {
-	if n == 1 {
-		return "1 post"
-	}
-	return fmt.Sprintf("%d posts", n)
 }

@@ -24,7 +24,7 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, u *parley.U
 		return err
 	}
 	if err := s.Review.Approve(r.Context(), u, id); err != nil {
-		return s.caseRefused(w, r, u, func(p *casePage) *form { return p.Decide }, err, nil)
+		return s.caseRefused(w, r, u, func(p *casePage) *form { return p.Decide }, err)
 	}
 	setFlash(w, fmt.Sprintf("Case #%d approved: the post is visible to everyone now.", id))
 	return seeOther(w, r, "/moderation/queue")
@@ -35,27 +35,31 @@ func (s *Server) caseApprove(w http.ResponseWriter, r *http.Request, u *parley.U
 // automated detection, by the rule or bank named as the signal); the
 // moderator decided.
 func (s *Server) caseRemove(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadCasePage(r.Context(), r, u)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	p.Remove = formFrom(r, groundsFields...)
-	keywords := p.Remove.readList(r, "keywords")
-	g, err := readGrounds(p.Remove, keywords)
+	c, err := s.Review.Find(r.Context(), u, id)
+	if err != nil {
+		return err
+	}
+	f := formFrom(r, groundsFields...)
+	keywords := f.readList(r, "keywords")
+	g, err := readGrounds(f, keywords)
 	var a *enforce.Action
 	if err == nil {
 		g.Source = sor.SourceVoluntary
 		g.AutomatedDetection = true
 		g.Automation = sor.NotAutomated
-		if sc := p.Screening; sc != nil && sc.By != nil {
+		if sc := c.Screening; sc != nil && sc.By != nil {
 			g.Signal = screen.Grounds(sc.By).Signal
 		}
-		a, err = s.Review.Remove(r.Context(), u, p.ID, g)
+		a, err = s.Review.Remove(r.Context(), u, id, g)
 	}
 	if err != nil {
-		return s.renderCaseForm(w, r, p, p.Remove, err, actionErrorFields)
+		return s.renderCaseForm(w, r, u, func(p *casePage) *form { p.Remove = f; return f }, err, actionErrorFields)
 	}
-	setFlash(w, fmt.Sprintf("Case #%d: the post was removed (action #%d). Its author can read the statement of reasons.", p.ID, a.ID))
+	setFlash(w, fmt.Sprintf("Case #%d: the post was removed (action #%d). Its author can read the statement of reasons.", id, a.ID))
 	return seeOther(w, r, "/moderation/queue")
 }
 
@@ -67,7 +71,7 @@ func (s *Server) caseConfirm(w http.ResponseWriter, r *http.Request, u *parley.U
 		return err
 	}
 	if err := s.Review.ConfirmBlock(r.Context(), u, id); err != nil {
-		return s.caseRefused(w, r, u, func(p *casePage) *form { return p.Decide }, err, nil)
+		return s.caseRefused(w, r, u, func(p *casePage) *form { return p.Decide }, err)
 	}
 	setFlash(w, fmt.Sprintf("Case #%d: the block is confirmed. The image stays blocked, kept as evidence.", id))
 	return seeOther(w, r, "/moderation/queue")
@@ -77,44 +81,46 @@ func (s *Server) caseConfirm(w http.ResponseWriter, r *http.Request, u *parley.U
 // is restored, with the reason the form gives, so the image can be used
 // and the uploader's strike is taken back.
 func (s *Server) caseRelease(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadCasePage(r.Context(), r, u)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	p.Release = formFrom(r, "reason")
-	reason := strings.TrimSpace(p.Release.Get("reason"))
+	f := formFrom(r, "reason")
+	reason := strings.TrimSpace(f.Get("reason"))
 	if reason == "" {
 		err = parley.FieldError("reason", "say why the block was wrong, such as the bank entry it matched being a false positive")
 	} else {
-		err = s.Review.ReleaseBlock(r.Context(), u, p.ID, reason)
+		err = s.Review.ReleaseBlock(r.Context(), u, id, reason)
 	}
 	if err != nil {
-		return s.renderCaseForm(w, r, p, p.Release, err, nil)
+		return s.renderCaseForm(w, r, u, func(p *casePage) *form { p.Release = f; return f }, err, nil)
 	}
-	setFlash(w, fmt.Sprintf("Case #%d: the block was released. The image can be used again and the strike is taken back; add an allow entry to the bank so that it does not match again.", p.ID))
+	setFlash(w, fmt.Sprintf("Case #%d: the block was released. The image can be used again and the strike is taken back; add an allow entry to the bank so that it does not match again.", id))
 	return seeOther(w, r, "/moderation/queue")
 }
 
-// caseRefused shows the case's page with a refused decision's message on
-// the form which picks.
-func (s *Server) caseRefused(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*casePage) *form, err error, rename map[string]string) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN || parley.ErrorCode(err) == parley.ENOTFOUND {
+// caseRefused shows the case's page with the refusal of a decision that
+// has no fields (approve, confirm) on the form which picks; a case or item
+// that is not found answers so.
+func (s *Server) caseRefused(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*casePage) *form, err error) error {
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return err
+	}
+	return s.renderCaseForm(w, r, u, which, err, nil)
+}
+
+// renderCaseForm shows the case's page, loaded only now, with err on the
+// form which picks (or puts in place), or returns err when the page cannot
+// show it.
+func (s *Server) renderCaseForm(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*casePage) *form, err error, rename map[string]string) error {
+	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
 		return err
 	}
 	p, perr := s.loadCasePage(r.Context(), r, u)
 	if perr != nil {
 		return perr
 	}
-	return s.renderCaseForm(w, r, p, which(p), err, rename)
-}
-
-// renderCaseForm shows the case's page with err on form f, or returns err
-// when the page cannot show it.
-func (s *Server) renderCaseForm(w http.ResponseWriter, r *http.Request, p *casePage, f *form, err error, rename map[string]string) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
-		return err
-	}
-	f.failAll(err, rename)
+	which(p).failAll(err, rename)
 	s.render(w, r, api.StatusOf(err), "case_show", p)
 	return nil
 }

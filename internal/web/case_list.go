@@ -16,10 +16,9 @@ import (
 // caseListPage is the data of the queue and of the list of decided cases.
 type caseListPage struct {
 	page
-	Cases []caseRow
-	// Open is the number of open cases, of which the queue shows the first
-	// caseListSize.
-	Open    int64
+	// Cases are, on the queue, the first caseListSize of the page's
+	// QueueOpen open cases.
+	Cases   []caseRow
 	Decided bool
 }
 
@@ -54,20 +53,14 @@ var caseDecisionLabels = map[string]string{
 	review.DecisionAutomated: "Settled by the screen’s own action",
 }
 
-func labelOr(labels map[string]string, v string) string {
-	if l, ok := labels[v]; ok {
-		return l
-	}
-	return v
-}
-
 // caseQueue lists the open cases, most urgent first.
 func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	cases, open, err := s.Review.Queue(r.Context(), u, caseListSize)
 	if err != nil {
 		return err
 	}
-	p := &caseListPage{page: modPage("Review queue", "queue"), Open: open}
+	p := &caseListPage{page: modPage("Review queue", "queue")}
+	p.QueueOpen, p.queueCounted = open, true
 	n := s.names(r.Context())
 	for _, c := range cases {
 		p.Cases = append(p.Cases, n.caseRow(c))

@@ -58,29 +58,24 @@ func (s *Server) holdList(w http.ResponseWriter, r *http.Request, u *parley.User
 	return nil
 }
 
+// placeErrorFields names the form field of each field the enforcement
+// service reports problems of a hold on.
+var placeErrorFields = mergeFields(targetFields, map[string]string{"target.type": "target_type"})
+
 // holdPlace places a legal hold from the form.
 func (s *Server) holdPlace(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadHoldPage(r.Context(), u)
-	if err != nil {
-		return err
-	}
-	p.Place = formFrom(r, holdFields...)
-	typ := p.Place.Get("target_type")
-	t, err := s.targetForm(r.Context(), p.Place, typ)
+	f := formFrom(r, holdFields...)
+	typ := f.Get("target_type")
+	t, err := s.targetForm(r.Context(), f, typ)
 	if err == nil {
 		if typ == "" {
 			err = parley.FieldError("target_type", "choose what the hold keeps")
 		} else {
-			_, err = s.Enforce.PlaceHold(r.Context(), u, t, p.Place.Get("reason"))
+			_, err = s.Enforce.PlaceHold(r.Context(), u, t, f.Get("reason"))
 		}
 	}
 	if err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
-			return err
-		}
-		p.Place.fail(err, mergeFields(targetFields, map[string]string{"target.type": "target_type"}))
-		s.render(w, r, api.StatusOf(err), "holds", p)
-		return nil
+		return s.renderHoldForm(w, r, u, func(p *holdPage) *form { p.Place = f; return f }, err, placeErrorFields)
 	}
 	setFlash(w, "Legal hold placed: evidence about the target is kept until the hold is released.")
 	return seeOther(w, r, "/moderation/holds")
@@ -93,19 +88,26 @@ func (s *Server) holdRelease(w http.ResponseWriter, r *http.Request, u *parley.U
 		return err
 	}
 	if err := s.Enforce.ReleaseHold(r.Context(), u, id); err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
-			return err
-		}
-		p, perr := s.loadHoldPage(r.Context(), u)
-		if perr != nil {
-			return perr
-		}
-		p.Release.fail(err, nil)
-		s.render(w, r, api.StatusOf(err), "holds", p)
-		return nil
+		return s.renderHoldForm(w, r, u, func(p *holdPage) *form { return p.Release }, err, nil)
 	}
 	setFlash(w, fmt.Sprintf("Legal hold %d released. Evidence it kept is deleted when its retention ends.", id))
 	return seeOther(w, r, "/moderation/holds")
+}
+
+// renderHoldForm shows the holds page, loaded only now, with err on the
+// form which picks (or puts in place), or returns err when the page cannot
+// show it.
+func (s *Server) renderHoldForm(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*holdPage) *form, err error, rename map[string]string) error {
+	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+		return err
+	}
+	p, perr := s.loadHoldPage(r.Context(), u)
+	if perr != nil {
+		return perr
+	}
+	which(p).fail(err, rename)
+	s.render(w, r, api.StatusOf(err), "holds", p)
+	return nil
 }
 
 func (s *Server) loadHoldPage(ctx context.Context, u *parley.User) (*holdPage, error) {

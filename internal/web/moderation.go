@@ -15,11 +15,11 @@ import (
 
 // The moderation pages live under /moderation/ and are for staff:
 // moderators, legal officers and admins. Every route is registered with
-// staff or admin, which check the role before the handler runs, and every
-// service the handlers call checks it again (hash banks are for moderators
-// and admins, legal holds are placed by legal officers and admins, the
-// audit log is for admins, as in the JSON API). A member who opens one gets
-// the "Not allowed" page, as on the rest of the site.
+// staff, moderator or admin, which check the role before the handler runs,
+// and every service the handlers call checks it again (legal holds are
+// placed by legal officers and admins, the audit log is for admins, as in
+// the JSON API). A member who opens one gets the "Not allowed" page, as on
+// the rest of the site.
 
 // staff registers a handler for moderators, legal officers and admins.
 func (s *Server) staff(mux *http.ServeMux, pattern string, h userHandlerFunc) {
@@ -41,9 +41,9 @@ func (s *Server) admin(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 	})
 }
 
-// moderator registers a handler for moderators and admins: the screening
-// rules, the review queue and campaigns, which their services keep from
-// legal officers too.
+// moderator registers a handler for moderators and admins: hash banks,
+// the screening rules, the review queue and campaigns, which their services
+// keep from legal officers too.
 func (s *Server) moderator(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 	s.member(mux, pattern, func(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 		if !canModerate(u) {
@@ -53,16 +53,10 @@ func (s *Server) moderator(mux *http.ServeMux, pattern string, h userHandlerFunc
 	})
 }
 
-// canModerate says whether u works the review queue, writes screening
-// rules and acts on campaigns (as their services decide: moderators and
-// admins).
+// canModerate says whether u manages hash banks, works the review queue,
+// writes screening rules and acts on campaigns (as their services decide:
+// moderators and admins).
 func canModerate(u *parley.User) bool {
-	return u != nil && (u.Role == parley.RoleModerator || u.Role == parley.RoleAdmin)
-}
-
-// canManageBanks says whether u may manage hash banks (as banks.Service
-// decides: moderators and admins), for the navigation.
-func canManageBanks(u *parley.User) bool {
 	return u != nil && (u.Role == parley.RoleModerator || u.Role == parley.RoleAdmin)
 }
 
@@ -94,11 +88,15 @@ var kindLabels = map[enforce.Kind]string{
 	enforce.TerminateAccount:   "Terminate account",
 }
 
-func kindLabel(k enforce.Kind) string {
-	if l, ok := kindLabels[k]; ok {
+func kindLabel(k enforce.Kind) string { return labelOr(kindLabels, k) }
+
+// labelOr returns the label of v, or v itself when it has none (a value
+// newer than the page's labels).
+func labelOr[V ~string](labels map[V]string, v V) string {
+	if l, ok := labels[v]; ok {
 		return l
 	}
-	return string(k)
+	return string(v)
 }
 
 // kindOptions are the kinds for the list filter; takeKindOptions those a

@@ -147,19 +147,20 @@ func TestModerationPagesCheckTheRole(t *testing.T) {
 	mod.post("/moderation/rules", url.Values{"id": {"hello-rule"}, "keywords": {"hello"}, "action": {"hold"}, "mode": {"shadow"}}).
 		wantRedirect(t, "create rule", "/moderation/rules/hello-rule")
 
-	// The queue, the rules and campaigns are for moderators and admins.
-	moderatorGets := []string{"/moderation/queue", "/moderation/queue/decided", "/moderation/cases/1", "/moderation/rules",
-		"/moderation/rules/new", "/moderation/rules/hello-rule", "/moderation/rules/hello-rule/edit", "/moderation/campaigns",
-		"/moderation/campaigns/1"}
-	moderatorPosts := []string{"/moderation/cases/1/approve", "/moderation/cases/1/remove", "/moderation/cases/1/confirm",
+	// Hash banks, the queue, the rules and campaigns are for moderators and
+	// admins.
+	moderatorGets := []string{"/moderation/banks", "/moderation/banks/new", "/moderation/banks/1", "/moderation/queue",
+		"/moderation/queue/decided", "/moderation/cases/1", "/moderation/rules", "/moderation/rules/new", "/moderation/rules/hello-rule",
+		"/moderation/rules/hello-rule/edit", "/moderation/campaigns", "/moderation/campaigns/1"}
+	moderatorPosts := []string{"/moderation/banks", "/moderation/banks/1/enabled", "/moderation/banks/1/entries",
+		"/moderation/banks/1/entries/1/remove", "/moderation/banks/1/import", "/moderation/banks/1/export",
+		"/moderation/cases/1/approve", "/moderation/cases/1/remove", "/moderation/cases/1/confirm",
 		"/moderation/cases/1/release", "/moderation/rules", "/moderation/rules/hello-rule/edit", "/moderation/rules/hello-rule/enabled",
 		"/moderation/rules/hello-rule/mode", "/moderation/rules/hello-rule/backtest", "/moderation/campaigns/1/remove",
 		"/moderation/campaigns/1/dismiss"}
 	gets := append([]string{"/moderation", "/moderation/actions", "/moderation/actions/new", loc, "/moderation/holds",
-		"/moderation/banks", "/moderation/banks/new", "/moderation/banks/1", "/moderation/audit"}, moderatorGets...)
-	posts := append([]string{"/moderation/actions", loc + "/restore", "/moderation/holds", "/moderation/holds/1/release",
-		"/moderation/banks", "/moderation/banks/1/enabled", "/moderation/banks/1/entries", "/moderation/banks/1/entries/1/remove",
-		"/moderation/banks/1/import", "/moderation/banks/1/export"}, moderatorPosts...)
+		"/moderation/audit"}, moderatorGets...)
+	posts := append([]string{"/moderation/actions", loc + "/restore", "/moderation/holds", "/moderation/holds/1/release"}, moderatorPosts...)
 
 	// A member gets "Not allowed" everywhere, and nothing of the section.
 	for _, path := range gets {

@@ -30,17 +30,12 @@ var templateFS embed.FS
 var pages = parsePages()
 
 var templateFuncs = template.FuncMap{
-	"static":  staticURL,
-	"clock":   func(t time.Time) string { return t.UTC().Format("2 Jan 15:04") },
-	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"excerpt": excerpt,
-	"field":   field,
-	"plural": func(n int64, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	},
+	"static":     staticURL,
+	"clock":      func(t time.Time) string { return t.UTC().Format("2 Jan 15:04") },
+	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"excerpt":    excerpt,
+	"field":      field,
+	"plural":     plural,
 	"day":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"lower":      strings.ToLower,
 	"choose":     choose,
@@ -48,7 +43,6 @@ var templateFuncs = template.FuncMap{
 	// The role checks below only decide what the navigation offers; every
 	// handler and service checks the role again.
 	"isStaff":     enforce.IsStaff,
-	"canBanks":    canManageBanks,
 	"canHolds":    canPlaceHolds,
 	"canModerate": canModerate,
 	"isAdmin":     func(u *parley.User) bool { return u != nil && u.Role == parley.RoleAdmin },
@@ -88,8 +82,10 @@ type page struct {
 	Section string
 	Sub     string
 	// QueueOpen is the number of open review cases, shown in the
-	// moderation navigation to those who work the queue.
-	QueueOpen int64
+	// moderation navigation to those who work the queue; queueCounted is
+	// set by a page that counted them already (the queue's own).
+	QueueOpen    int64
+	queueCounted bool
 }
 
 func (p *page) base() *page { return p }
@@ -111,7 +107,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.User = api.CurrentUser(r.Context())
 	}
 	p.Flash = takeFlash(w, r)
-	if p.Section == "moderation" && canModerate(p.User) && s.Review != nil {
+	if p.Section == "moderation" && !p.queueCounted && canModerate(p.User) && s.Review != nil {
 		// The count is a convenience: a failure is logged, and the page is
 		// shown without it.
 		n, err := s.Review.Store.CountCases(r.Context(), review.StatusOpen)
@@ -372,6 +368,14 @@ func (c checkView) Checked(v string) bool { return slices.Contains(c.Chosen, v) 
 // checkboxes builds a checkView from a form, for templates.
 func checkboxes(f *form, name, label, hint string, opts []option) checkView {
 	return checkView{fieldView: fieldView{Name: name, Label: label, Hint: hint, Error: f.Err(name)}, Options: opts, Chosen: f.Lists[name]}
+}
+
+// plural counts n things: "1 post", "3 posts".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // excerpt shortens text to n characters for previews.

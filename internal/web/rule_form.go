@@ -84,12 +84,7 @@ var ruleActionLabels = map[rules.Action]string{
 	rules.ActionLabel:  "Show it with a label",
 }
 
-func ruleActionLabel(a rules.Action) string {
-	if l, ok := ruleActionLabels[a]; ok {
-		return l
-	}
-	return string(a)
-}
+func ruleActionLabel(a rules.Action) string { return labelOr(ruleActionLabels, a) }
 
 func ruleActionOptions() []option {
 	opts := []option{{"", "Choose what a match does"}}

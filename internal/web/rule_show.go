@@ -93,13 +93,13 @@ func (s *Server) ruleSetEnabled(w http.ResponseWriter, r *http.Request, u *parle
 // switch is an edit, so it makes a new version; the form carries the
 // version it was shown with, and a stale one is refused.
 func (s *Server) ruleSwitchMode(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadRulePage(r.Context(), r, u)
+	sr, _, err := s.Rules.Find(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	// The switch has no fields to correct (only hidden ones), so any
-	// refusal is the form's message.
-	next := p.Rule
+	// refusal is the form's message, on the rule's page loaded only then.
+	next := sr.Rule
 	next.Mode = rules.Mode(r.PostFormValue("mode"))
 	if _, err := fmt.Sscan(r.PostFormValue("version"), &next.Version); err != nil {
 		next.Version = 0
@@ -108,6 +108,10 @@ func (s *Server) ruleSwitchMode(w http.ResponseWriter, r *http.Request, u *parle
 	if err != nil {
 		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN || parley.ErrorCode(err) == parley.ENOTFOUND {
 			return err
+		}
+		p, perr := s.loadRulePage(r.Context(), r, u)
+		if perr != nil {
+			return perr
 		}
 		p.Switch.fail(err, nil)
 		s.render(w, r, api.StatusOf(err), "rule_show", p)
@@ -205,11 +209,8 @@ func ruleSummary(r *rules.Rule) string {
 		one, many string
 	}{{len(r.Keywords), "keyword", "keywords"}, {len(r.Regexps), "regular expression", "regular expressions"},
 		{len(r.URLs), "link", "links"}, {len(r.Domains), "domain", "domains"}} {
-		switch {
-		case l.n == 1:
-			parts = append(parts, "1 "+l.one)
-		case l.n > 1:
-			parts = append(parts, fmt.Sprintf("%d %s", l.n, l.many))
+		if l.n > 0 {
+			parts = append(parts, plural(int64(l.n), l.one, l.many))
 		}
 	}
 	if r.Condition != "" {

@@ -24,8 +24,8 @@ type statementPage struct {
 	Action *enforce.Action
 	St     *sor.Statement
 	summary
-	// Viewer is "own" for the affected account and "staff" for a member of
-	// staff reading someone else's statement.
+	// Own is set for the affected account, and not for a member of staff
+	// reading someone else's statement.
 	Own bool
 	// Duration says how long the restriction lasts; Scope where it applies.
 	Duration, Scope string
@@ -209,13 +209,6 @@ func titleOf(c *parley.Chat) string {
 		return ""
 	}
 	return " “" + c.Title + "”"
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // duration says how long a restriction lasts.
