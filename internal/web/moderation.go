@@ -57,13 +57,13 @@ func (s *Server) moderator(mux *http.ServeMux, pattern string, h userHandlerFunc
 // writes screening rules and acts on campaigns (as their services decide:
 // moderators and admins).
 func canModerate(u *parley.User) bool {
-	return u != nil && (u.Role == parley.RoleModerator || u.Role == parley.RoleAdmin)
+	return u != nil && u.Role.CanModerate()
 }
 
 // canPlaceHolds says whether u may place and release legal holds (as
 // enforce.Service decides: legal officers and admins), for the pages.
 func canPlaceHolds(u *parley.User) bool {
-	return u != nil && (u.Role == parley.RoleLegalOfficer || u.Role == parley.RoleAdmin)
+	return u != nil && u.Role.CanPlaceHolds()
 }
 
 // modPage starts the data of a moderation page.
@@ -201,45 +201,13 @@ func setGrounds(f *form, g enforce.Grounds) {
 	}
 }
 
-// statementCategories are the Transparency Database's categories, in its
-// order.
-var statementCategories = []sor.Category{
-	sor.CategoryAnimalWelfare, sor.CategoryConsumerInformation, sor.CategoryCyberViolence,
-	sor.CategoryCyberViolenceAgainstWomen, sor.CategoryDataProtectionAndPrivacyViolations,
-	sor.CategoryIllegalOrHarmfulSpeech, sor.CategoryIntellectualPropertyInfringements,
-	sor.CategoryNegativeEffectsOnCivicDiscourse, sor.CategoryNotSpecifiedNotice, sor.CategoryOtherViolationTC,
-	sor.CategoryProtectionOfMinors, sor.CategoryRiskForPublicSecurity, sor.CategoryScamsAndFraud,
-	sor.CategorySelfHarm, sor.CategoryUnsafeAndProhibitedProducts, sor.CategoryViolence,
-}
-
-// statementKeywords are the Transparency Database's category
-// specifications, in its order.
-var statementKeywords = []sor.Keyword{
-	sor.KeywordAdultSexualMaterial, sor.KeywordAgeSpecificRestrictions, sor.KeywordAgeSpecificRestrictionsMinors,
-	sor.KeywordAnimalHarm, sor.KeywordBiometricDataBreach, sor.KeywordBullyingAgainstGirls,
-	sor.KeywordChildSexualAbuseMaterial, sor.KeywordChildSexualAbuseMaterialDeepfake,
-	sor.KeywordContentPromotingEatingDisorders, sor.KeywordCoordinatedHarm, sor.KeywordCopyrightInfringement,
-	sor.KeywordCyberBullyingIntimidation, sor.KeywordCyberHarassment, sor.KeywordCyberHarassmentAgainstWomen,
-	sor.KeywordCyberIncitement, sor.KeywordCyberStalking, sor.KeywordCyberStalkingAgainstWomen,
-	sor.KeywordDataFalsification, sor.KeywordDefamation, sor.KeywordDesignInfringement, sor.KeywordDiscrimination,
-	sor.KeywordFemaleGenderedDisinformation, sor.KeywordGeographicIndicationsInfringement,
-	sor.KeywordGeographicalRequirements, sor.KeywordGoodsServicesNotPermitted,
-	sor.KeywordGroomingSexualEnticementMinors, sor.KeywordHateSpeech, sor.KeywordHiddenAdvertisement,
-	sor.KeywordHumanExploitation, sor.KeywordHumanTrafficking, sor.KeywordIllegalOrganizations,
-	sor.KeywordImpersonationAccountHijacking, sor.KeywordInauthenticAccounts, sor.KeywordInauthenticListings,
-	sor.KeywordInauthenticUserReviews, sor.KeywordIncitementAgainstWomen, sor.KeywordIncitementViolenceHatred,
-	sor.KeywordInsufficientInformationOnTraders, sor.KeywordLanguageRequirements,
-	sor.KeywordMisinformationDisinformation, sor.KeywordMisleadingInfoConsumerRights,
-	sor.KeywordMisleadingInfoGoodsServices, sor.KeywordMissingProcessingGround, sor.KeywordNonConsensualImageSharing,
-	sor.KeywordNonConsensualImageSharingAgainstWomen, sor.KeywordNonConsensualMaterialDeepfake,
-	sor.KeywordNonConsensualMaterialDeepfakeAgainstWomen, sor.KeywordNoncompliancePricing, sor.KeywordNudity,
-	sor.KeywordPatentInfringement, sor.KeywordPhishing, sor.KeywordProhibitedProducts, sor.KeywordPyramidSchemes,
-	sor.KeywordRightToBeForgotten, sor.KeywordRiskEnvironmentalDamage, sor.KeywordRiskPublicHealth,
-	sor.KeywordSelfMutilation, sor.KeywordStalking, sor.KeywordSuicide, sor.KeywordTerroristContent,
-	sor.KeywordTradeSecretInfringement, sor.KeywordTrademarkInfringement, sor.KeywordTraffickingWomenGirls,
-	sor.KeywordUnlawfulSaleAnimals, sor.KeywordUnsafeChallenges, sor.KeywordUnsafeProducts,
-	sor.KeywordViolationEULaw, sor.KeywordViolationNationalLaw, sor.KeywordOther,
-}
+// statementCategories and statementKeywords are the Transparency
+// Database's categories and category specifications, in its order, as the
+// forms offer them.
+var (
+	statementCategories = sor.Categories()
+	statementKeywords   = sor.Keywords()
+)
 
 // categoryOptions lists the categories, first the empty choice named first.
 func categoryOptions(first string) []option {

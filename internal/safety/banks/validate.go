@@ -11,6 +11,7 @@ import (
 	"parley"
 	"parley/internal/pdq"
 	"parley/internal/safety/rules"
+	"parley/internal/sor"
 )
 
 // Limits on banks and entries. They keep one entry small (the matcher holds
@@ -255,7 +256,7 @@ func checkBank(b *Bank) error {
 	default:
 		return parley.FieldError("kind", "%q is unknown: use block or allow", clip(string(b.Kind)))
 	}
-	if b.Category != "" && !ValidCategory(b.Category) {
+	if b.Category != "" && !sor.IsCategory(sor.Category(b.Category)) {
 		return parley.FieldError("category", "%q is not a DSA statement category (STATEMENT_CATEGORY_...)", clip(b.Category))
 	}
 	if err := checkText("label", b.Label, MaxLabelBytes, true); err != nil {
@@ -265,7 +266,7 @@ func checkBank(b *Bank) error {
 		return parley.FieldError("keywords", "has %d keywords, the limit is %d", len(b.Keywords), MaxKeywords)
 	}
 	for i, k := range b.Keywords {
-		if !ValidKeyword(k) {
+		if !sor.IsKeyword(sor.Keyword(k)) {
 			return parley.FieldError(fmt.Sprintf("keywords[%d]", i), "%q is not a DSA category specification (KEYWORD_...)", clip(k))
 		}
 		if slices.Contains(b.Keywords[:i], k) {
