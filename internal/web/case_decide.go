@@ -8,8 +8,6 @@ import (
 	"parley"
 	"parley/internal/api"
 	"parley/internal/safety/enforce"
-	"parley/internal/safety/screen"
-	"parley/internal/sor"
 )
 
 // The decisions on a review case. Each is a form post on the case's page;
@@ -39,21 +37,11 @@ func (s *Server) caseRemove(w http.ResponseWriter, r *http.Request, u *parley.Us
 	if err != nil {
 		return err
 	}
-	c, err := s.Review.Find(r.Context(), u, id)
-	if err != nil {
-		return err
-	}
 	f := formFrom(r, groundsFields...)
 	keywords := f.readList(r, "keywords")
 	g, err := readGrounds(f, keywords)
 	var a *enforce.Action
 	if err == nil {
-		g.Source = sor.SourceVoluntary
-		g.AutomatedDetection = true
-		g.Automation = sor.NotAutomated
-		if sc := c.Screening; sc != nil && sc.By != nil {
-			g.Signal = screen.Grounds(sc.By).Signal
-		}
 		a, err = s.Review.Remove(r.Context(), u, id, g)
 	}
 	if err != nil {

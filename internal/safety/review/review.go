@@ -170,8 +170,10 @@ func (s *Service) Approve(ctx context.Context, actor *parley.User, id int64) err
 }
 
 // Remove decides that a held post breaks the rules: it is removed with a
-// statement of reasons on the given grounds (the category of what matched
-// when grounds give none), which also closes the case.
+// statement of reasons on the given grounds, which also closes the case.
+// What the grounds leave out the case tells: the category and signal of
+// what matched, that it was found by automated means and decided by a
+// person, on the platform's own initiative.
 func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g enforce.Grounds) (*enforce.Action, error) {
 	c, err := s.open(ctx, actor, id, KindHeldPost, KindScreenedPost, KindFlaggedPost, KindFlaggedMedia)
 	if err != nil {
@@ -186,8 +188,23 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g en
 			return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message: %v", id, err)
 		}
 	}
-	if g.Category == "" && c.Screening != nil && c.Screening.By != nil {
-		g.Category = sor.Category(c.Screening.By.Category)
+	if c.Screening != nil && c.Screening.By != nil {
+		// The screen found the item; a person decides. The statement names
+		// what matched, whichever client the moderator decided from.
+		by := c.Screening.By
+		if g.Category == "" {
+			g.Category = sor.Category(by.Category)
+		}
+		if g.Signal.Kind == "" {
+			g.Signal = enforce.SignalOf(by)
+		}
+		if g.Source == "" {
+			g.Source = sor.SourceVoluntary
+		}
+		if g.Automation == "" {
+			g.Automation = sor.NotAutomated
+		}
+		g.AutomatedDetection = true
 	}
 	a, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: kind, Target: t, Grounds: g,
 		Note: "review case " + strconv.FormatInt(id, 10)})

@@ -609,6 +609,10 @@ func TestFlaggedMediaDecidedFromTheQueue(t *testing.T) {
 	if err != nil || a.Kind != enforce.RemoveMedia || a.Children != 1 {
 		t.Fatalf("removal from the queue = %+v, %v", a, err)
 	}
+	// The grounds named no signal: the case does, and says the screen found it.
+	if s := a.Statement; s == nil || s.AutomatedDetection != sor.Yes || !strings.Contains(s.DecisionFacts, `hash bank "maybe-bad"`) {
+		t.Fatalf("statement of a removal from the queue = %+v; want automated detection by the bank", s)
+	}
 	if _, open, _ := p.review.Queue(ctx, p.mod, 10); open != 0 {
 		t.Fatalf("%d cases open after the decision", open)
 	}

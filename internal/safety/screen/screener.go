@@ -246,11 +246,7 @@ func Grounds(by *parley.ScreeningMatch) enforce.Grounds {
 	if g.Category == "" {
 		g.Category = sor.CategoryOtherViolationTC
 	}
-	kind := sor.SignalTextRule
-	if by.Source == parley.MatchBank {
-		kind = sor.SignalHashBank
-	}
-	g.Signal = sor.Signal{Kind: kind, Name: signalName(by), Version: max(1, by.Version)}
+	g.Signal = enforce.SignalOf(by)
 	return g
 }
 
@@ -258,29 +254,6 @@ func Grounds(by *parley.ScreeningMatch) enforce.Grounds {
 // applies. One clause for all of them keeps the statements honest: the
 // category says what kind of content it was.
 const TermsGround = "Section 4 (prohibited content) of the Parley Terms of Service"
-
-// signalName makes a statement's signal name from a rule id or bank name
-// (an identifier of A-Z a-z 0-9 . _ : -, at most 64).
-func signalName(m *parley.ScreeningMatch) string {
-	name := m.SourceID
-	if m.Source == parley.MatchBank {
-		name = m.Name
-	}
-	b := []byte(name)
-	for i, c := range b {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
-		if !ok {
-			b[i] = '_'
-		}
-	}
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	if len(b) == 0 {
-		return "unnamed"
-	}
-	return string(b)
-}
 
 func (s *Screener) log() *slog.Logger {
 	if s.Log == nil {
