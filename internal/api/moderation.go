@@ -114,7 +114,7 @@ func (s *Server) handleReleaseHold(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleListHolds(w http.ResponseWriter, r *http.Request) error {
-	holds, err := s.Enforce.Store.ListLegalHolds(r.Context())
+	holds, err := s.Enforce.Holds(r.Context(), CurrentUser(r.Context()))
 	if err != nil {
 		return err
 	}

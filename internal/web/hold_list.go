@@ -111,7 +111,7 @@ func (s *Server) renderHoldForm(w http.ResponseWriter, r *http.Request, u *parle
 }
 
 func (s *Server) loadHoldPage(ctx context.Context, u *parley.User) (*holdPage, error) {
-	holds, err := s.Enforce.Store.ListLegalHolds(ctx)
+	holds, err := s.Enforce.Holds(ctx, u)
 	if err != nil {
 		return nil, err
 	}

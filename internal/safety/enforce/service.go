@@ -183,6 +183,16 @@ func (s *Service) Mine(ctx context.Context, actor *parley.User, beforeID int64, 
 }
 
 // PlaceHold keeps all evidence about a target until the hold is released.
+
+// Holds returns the legal holds in force, oldest first: staff see them (a
+// moderator must know what evidence may not be purged).
+func (s *Service) Holds(ctx context.Context, actor *parley.User) ([]*LegalHold, error) {
+	if !IsStaff(actor) {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only staff see the legal holds")
+	}
+	return s.Store.ListLegalHolds(ctx)
+}
+
 // Legal officers and admins may.
 func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, reason string) (*LegalHold, error) {
 	if actor == nil || !actor.Role.CanPlaceHolds() {

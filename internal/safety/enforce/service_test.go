@@ -263,6 +263,11 @@ func TestHoldsAndPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, err = w.svc.Holds(ctx, w.member)
+	wantCode(t, "a member lists the holds", err, parley.EFORBIDDEN)
+	if holds, err := w.svc.Holds(ctx, w.mod); err != nil || len(holds) != 1 || holds[0].ID != h.ID {
+		t.Fatalf("holds a moderator sees = %+v, %v; want the one placed", holds, err)
+	}
 	w.clock.Add(48 * time.Hour)
 	if n, err := w.svc.PurgeEvidence(ctx); err != nil || n != 0 {
 		t.Fatalf("purge under a hold on the chat = %d, %v; want nothing", n, err)
