@@ -66,8 +66,9 @@ type App struct {
 	Web *web.Server
 
 	// audiences caches chats' kinds and member counts for the campaign
-	// detector; only the stream's goroutine touches it (see handleEvent).
-	audiences map[int64]audience
+	// detector (see campaignAudience).
+	audienceMu sync.Mutex
+	audiences  map[int64]audience
 
 	listener   net.Listener
 	httpServer *http.Server
@@ -132,7 +133,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: campaign detector: %w", err)
 	}
-	a.CampaignsWorker = &campaign.Worker{Detector: det, Store: db, Log: log.With("component", "campaigns")}
+	a.CampaignsWorker = &campaign.Worker{Detector: det, Store: db, Log: log.With("component", "campaigns"), Admit: a.campaignAudience}
 	a.Campaigns = &campaign.Service{Store: db, Enforce: a.Enforce, Clock: a.Clock}
 	a.Hub = realtime.NewHub(db, log)
 	a.Relay = &stream.Relay{Outbox: db, Stream: st, Signal: db.OutboxSignal(), Log: log}
@@ -189,6 +190,8 @@ func (a *App) registerGauges() {
 	m.Gauge("parley_live_connections", "Open WebSocket connections on this process.", func() float64 { return float64(a.Hub.Connected()) })
 	m.Counter("parley_live_updates_queued_total", "Updates queued to live connections.", func() float64 { return float64(a.Hub.Delivered()) })
 	m.Counter("parley_live_slow_disconnects_total", "Live connections cut off for falling behind.", func() float64 { return float64(a.Hub.Dropped()) })
+	m.Counter("parley_campaign_posts_observed_total", "Posts the campaign detector has read.", func() float64 { return float64(a.CampaignsWorker.Seen()) })
+	m.Counter("parley_campaign_posts_dropped_total", "Posts the campaign detector did not read because its queue was full.", func() float64 { return float64(a.CampaignsWorker.Dropped()) })
 	m.Counter("parley_live_frames_encoded_total", "Update frames encoded for live fan-out (one per distinct rendering of an update).", func() float64 { return float64(a.Hub.Encoded()) })
 }
 
@@ -339,17 +342,17 @@ func (a *App) reloadRules(ctx context.Context) {
 	}
 }
 
-// observeForCampaigns hands a new post of a channel, or of a group of at
-// least -campaign-min-members, to the campaign detector.
+// observeForCampaigns hands a new post to the campaign detector, which
+// reads it when campaignAudience admits its chat.
 func (a *App) observeForCampaigns(m *parley.Message) {
-	if m.Text == "" {
-		return
-	}
-	kind, members := a.audience(m.ChatID)
-	if !messaging.Screened(kind) || (kind == parley.ChatGroup && members < int64(a.Config.CampaignMinMembers)) {
-		return
-	}
 	a.CampaignsWorker.Observe(campaign.Post{ID: m.ID, AccountID: m.SenderID, ChatID: m.ChatID, Text: m.Text, At: m.CreatedAt})
+}
+
+// campaignAudience says whether a chat's posts go to the campaign
+// detector: a channel's, or a group's of at least -campaign-min-members.
+func (a *App) campaignAudience(chatID int64) bool {
+	kind, members := a.audience(chatID)
+	return messaging.Screened(kind) && (kind != parley.ChatGroup || members >= int64(a.Config.CampaignMinMembers))
 }
 
 // audienceTTL is how long a chat's member count is trusted for deciding
@@ -363,8 +366,11 @@ type audience struct {
 }
 
 // audience returns a chat's kind and (at most a minute old) member count,
-// from a cache.
+// from a cache. The stream's consumer and the detector's rebuild at start
+// both ask it.
 func (a *App) audience(id int64) (parley.ChatKind, int64) {
+	a.audienceMu.Lock()
+	defer a.audienceMu.Unlock()
 	now := time.Now()
 	if au, ok := a.audiences[id]; ok && now.Sub(au.readAt) < audienceTTL {
 		return au.kind, au.members

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,11 @@ type Worker struct {
 	Detector *Detector
 	Store    Store
 	Log      *slog.Logger
+	// Admit says whether a chat's posts go to the detector (nil: every
+	// channel's and group's). It is asked of live posts and of the posts
+	// replayed at start alike, so that a restart finds what the live
+	// detector would have.
+	Admit func(chatID int64) bool
 
 	once    sync.Once
 	queue   chan Post
@@ -103,8 +109,11 @@ func (w *Worker) q() chan Post {
 	return w.queue
 }
 
-// Observe queues a new post.
+// Observe queues a new post, when it has text and its chat is admitted.
 func (w *Worker) Observe(p Post) {
+	if !w.admits(p) {
+		return
+	}
 	select {
 	case w.q() <- p:
 	default:
@@ -118,6 +127,25 @@ func (w *Worker) Dropped() uint64 { return w.dropped.Load() }
 
 // Seen counts the posts the detector has observed.
 func (w *Worker) Seen() uint64 { return w.seen.Load() }
+
+// Rebuilding at start-up (Worker.Rebuild).
+//
+// The detector keeps its state in memory only. At start-up it is rebuilt by
+// replaying the posts of the last Window, oldest first, in the order they
+// were first observed (for the store: id order, which is the order of insertion): the detector
+// never reads a clock, so a replay makes the same decisions as the first
+// run did. Replaying the same posts gives the same groups, campaigns and
+// campaign IDs; when the replay starts later than the first run did (the
+// usual case: the first run began days ago), a group that was linked only
+// through posts now out of the window may come back as two groups, and a
+// campaign whose founding post has left the window gets the ID of its
+// earliest remaining member. The caller stores what it acts on by post ID
+// and campaign ID and applies a replayed Result idempotently.
+//
+// A replay is cheaper than a snapshot would be to keep correct: the posts
+// are in the store anyway, a day of them is replayed at the rate of
+// BenchmarkObserve (docs/benchmarks.md), and there is no second format to
+// keep in step with the code.
 
 // Rebuild replays the posts of the detector's window from the store, so
 // that a restarted server knows the campaigns in progress. What the replay
@@ -134,10 +162,18 @@ func (w *Worker) Rebuild(ctx context.Context, now time.Time) error {
 			return nil
 		}
 		after = posts[len(posts)-1].ID
+		posts = slices.DeleteFunc(posts, func(p Post) bool { return !w.admits(p) })
+		if len(posts) == 0 {
+			continue
+		}
 		if err := w.observe(ctx, posts); err != nil {
 			return err
 		}
 	}
+}
+
+func (w *Worker) admits(p Post) bool {
+	return p.Text != "" && (w.Admit == nil || w.Admit(p.ChatID))
 }
 
 // Run observes queued posts, in batches, until ctx ends.
