@@ -82,11 +82,11 @@ func CheckPost(k ChatKind, chatID int64, member bool, r MemberRole) error {
 	case member && r.CanPost(k):
 		return nil
 	case k == ChatChannel:
-		return Errorf(EFORBIDDEN, "only the channel's owner and admins can post")
+		return Errorf(EForbidden, "only the channel's owner and admins can post")
 	case !member:
-		return Errorf(ENOTFOUND, "chat %d not found", chatID)
+		return Errorf(ENotFound, "chat %d not found", chatID)
 	default:
-		return Errorf(EFORBIDDEN, "you are not a member of this chat")
+		return Errorf(EForbidden, "you are not a member of this chat")
 	}
 }
 
@@ -97,7 +97,7 @@ const ChatBanned = "banned"
 // was banned: nothing more can be posted in a banned chat.
 func CheckChatOpen(status string) error {
 	if status == ChatBanned {
-		return Errorf(EFORBIDDEN, "this chat was banned; nothing more can be posted in it")
+		return Errorf(EForbidden, "this chat was banned; nothing more can be posted in it")
 	}
 	return nil
 }

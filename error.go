@@ -11,16 +11,16 @@ import (
 // Error codes. Each maps to one HTTP status in the http layer, so a caller
 // never has to guess how a failure will be shown to a user.
 const (
-	EINVALID      = "invalid"      // the request is malformed or a field is wrong
-	ENOTFOUND     = "not_found"    // the thing does not exist or is not visible to the caller
-	ECONFLICT     = "conflict"     // the thing already exists or the state forbids the change
-	EUNAUTHORIZED = "unauthorized" // not signed in, or the session expired
-	EFORBIDDEN    = "forbidden"    // signed in, but the role does not allow it
-	ETOOLARGE     = "too_large"    // a body, image or list exceeds its limit
-	ERATELIMIT    = "rate_limited" // too many attempts; try again later
-	EUNAVAILABLE  = "unavailable"  // the service is shutting down or a dependency is down
-	EWITHHELD     = "withheld"     // removed, banned or withheld in the viewer's country; the message says why
-	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are logged, not shown
+	EInvalid      = "invalid"      // the request is malformed or a field is wrong
+	ENotFound     = "not_found"    // the thing does not exist or is not visible to the caller
+	EConflict     = "conflict"     // the thing already exists or the state forbids the change
+	EUnauthorized = "unauthorized" // not signed in, or the session expired
+	EForbidden    = "forbidden"    // signed in, but the role does not allow it
+	ETooLarge     = "too_large"    // a body, image or list exceeds its limit
+	ERateLimited  = "rate_limited" // too many attempts; try again later
+	EUnavailable  = "unavailable"  // the service is shutting down or a dependency is down
+	EWithheld     = "withheld"     // removed, banned or withheld in the viewer's country; the message says why
+	EInternal     = "internal"     // a bug or an unexpected failure; details are logged, not shown
 )
 
 // Error is the application error. Message is safe to show to a user; Field,
@@ -43,12 +43,12 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// FieldError returns an EINVALID error that names the offending field.
+// FieldError returns an EInvalid error that names the offending field.
 func FieldError(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of the *Error wrapped in err, EINTERNAL for any
+// ErrorCode returns the code of the *Error wrapped in err, EInternal for any
 // other non-nil error and "" for nil.
 func ErrorCode(err error) string {
 	var e *Error
@@ -57,7 +57,7 @@ func ErrorCode(err error) string {
 	} else if errors.As(err, &e) {
 		return e.Code
 	}
-	return EINTERNAL
+	return EInternal
 }
 
 // ErrorMessage returns the user-facing message of err. Errors that are not an

@@ -248,7 +248,7 @@ func (u *User) Usable(now time.Time) bool {
 }
 
 // CheckAccountUsable returns nil if an account of the given stored status
-// and suspension end may act at time now, EFORBIDDEN saying why otherwise.
+// and suspension end may act at time now, EForbidden saying why otherwise.
 // Storage adapters apply it in the transaction that stores a post, so that
 // a suspension takes effect for posts at once, whatever a process cached.
 func CheckAccountUsable(status string, suspendedUntil *time.Time, now time.Time) error {
@@ -256,7 +256,7 @@ func CheckAccountUsable(status string, suspendedUntil *time.Time, now time.Time)
 	if u.Usable(now) {
 		return nil
 	}
-	return Errorf(EFORBIDDEN, "%s", u.UnusableReason())
+	return Errorf(EForbidden, "%s", u.UnusableReason())
 }
 
 // UnusableReason says why an account may not be used, for the person

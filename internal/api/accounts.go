@@ -21,7 +21,7 @@ func (s *Server) limitSignIn(r *http.Request) error {
 		return nil
 	}
 	if ok, wait := s.SignInLimiter.Allow(ClientIP(r)); !ok {
-		return parley.Errorf(parley.ERATELIMIT, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
+		return parley.Errorf(parley.ERateLimited, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
 	}
 	return nil
 }

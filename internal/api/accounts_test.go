@@ -46,14 +46,14 @@ func TestSignUpSignInSignOut(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("sign-out = %d; want 204", resp.StatusCode)
 	}
-	second.wantError(t, "GET", "/api/v1/me", nil, http.StatusUnauthorized, parley.EUNAUTHORIZED, "")
-	second.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "group", "title": "after sign-out"}, http.StatusUnauthorized, parley.EUNAUTHORIZED, "")
+	second.wantError(t, "GET", "/api/v1/me", nil, http.StatusUnauthorized, parley.EUnauthorized, "")
+	second.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "group", "title": "after sign-out"}, http.StatusUnauthorized, parley.EUnauthorized, "")
 	alice.mustJSON(t, "GET", "/api/v1/me", nil, http.StatusOK, nil)
 
 	// Wrong passwords and unknown accounts get the same answer.
 	a := s.anon()
-	e1 := a.wantError(t, "POST", "/api/v1/auth/signin", map[string]string{"username": "alice", "password": "wrong password!"}, http.StatusUnauthorized, parley.EUNAUTHORIZED, "")
-	e2 := a.wantError(t, "POST", "/api/v1/auth/signin", map[string]string{"username": "nobody", "password": "wrong password!"}, http.StatusUnauthorized, parley.EUNAUTHORIZED, "")
+	e1 := a.wantError(t, "POST", "/api/v1/auth/signin", map[string]string{"username": "alice", "password": "wrong password!"}, http.StatusUnauthorized, parley.EUnauthorized, "")
+	e2 := a.wantError(t, "POST", "/api/v1/auth/signin", map[string]string{"username": "nobody", "password": "wrong password!"}, http.StatusUnauthorized, parley.EUnauthorized, "")
 	if e1 != e2 {
 		t.Fatalf("wrong password %+v and unknown account %+v answer differently", e1, e2)
 	}
@@ -64,8 +64,8 @@ func TestSignUpSignInSignOut(t *testing.T) {
 	if updated.DisplayName != "Alice A." || updated.Country != "DE" {
 		t.Fatalf("profile after PATCH = %+v", updated)
 	}
-	alice.wantError(t, "PATCH", "/api/v1/me", map[string]any{"country": "XX"}, http.StatusBadRequest, parley.EINVALID, "country")
-	alice.wantError(t, "PATCH", "/api/v1/me", map[string]any{"public_key": `{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"secret"}`}, http.StatusBadRequest, parley.EINVALID, "public_key")
+	alice.wantError(t, "PATCH", "/api/v1/me", map[string]any{"country": "XX"}, http.StatusBadRequest, parley.EInvalid, "country")
+	alice.wantError(t, "PATCH", "/api/v1/me", map[string]any{"public_key": `{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"secret"}`}, http.StatusBadRequest, parley.EInvalid, "public_key")
 	bob := s.signUp(t, "bob")
 	var pub map[string]any
 	bob.mustJSON(t, "GET", "/api/v1/users/alice", nil, http.StatusOK, &pub)
@@ -77,7 +77,7 @@ func TestSignUpSignInSignOut(t *testing.T) {
 			t.Errorf("public profile shows %s: %v", private, pub)
 		}
 	}
-	bob.wantError(t, "GET", "/api/v1/users/nobody", nil, http.StatusNotFound, parley.ENOTFOUND, "")
+	bob.wantError(t, "GET", "/api/v1/users/nobody", nil, http.StatusNotFound, parley.ENotFound, "")
 }
 
 func TestSignUpValidation(t *testing.T) {
@@ -91,20 +91,20 @@ func TestSignUpValidation(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{"taken username", map[string]string{"username": "taken", "password": password}, 409, parley.ECONFLICT, ""},
-		{"taken in another case", map[string]string{"username": "TAKEN", "password": password}, 409, parley.ECONFLICT, ""},
-		{"bad username", map[string]string{"username": "x y", "password": password}, 400, parley.EINVALID, "username"},
-		{"short username", map[string]string{"username": "ab", "password": password}, 400, parley.EINVALID, "username"},
-		{"short password", map[string]string{"username": "newbie", "password": "short"}, 400, parley.EINVALID, "password"},
-		{"long password", map[string]string{"username": "newbie", "password": strings.Repeat("p", 300)}, 400, parley.EINVALID, "password"},
-		{"bad country", map[string]string{"username": "newbie", "password": password, "country": "Atlantis"}, 400, parley.EINVALID, "country"},
+		{"taken username", map[string]string{"username": "taken", "password": password}, 409, parley.EConflict, ""},
+		{"taken in another case", map[string]string{"username": "TAKEN", "password": password}, 409, parley.EConflict, ""},
+		{"bad username", map[string]string{"username": "x y", "password": password}, 400, parley.EInvalid, "username"},
+		{"short username", map[string]string{"username": "ab", "password": password}, 400, parley.EInvalid, "username"},
+		{"short password", map[string]string{"username": "newbie", "password": "short"}, 400, parley.EInvalid, "password"},
+		{"long password", map[string]string{"username": "newbie", "password": strings.Repeat("p", 300)}, 400, parley.EInvalid, "password"},
+		{"bad country", map[string]string{"username": "newbie", "password": password, "country": "Atlantis"}, 400, parley.EInvalid, "country"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a.wantError(t, "POST", "/api/v1/auth/signup", tc.body, tc.status, tc.code, tc.field)
 		})
 	}
 	// None of the refused sign-ups made an account.
-	a.wantError(t, "POST", "/api/v1/auth/signin", map[string]string{"username": "newbie", "password": password}, 401, parley.EUNAUTHORIZED, "")
+	a.wantError(t, "POST", "/api/v1/auth/signin", map[string]string{"username": "newbie", "password": password}, 401, parley.EUnauthorized, "")
 }
 
 // TestErrorBodies sends one request for each way a request can go wrong and
@@ -124,34 +124,34 @@ func TestErrorBodies(t *testing.T) {
 		status       int
 		code, field  string
 	}{
-		{"invalid JSON", alice, "POST", msgs, `{"text": "unfinished`, 400, parley.EINVALID, ""},
-		{"not JSON at all", alice, "POST", msgs, `text=hello`, 400, parley.EINVALID, ""},
-		{"empty body", alice, "POST", msgs, ``, 400, parley.EINVALID, ""},
-		{"two objects", alice, "POST", msgs, `{"text":"a"}{"text":"b"}`, 400, parley.EINVALID, ""},
-		{"array, not object", alice, "POST", msgs, `[1,2]`, 400, parley.EINVALID, ""},
-		{"unknown field", alice, "POST", msgs, `{"text":"hi","colour":"red"}`, 400, parley.EINVALID, "colour"},
-		{"wrong type", alice, "POST", msgs, `{"text":42}`, 400, parley.EINVALID, "text"},
-		{"wrong nested type", alice, "POST", msgs, `{"forward_from":{"chat_id":"one","seq":1}}`, 400, parley.EINVALID, "forward_from.chat_id"},
-		{"oversized body", alice, "POST", msgs, bigText, 413, parley.ETOOLARGE, ""},
-		{"oversized by trailing space", alice, "POST", msgs, `{"text":"hi"}` + strings.Repeat(" ", 200<<10), 413, parley.ETOOLARGE, ""},
-		{"text too long", alice, "POST", msgs, map[string]string{"text": strings.Repeat("z", 4097)}, 400, parley.EINVALID, "text"},
-		{"no auth", s.anon(), "GET", "/api/v1/chats", nil, 401, parley.EUNAUTHORIZED, ""},
-		{"unknown token", &client{s: s, token: "not-a-real-token"}, "GET", "/api/v1/me", nil, 401, parley.EUNAUTHORIZED, ""},
-		{"member calls admin", alice, "GET", "/api/v1/admin/users", nil, 403, parley.EFORBIDDEN, ""},
-		{"member sets a role", alice, "PUT", fmt.Sprintf("/api/v1/admin/users/%d/role", alice.user.ID), map[string]string{"role": "admin"}, 403, parley.EFORBIDDEN, ""},
-		{"unknown route", alice, "GET", "/api/v1/no/such/thing", nil, 404, parley.ENOTFOUND, ""},
-		{"unknown route, anonymous", s.anon(), "POST", "/api/v2/chats", nil, 404, parley.ENOTFOUND, ""},
-		{"unknown chat", alice, "GET", "/api/v1/chats/987654", nil, 404, parley.ENOTFOUND, ""},
-		{"bad chat id", alice, "GET", "/api/v1/chats/abc", nil, 400, parley.EINVALID, "chatID"},
-		{"bad query number", alice, "GET", msgs + "?limit=lots", nil, 400, parley.EINVALID, "limit"},
-		{"page too large", alice, "GET", msgs + "?limit=100000", nil, 400, parley.EINVALID, "limit"},
-		{"unknown message", alice, "PATCH", msgs + "/55", map[string]string{"text": "x"}, 404, parley.ENOTFOUND, ""},
-		{"bad resume", alice, "GET", "/api/v1/live?resume=1:2:3", nil, 400, parley.EINVALID, "resume"},
-		{"unknown channel", alice, "GET", "/api/v1/channels/nosuchchannel", nil, 404, parley.ENOTFOUND, ""},
-		{"unknown media", alice, "GET", "/media/" + strings.Repeat("0", 64), nil, 404, parley.ENOTFOUND, ""},
-		{"media path traversal", alice, "GET", "/media/..%2F..%2Fparley.db", nil, 404, parley.ENOTFOUND, ""},
-		{"media without auth", s.anon(), "GET", "/media/" + strings.Repeat("0", 64), nil, 401, parley.EUNAUTHORIZED, ""},
-		{"invite too long", alice, "POST", fmt.Sprintf("/api/v1/chats/%d/invites", g.ID), map[string]int64{"expires_in_seconds": 1 << 40}, 400, parley.EINVALID, "expires_in_seconds"},
+		{"invalid JSON", alice, "POST", msgs, `{"text": "unfinished`, 400, parley.EInvalid, ""},
+		{"not JSON at all", alice, "POST", msgs, `text=hello`, 400, parley.EInvalid, ""},
+		{"empty body", alice, "POST", msgs, ``, 400, parley.EInvalid, ""},
+		{"two objects", alice, "POST", msgs, `{"text":"a"}{"text":"b"}`, 400, parley.EInvalid, ""},
+		{"array, not object", alice, "POST", msgs, `[1,2]`, 400, parley.EInvalid, ""},
+		{"unknown field", alice, "POST", msgs, `{"text":"hi","colour":"red"}`, 400, parley.EInvalid, "colour"},
+		{"wrong type", alice, "POST", msgs, `{"text":42}`, 400, parley.EInvalid, "text"},
+		{"wrong nested type", alice, "POST", msgs, `{"forward_from":{"chat_id":"one","seq":1}}`, 400, parley.EInvalid, "forward_from.chat_id"},
+		{"oversized body", alice, "POST", msgs, bigText, 413, parley.ETooLarge, ""},
+		{"oversized by trailing space", alice, "POST", msgs, `{"text":"hi"}` + strings.Repeat(" ", 200<<10), 413, parley.ETooLarge, ""},
+		{"text too long", alice, "POST", msgs, map[string]string{"text": strings.Repeat("z", 4097)}, 400, parley.EInvalid, "text"},
+		{"no auth", s.anon(), "GET", "/api/v1/chats", nil, 401, parley.EUnauthorized, ""},
+		{"unknown token", &client{s: s, token: "not-a-real-token"}, "GET", "/api/v1/me", nil, 401, parley.EUnauthorized, ""},
+		{"member calls admin", alice, "GET", "/api/v1/admin/users", nil, 403, parley.EForbidden, ""},
+		{"member sets a role", alice, "PUT", fmt.Sprintf("/api/v1/admin/users/%d/role", alice.user.ID), map[string]string{"role": "admin"}, 403, parley.EForbidden, ""},
+		{"unknown route", alice, "GET", "/api/v1/no/such/thing", nil, 404, parley.ENotFound, ""},
+		{"unknown route, anonymous", s.anon(), "POST", "/api/v2/chats", nil, 404, parley.ENotFound, ""},
+		{"unknown chat", alice, "GET", "/api/v1/chats/987654", nil, 404, parley.ENotFound, ""},
+		{"bad chat id", alice, "GET", "/api/v1/chats/abc", nil, 400, parley.EInvalid, "chatID"},
+		{"bad query number", alice, "GET", msgs + "?limit=lots", nil, 400, parley.EInvalid, "limit"},
+		{"page too large", alice, "GET", msgs + "?limit=100000", nil, 400, parley.EInvalid, "limit"},
+		{"unknown message", alice, "PATCH", msgs + "/55", map[string]string{"text": "x"}, 404, parley.ENotFound, ""},
+		{"bad resume", alice, "GET", "/api/v1/live?resume=1:2:3", nil, 400, parley.EInvalid, "resume"},
+		{"unknown channel", alice, "GET", "/api/v1/channels/nosuchchannel", nil, 404, parley.ENotFound, ""},
+		{"unknown media", alice, "GET", "/media/" + strings.Repeat("0", 64), nil, 404, parley.ENotFound, ""},
+		{"media path traversal", alice, "GET", "/media/..%2F..%2Fparley.db", nil, 404, parley.ENotFound, ""},
+		{"media without auth", s.anon(), "GET", "/media/" + strings.Repeat("0", 64), nil, 401, parley.EUnauthorized, ""},
+		{"invite too long", alice, "POST", fmt.Sprintf("/api/v1/chats/%d/invites", g.ID), map[string]int64{"expires_in_seconds": 1 << 40}, 400, parley.EInvalid, "expires_in_seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.c.wantError(t, tc.method, tc.path, tc.body, tc.status, tc.code, tc.field)
@@ -161,10 +161,10 @@ func TestErrorBodies(t *testing.T) {
 	// A JSON body with another content type is refused, and so is the
 	// 409 of a taken channel handle.
 	resp, data := alice.do(t, "POST", "/api/v1/chats", `{"kind":"group","title":"x"}`, "Content-Type", "text/plain")
-	checkError(t, "text/plain body", resp, data, 400, parley.EINVALID, "")
+	checkError(t, "text/plain body", resp, data, 400, parley.EInvalid, "")
 	alice.channel(t, "alices_news", "News")
 	bob := s.signUp(t, "bob")
-	bob.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "channel", "handle": "Alices_News", "title": "Copy"}, 409, parley.ECONFLICT, "")
+	bob.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "channel", "handle": "Alices_News", "title": "Copy"}, 409, parley.EConflict, "")
 
 	// Nothing above was an internal error.
 	if strings.Contains(s.logs.String(), "internal error") {
@@ -177,11 +177,11 @@ func TestErrorBodies(t *testing.T) {
 func TestTypeErrorsNameTheField(t *testing.T) {
 	s := start(t)
 	alice := s.signUp(t, "alice")
-	e := alice.wantError(t, "POST", "/api/v1/chats", `{"kind":"group","title":"t","member_limit":"many"}`, 400, parley.EINVALID, "member_limit")
+	e := alice.wantError(t, "POST", "/api/v1/chats", `{"kind":"group","title":"t","member_limit":"many"}`, 400, parley.EInvalid, "member_limit")
 	if strings.Contains(e.Message, "int64") {
 		t.Errorf("message %q names a Go type", e.Message)
 	}
-	e = alice.wantError(t, "POST", "/api/v1/auth/signin", `["alice"]`, 400, parley.EINVALID, "")
+	e = alice.wantError(t, "POST", "/api/v1/auth/signin", `["alice"]`, 400, parley.EInvalid, "")
 	if strings.Contains(e.Message, "struct") || strings.Contains(e.Message, "api.") {
 		t.Errorf("message %q names a Go type", e.Message)
 	}
@@ -197,12 +197,12 @@ func TestSignInRateLimit(t *testing.T) {
 			t.Fatalf("attempt %d = %d %s; want 401 within the limit", i+1, resp.StatusCode, data)
 		}
 	}
-	e := a.wantError(t, "POST", "/api/v1/auth/signin", body, http.StatusTooManyRequests, parley.ERATELIMIT, "")
+	e := a.wantError(t, "POST", "/api/v1/auth/signin", body, http.StatusTooManyRequests, parley.ERateLimited, "")
 	if !strings.Contains(e.Message, "try again") {
 		t.Errorf("rate-limit message %q does not say when to try again", e.Message)
 	}
 	// Sign-up shares the limit, so it cannot be used to keep the hasher busy.
-	a.wantError(t, "POST", "/api/v1/auth/signup", map[string]string{"username": "fresh", "password": password}, http.StatusTooManyRequests, parley.ERATELIMIT, "")
+	a.wantError(t, "POST", "/api/v1/auth/signup", map[string]string{"username": "fresh", "password": password}, http.StatusTooManyRequests, parley.ERateLimited, "")
 }
 
 func TestAdminChangesRoles(t *testing.T) {
@@ -242,11 +242,11 @@ func TestAdminChangesRoles(t *testing.T) {
 		t.Fatalf("role after change = %s; want moderator", me.Role)
 	}
 	// A moderator is still not an admin.
-	mod.wantError(t, "GET", "/api/v1/admin/users", nil, 403, parley.EFORBIDDEN, "")
-	admin.wantError(t, "PUT", rolePath, map[string]string{"role": "king"}, 400, parley.EINVALID, "role")
-	admin.wantError(t, "PUT", "/api/v1/admin/users/999999/role", map[string]string{"role": "member"}, 404, parley.ENOTFOUND, "")
-	admin.wantError(t, "PUT", fmt.Sprintf("/api/v1/admin/users/%d/role", admin.user.ID), map[string]string{"role": "member"}, 400, parley.EINVALID, "role")
-	admin.wantError(t, "GET", "/api/v1/admin/users?limit=0", nil, 400, parley.EINVALID, "limit")
+	mod.wantError(t, "GET", "/api/v1/admin/users", nil, 403, parley.EForbidden, "")
+	admin.wantError(t, "PUT", rolePath, map[string]string{"role": "king"}, 400, parley.EInvalid, "role")
+	admin.wantError(t, "PUT", "/api/v1/admin/users/999999/role", map[string]string{"role": "member"}, 404, parley.ENotFound, "")
+	admin.wantError(t, "PUT", fmt.Sprintf("/api/v1/admin/users/%d/role", admin.user.ID), map[string]string{"role": "member"}, 400, parley.EInvalid, "role")
+	admin.wantError(t, "GET", "/api/v1/admin/users?limit=0", nil, 400, parley.EInvalid, "limit")
 
 	// The role change is in the audit log, whose chain verifies; only
 	// admins may read either.
@@ -266,8 +266,8 @@ func TestAdminChangesRoles(t *testing.T) {
 	if !report.Intact || report.Entries != 1 {
 		t.Fatalf("audit verification = %+v; want intact with 1 entry", report)
 	}
-	mod.wantError(t, "GET", "/api/v1/admin/audit", nil, 403, parley.EFORBIDDEN, "")
-	mod.wantError(t, "GET", "/api/v1/admin/audit/verify", nil, 403, parley.EFORBIDDEN, "")
+	mod.wantError(t, "GET", "/api/v1/admin/audit", nil, 403, parley.EForbidden, "")
+	mod.wantError(t, "GET", "/api/v1/admin/audit/verify", nil, 403, parley.EForbidden, "")
 }
 
 func TestHealthAndOpenAPI(t *testing.T) {

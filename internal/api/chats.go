@@ -22,7 +22,7 @@ func (s *Server) handleCreateChat(w http.ResponseWriter, r *http.Request) error 
 	}
 	if in.Peer != "" && in.PeerID == 0 {
 		peer, err := s.Auth.Store.FindUserByUsername(r.Context(), in.Peer)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			return parley.FieldError("peer", "no account named %q", in.Peer)
 		} else if err != nil {
 			return err

@@ -58,7 +58,7 @@ func TestChannelLifecycle(t *testing.T) {
 	if resp, data := fan.do(t, "POST", sub, nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("subscribe = %d %s", resp.StatusCode, data)
 	}
-	fan.wantError(t, "POST", sub, nil, 409, parley.ECONFLICT, "")
+	fan.wantError(t, "POST", sub, nil, 409, parley.EConflict, "")
 	var got struct {
 		parley.Chat
 		Membership *parley.Member `json:"membership"`
@@ -69,7 +69,7 @@ func TestChannelLifecycle(t *testing.T) {
 	}
 	p1 := owner.post(t, ch.ID, "first loaf")
 	p2 := owner.post(t, ch.ID, "second loaf")
-	fan.wantError(t, "POST", fmt.Sprintf("/api/v1/chats/%d/messages", ch.ID), map[string]string{"text": "me too"}, 403, parley.EFORBIDDEN, "")
+	fan.wantError(t, "POST", fmt.Sprintf("/api/v1/chats/%d/messages", ch.ID), map[string]string{"text": "me too"}, 403, parley.EForbidden, "")
 
 	// Subscribers and passers-by read history; views count once each.
 	for _, c := range []*client{fan, passer} {
@@ -122,7 +122,7 @@ func TestChannelLifecycle(t *testing.T) {
 	if edited.Text != "first loaf, sliced" || edited.EditedAt == nil {
 		t.Fatalf("edited = %+v", edited)
 	}
-	fan.wantError(t, "DELETE", fmt.Sprintf("/api/v1/chats/%d/messages/%d", ch.ID, p1.Seq), nil, 403, parley.EFORBIDDEN, "")
+	fan.wantError(t, "DELETE", fmt.Sprintf("/api/v1/chats/%d/messages/%d", ch.ID, p1.Seq), nil, 403, parley.EForbidden, "")
 	if resp, data := owner.do(t, "DELETE", fmt.Sprintf("/api/v1/chats/%d/messages/%d", ch.ID, p2.Seq), nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("delete = %d %s", resp.StatusCode, data)
 	}
@@ -147,7 +147,7 @@ func TestChannelLifecycle(t *testing.T) {
 	if len(list.Chats) != 0 {
 		t.Fatalf("fan's chats after leaving = %+v", list.Chats)
 	}
-	owner.wantError(t, "POST", fmt.Sprintf("/api/v1/chats/%d/leave", ch.ID), nil, 409, parley.ECONFLICT, "")
+	owner.wantError(t, "POST", fmt.Sprintf("/api/v1/chats/%d/leave", ch.ID), nil, 409, parley.EConflict, "")
 }
 
 func TestGroupsInvitesAndDirectChats(t *testing.T) {
@@ -157,9 +157,9 @@ func TestGroupsInvitesAndDirectChats(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/chats/%d", g.ID)
 
 	// Not a member: the group does not exist as far as anna can tell.
-	a.wantError(t, "GET", path, nil, 404, parley.ENOTFOUND, "")
-	a.wantError(t, "GET", path+"/messages", nil, 404, parley.ENOTFOUND, "")
-	a.wantError(t, "POST", path+"/subscribe", nil, 404, parley.ENOTFOUND, "")
+	a.wantError(t, "GET", path, nil, 404, parley.ENotFound, "")
+	a.wantError(t, "GET", path+"/messages", nil, 404, parley.ENotFound, "")
+	a.wantError(t, "POST", path+"/subscribe", nil, 404, parley.ENotFound, "")
 
 	var inv parley.Invite
 	owner.mustJSON(t, "POST", path+"/invites", map[string]any{"expires_in_seconds": 3600}, http.StatusCreated, &inv)
@@ -167,9 +167,9 @@ func TestGroupsInvitesAndDirectChats(t *testing.T) {
 		t.Fatalf("invite = %+v; want a token and an expiry", inv)
 	}
 	a.mustJSON(t, "POST", "/api/v1/invites/"+inv.Token+"/join", nil, http.StatusOK, nil)
-	a.wantError(t, "POST", path+"/invites", map[string]any{}, 403, parley.EFORBIDDEN, "")
-	a.wantError(t, "DELETE", "/api/v1/invites/"+inv.Token, nil, 403, parley.EFORBIDDEN, "")
-	a.wantError(t, "GET", path+"/invites", nil, 403, parley.EFORBIDDEN, "")
+	a.wantError(t, "POST", path+"/invites", map[string]any{}, 403, parley.EForbidden, "")
+	a.wantError(t, "DELETE", "/api/v1/invites/"+inv.Token, nil, 403, parley.EForbidden, "")
+	a.wantError(t, "GET", path+"/invites", nil, 403, parley.EForbidden, "")
 	a.post(t, g.ID, "hello club")
 
 	var list struct {
@@ -183,16 +183,16 @@ func TestGroupsInvitesAndDirectChats(t *testing.T) {
 	if resp, _ := owner.do(t, "DELETE", "/api/v1/invites/"+inv.Token, nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("revoke = %d", resp.StatusCode)
 	}
-	b.wantError(t, "POST", "/api/v1/invites/"+inv.Token+"/join", nil, 409, parley.ECONFLICT, "")
+	b.wantError(t, "POST", "/api/v1/invites/"+inv.Token+"/join", nil, 409, parley.EConflict, "")
 	owner.mustJSON(t, "GET", path+"/invites", nil, http.StatusOK, &list)
 	if len(list.Invites) != 0 {
 		t.Fatalf("working invites after revoking = %+v; want none", list.Invites)
 	}
-	b.wantError(t, "POST", "/api/v1/invites/nonsense/join", nil, 404, parley.ENOTFOUND, "")
+	b.wantError(t, "POST", "/api/v1/invites/nonsense/join", nil, 404, parley.ENotFound, "")
 
 	// The member limit: owner, anna and boris fill a group of 3.
 	token := owner.invite(t, g.ID, b)
-	c.wantError(t, "POST", "/api/v1/invites/"+token+"/join", nil, 413, parley.ETOOLARGE, "")
+	c.wantError(t, "POST", "/api/v1/invites/"+token+"/join", nil, 413, parley.ETooLarge, "")
 	if h := b.history(t, g.ID); len(h) != 1 || h[0].Text != "hello club" {
 		t.Fatalf("boris's history = %+v", h)
 	}
@@ -200,14 +200,14 @@ func TestGroupsInvitesAndDirectChats(t *testing.T) {
 	// Roles within the group: the owner promotes anna, who may then delete
 	// boris's message.
 	m := b.post(t, g.ID, "spam spam")
-	a.wantError(t, "DELETE", fmt.Sprintf("%s/messages/%d", path, m.Seq), nil, 403, parley.EFORBIDDEN, "")
+	a.wantError(t, "DELETE", fmt.Sprintf("%s/messages/%d", path, m.Seq), nil, 403, parley.EForbidden, "")
 	if resp, data := owner.do(t, "PUT", fmt.Sprintf("%s/members/%d", path, a.user.ID), map[string]string{"role": "admin"}); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("promote = %d %s", resp.StatusCode, data)
 	}
 	if resp, data := a.do(t, "DELETE", fmt.Sprintf("%s/messages/%d", path, m.Seq), nil); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("admin deleting a member's message = %d %s", resp.StatusCode, data)
 	}
-	owner.wantError(t, "PUT", fmt.Sprintf("%s/members/%d", path, a.user.ID), map[string]string{"role": "subscriber"}, 400, parley.EINVALID, "role")
+	owner.wantError(t, "PUT", fmt.Sprintf("%s/members/%d", path, a.user.ID), map[string]string{"role": "subscriber"}, 400, parley.EInvalid, "role")
 
 	// Direct chats: one per pair, by peer name or id.
 	d1 := a.createChat(t, map[string]any{"kind": "direct", "peer": "chloe"})
@@ -215,12 +215,12 @@ func TestGroupsInvitesAndDirectChats(t *testing.T) {
 	if d1.ID != d2.ID {
 		t.Fatalf("direct chats %d and %d; want one per pair", d1.ID, d2.ID)
 	}
-	a.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "direct", "peer": "ghost"}, 400, parley.EINVALID, "peer")
+	a.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "direct", "peer": "ghost"}, 400, parley.EInvalid, "peer")
 	c.post(t, d1.ID, "hi anna")
 	if h := a.history(t, d1.ID); len(h) != 1 || h[0].Text != "hi anna" || h[0].SenderName != "chloe" {
 		t.Fatalf("direct history = %+v", h)
 	}
-	b.wantError(t, "GET", fmt.Sprintf("/api/v1/chats/%d/messages", d1.ID), nil, 404, parley.ENOTFOUND, "")
+	b.wantError(t, "GET", fmt.Sprintf("/api/v1/chats/%d/messages", d1.ID), nil, 404, parley.ENotFound, "")
 }
 
 // testPNG encodes a w×h PNG whose pixels depend on seed.
@@ -315,20 +315,20 @@ func TestMediaUploadAndServe(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"oversized raw", func() (*http.Response, []byte) { return a.upload(t, tooBig, "image/png") }, 413, parley.ETOOLARGE},
-		{"oversized multipart", func() (*http.Response, []byte) { return a.uploadForm(t, "file", tooBig) }, 413, parley.ETOOLARGE},
+		{"oversized raw", func() (*http.Response, []byte) { return a.upload(t, tooBig, "image/png") }, 413, parley.ETooLarge},
+		{"oversized multipart", func() (*http.Response, []byte) { return a.uploadForm(t, "file", tooBig) }, 413, parley.ETooLarge},
 		{"just over the byte limit", func() (*http.Response, []byte) {
 			return a.upload(t, append(bytes.Clone(img), make([]byte, 64<<10-len(img)+1)...), "image/png")
-		}, 413, parley.ETOOLARGE},
-		{"too many pixels", func() (*http.Response, []byte) { return a.upload(t, testPNG(t, 400, 300, 1), "image/png") }, 413, parley.ETOOLARGE},
-		{"not an image", func() (*http.Response, []byte) { return a.upload(t, []byte("just some text, honestly"), "image/png") }, 400, parley.EINVALID},
-		{"truncated image", func() (*http.Response, []byte) { return a.upload(t, img[:len(img)/2], "application/octet-stream") }, 400, parley.EINVALID},
-		{"wrong content type", func() (*http.Response, []byte) { return a.upload(t, img, "text/plain") }, 400, parley.EINVALID},
-		{"form without file", func() (*http.Response, []byte) { return a.uploadForm(t, "picture", img) }, 400, parley.EINVALID},
+		}, 413, parley.ETooLarge},
+		{"too many pixels", func() (*http.Response, []byte) { return a.upload(t, testPNG(t, 400, 300, 1), "image/png") }, 413, parley.ETooLarge},
+		{"not an image", func() (*http.Response, []byte) { return a.upload(t, []byte("just some text, honestly"), "image/png") }, 400, parley.EInvalid},
+		{"truncated image", func() (*http.Response, []byte) { return a.upload(t, img[:len(img)/2], "application/octet-stream") }, 400, parley.EInvalid},
+		{"wrong content type", func() (*http.Response, []byte) { return a.upload(t, img, "text/plain") }, 400, parley.EInvalid},
+		{"form without file", func() (*http.Response, []byte) { return a.uploadForm(t, "picture", img) }, 400, parley.EInvalid},
 		{"broken form", func() (*http.Response, []byte) {
 			return a.upload(t, []byte("--x\r\nbroken"), "multipart/form-data; boundary=x")
-		}, 400, parley.EINVALID},
-		{"not signed in", func() (*http.Response, []byte) { return s.anon().upload(t, img, "image/png") }, 401, parley.EUNAUTHORIZED},
+		}, 400, parley.EInvalid},
+		{"not signed in", func() (*http.Response, []byte) { return s.anon().upload(t, img, "image/png") }, 401, parley.EUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, data := tc.send()
@@ -453,7 +453,7 @@ func TestDirectChatAfterLeaving(t *testing.T) {
 	d := a.createChat(t, map[string]any{"kind": "direct", "peer": "boris"})
 	a.post(t, d.ID, "hello boris")
 	b.mustJSON(t, "POST", fmt.Sprintf("/api/v1/chats/%d/leave", d.ID), nil, http.StatusNoContent, nil)
-	b.wantError(t, "GET", fmt.Sprintf("/api/v1/chats/%d/messages", d.ID), nil, 404, parley.ENOTFOUND, "")
+	b.wantError(t, "GET", fmt.Sprintf("/api/v1/chats/%d/messages", d.ID), nil, 404, parley.ENotFound, "")
 
 	again := b.createChat(t, map[string]any{"kind": "direct", "peer": "anna"})
 	if again.ID != d.ID {
@@ -486,7 +486,7 @@ func TestCookieSessionsAndCrossOrigin(t *testing.T) {
 	}
 	resp, data = cookie.do(t, "POST", "/api/v1/chats", map[string]any{"kind": "group", "title": "forged"},
 		"Cookie", "parley_session="+a.token, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
-	checkError(t, "cross-site POST with the cookie", resp, data, http.StatusForbidden, parley.EFORBIDDEN, "")
+	checkError(t, "cross-site POST with the cookie", resp, data, http.StatusForbidden, parley.EForbidden, "")
 	var list struct {
 		Chats []parley.ChatSummary `json:"chats"`
 	}

@@ -46,7 +46,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			err := api.DecodeJSONBytes(bytes.NewReader(data), v)
 			if err != nil {
 				var pe *parley.Error
-				if !errors.As(err, &pe) || pe.Code != parley.EINVALID || pe.Message == "" {
+				if !errors.As(err, &pe) || pe.Code != parley.EInvalid || pe.Message == "" {
 					t.Fatalf("DecodeJSONBytes(%q) into %T = %#v; want an invalid *parley.Error", data, v, err)
 				}
 				continue

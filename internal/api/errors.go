@@ -15,16 +15,16 @@ import (
 // statusOf maps application error codes to HTTP status codes. It is the
 // only place where that mapping lives; the web pages use it too.
 var statusOf = map[string]int{
-	parley.EINVALID:      http.StatusBadRequest,
-	parley.ENOTFOUND:     http.StatusNotFound,
-	parley.ECONFLICT:     http.StatusConflict,
-	parley.EUNAUTHORIZED: http.StatusUnauthorized,
-	parley.EFORBIDDEN:    http.StatusForbidden,
-	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	parley.ERATELIMIT:    http.StatusTooManyRequests,
-	parley.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	parley.EWITHHELD:     http.StatusUnavailableForLegalReasons,
-	parley.EINTERNAL:     http.StatusInternalServerError,
+	parley.EInvalid:      http.StatusBadRequest,
+	parley.ENotFound:     http.StatusNotFound,
+	parley.EConflict:     http.StatusConflict,
+	parley.EUnauthorized: http.StatusUnauthorized,
+	parley.EForbidden:    http.StatusForbidden,
+	parley.ETooLarge:     http.StatusRequestEntityTooLarge,
+	parley.ERateLimited:  http.StatusTooManyRequests,
+	parley.EUnavailable:  http.StatusServiceUnavailable,
+	parley.EWithheld:     http.StatusUnavailableForLegalReasons,
+	parley.EInternal:     http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status for err.
@@ -52,7 +52,7 @@ type ErrorDetail struct {
 // with their details and shown only as "internal error".
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := parley.ErrorCode(err)
-	if code == parley.EINTERNAL {
+	if code == parley.EInternal {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, StatusOf(err), ErrorBody{Error: ErrorDetail{Code: code, Message: parley.ErrorMessage(err), Field: parley.ErrorField(err)}})
@@ -73,7 +73,7 @@ const MaxJSONBody = 128 << 10
 // data and bodies over MaxJSONBody, with a message that says what is wrong.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return parley.Errorf(parley.EINVALID, "send a JSON body with Content-Type application/json")
+		return parley.Errorf(parley.EInvalid, "send a JSON body with Content-Type application/json")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBody)
 	return DecodeJSONBytes(r.Body, v)
@@ -90,35 +90,35 @@ func DecodeJSONBytes(rd io.Reader, v any) error {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			return parley.Errorf(parley.ETOOLARGE, "request body is larger than %d bytes", tooBig.Limit)
+			return parley.Errorf(parley.ETooLarge, "request body is larger than %d bytes", tooBig.Limit)
 		case errors.Is(err, io.EOF):
-			return parley.Errorf(parley.EINVALID, "request body is empty; send a JSON object")
+			return parley.Errorf(parley.EInvalid, "request body is empty; send a JSON object")
 		case errors.As(err, &syntax):
-			return parley.Errorf(parley.EINVALID, "request body is not valid JSON (at byte %d)", syntax.Offset)
+			return parley.Errorf(parley.EInvalid, "request body is not valid JSON (at byte %d)", syntax.Offset)
 		case errors.As(err, &typeErr):
 			field := jsonFieldPath(reflect.TypeOf(v), typeErr.Field)
 			if field == "" {
-				return parley.Errorf(parley.EINVALID, "request body must be a JSON object")
+				return parley.Errorf(parley.EInvalid, "request body must be a JSON object")
 			}
 			return parley.FieldError(field, "field %s must be %s", field, jsonTypeName(typeErr.Type))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return parley.FieldError(name, "unknown field %q", name)
 		default:
-			return parley.Errorf(parley.EINVALID, "request body is not valid JSON: %v", err)
+			return parley.Errorf(parley.EInvalid, "request body is not valid JSON: %v", err)
 		}
 	}
 	if dec.More() {
-		return parley.Errorf(parley.EINVALID, "request body must hold one JSON object")
+		return parley.Errorf(parley.EInvalid, "request body must hold one JSON object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		// A body whose object fits under the limit but whose trailing
 		// bytes do not is too large, not malformed.
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return parley.Errorf(parley.ETOOLARGE, "request body is larger than %d bytes", tooBig.Limit)
+			return parley.Errorf(parley.ETooLarge, "request body is larger than %d bytes", tooBig.Limit)
 		}
-		return parley.Errorf(parley.EINVALID, "request body must hold one JSON object")
+		return parley.Errorf(parley.EInvalid, "request body must hold one JSON object")
 	}
 	return nil
 }

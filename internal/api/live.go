@@ -106,7 +106,7 @@ func parseResume(v string) (map[int64]int64, error) {
 	}
 	parts := strings.Split(v, ",")
 	if len(parts) > maxResumeChats {
-		return nil, parley.Errorf(parley.ETOOLARGE, "resume names more than %d chats", maxResumeChats)
+		return nil, parley.Errorf(parley.ETooLarge, "resume names more than %d chats", maxResumeChats)
 	}
 	for _, p := range parts {
 		a, b, ok := strings.Cut(p, ":")

@@ -25,12 +25,12 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 	case ct == "" || ct == "application/octet-stream" || len(ct) > 6 && ct[:6] == "image/":
 		data, err = io.ReadAll(r.Body)
 	default:
-		return parley.Errorf(parley.EINVALID, "send the image as the request body or as the file field of a multipart form")
+		return parley.Errorf(parley.EInvalid, "send the image as the request body or as the file field of a multipart form")
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return parley.Errorf(parley.ETOOLARGE, "image is larger than %d bytes", s.Messaging.Limits.MaxBytes)
+			return parley.Errorf(parley.ETooLarge, "image is larger than %d bytes", s.Messaging.Limits.MaxBytes)
 		}
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 func readMultipartFile(r *http.Request) ([]byte, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "malformed multipart form: %v", err)
+		return nil, parley.Errorf(parley.EInvalid, "malformed multipart form: %v", err)
 	}
 	for {
 		part, err := mr.NextPart()
@@ -56,7 +56,7 @@ func readMultipartFile(r *http.Request) ([]byte, error) {
 			if errors.As(err, &tooBig) {
 				return nil, err
 			}
-			return nil, parley.Errorf(parley.EINVALID, "malformed multipart form: %v", err)
+			return nil, parley.Errorf(parley.EInvalid, "malformed multipart form: %v", err)
 		}
 		if part.FormName() == "file" {
 			return io.ReadAll(part)
@@ -68,7 +68,7 @@ func readMultipartFile(r *http.Request) ([]byte, error) {
 // ids are SHA-256 digests, so a client can cache them for ever.
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	if CurrentUser(r.Context()) == nil {
-		WriteError(w, r, s.Log, parley.Errorf(parley.EUNAUTHORIZED, "sign in to see images"))
+		WriteError(w, r, s.Log, parley.Errorf(parley.EUnauthorized, "sign in to see images"))
 		return
 	}
 	m, err := s.Messaging.Store.FindMedia(r.Context(), r.PathValue("id"))
@@ -80,14 +80,14 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	case parley.MediaBlocked:
 		// Stopped at upload: as far as anyone but investigators knows, it
 		// was never here.
-		WriteError(w, r, s.Log, parley.Errorf(parley.ENOTFOUND, "media %s not found", m.ID))
+		WriteError(w, r, s.Log, parley.Errorf(parley.ENotFound, "media %s not found", m.ID))
 		return
 	case parley.MediaRemoved:
 		reason := "a violation of the terms of service"
 		if m.Moderation != nil && m.Moderation.Removed != nil {
 			reason = m.Moderation.Removed.Reason
 		}
-		WriteError(w, r, s.Log, parley.Errorf(parley.EWITHHELD, "This image was removed: %s.", reason))
+		WriteError(w, r, s.Log, parley.Errorf(parley.EWithheld, "This image was removed: %s.", reason))
 		return
 	}
 	id, ctype := m.ID, m.Mime

@@ -49,7 +49,7 @@ func TestModeratorRemovesAndRestoresMessage(t *testing.T) {
 
 	req := map[string]any{"kind": "remove_message", "target": map[string]any{"type": "message", "chat_id": ch.ID, "seq": m.Seq},
 		"grounds": scamGrounds, "note": "wave 3"}
-	author.wantError(t, "POST", "/api/v1/moderation/actions", req, 403, parley.EFORBIDDEN, "")
+	author.wantError(t, "POST", "/api/v1/moderation/actions", req, 403, parley.EForbidden, "")
 	var a enforce.Action
 	mod.mustJSON(t, "POST", "/api/v1/moderation/actions", req, http.StatusCreated, &a)
 	if a.ID == 0 || a.AffectedUserID != author.user.ID || a.Statement == nil || a.Statement.Check() != nil {
@@ -77,13 +77,13 @@ func TestModeratorRemovesAndRestoresMessage(t *testing.T) {
 	if mine.Note != "" || mine.Statement.PUID != a.PUID {
 		t.Fatalf("the author's statement = %+v", mine)
 	}
-	other.wantError(t, "GET", fmt.Sprintf("/api/v1/moderation/actions/%d", a.ID), nil, 404, parley.ENOTFOUND, "")
+	other.wantError(t, "GET", fmt.Sprintf("/api/v1/moderation/actions/%d", a.ID), nil, 404, parley.ENotFound, "")
 	var list struct{ Actions []enforce.Action }
 	author.mustJSON(t, "GET", "/api/v1/me/statements", nil, http.StatusOK, &list)
 	if len(list.Actions) != 1 || list.Actions[0].ID != a.ID {
 		t.Fatalf("the author's statements = %+v", list.Actions)
 	}
-	reader.wantError(t, "GET", "/api/v1/moderation/actions", nil, 403, parley.EFORBIDDEN, "")
+	reader.wantError(t, "GET", "/api/v1/moderation/actions", nil, 403, parley.EForbidden, "")
 	mod.mustJSON(t, "GET", "/api/v1/moderation/actions?kind=remove_message", nil, http.StatusOK, &list)
 	if len(list.Actions) != 1 || list.Actions[0].Note != "wave 3" {
 		t.Fatalf("staff list = %+v", list.Actions)
@@ -92,9 +92,9 @@ func TestModeratorRemovesAndRestoresMessage(t *testing.T) {
 	// A bad request says what is wrong and changes nothing.
 	bad := map[string]any{"kind": "remove_message", "target": map[string]any{"type": "message", "chat_id": ch.ID, "seq": m.Seq},
 		"grounds": map[string]any{"category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"}}
-	mod.wantError(t, "POST", "/api/v1/moderation/actions", bad, 400, parley.EINVALID, "")
-	mod.wantError(t, "POST", "/api/v1/moderation/actions", req, 409, parley.ECONFLICT, "")
-	mod.wantError(t, "POST", fmt.Sprintf("/api/v1/moderation/actions/%d/restore", a.ID), map[string]any{"reason": ""}, 400, parley.EINVALID, "reason")
+	mod.wantError(t, "POST", "/api/v1/moderation/actions", bad, 400, parley.EInvalid, "")
+	mod.wantError(t, "POST", "/api/v1/moderation/actions", req, 409, parley.EConflict, "")
+	mod.wantError(t, "POST", fmt.Sprintf("/api/v1/moderation/actions/%d/restore", a.ID), map[string]any{"reason": ""}, 400, parley.EInvalid, "reason")
 
 	mod.mustJSON(t, "POST", fmt.Sprintf("/api/v1/moderation/actions/%d/restore", a.ID), map[string]any{"reason": "appeal upheld"}, http.StatusOK, &a)
 	if h := reader.history(t, ch.ID); h[0].Text != "send 1 BTC, get 2 back" || h[0].Notice != nil {
@@ -167,7 +167,7 @@ func TestRemovedMediaAnswers451(t *testing.T) {
 		t.Fatalf("remove media removed %d copies, want 1", a.Children)
 	}
 	resp, data = u.do(t, "GET", "/media/"+media.ID, nil)
-	e := checkError(t, "removed media", resp, data, http.StatusUnavailableForLegalReasons, parley.EWITHHELD, "")
+	e := checkError(t, "removed media", resp, data, http.StatusUnavailableForLegalReasons, parley.EWithheld, "")
 	if !strings.Contains(e.Message, "Scams and fraud") {
 		t.Fatalf("451 message %q does not name the reason", e.Message)
 	}
@@ -189,7 +189,7 @@ func TestLegalHoldsAndStatementExport(t *testing.T) {
 			"target": map[string]any{"chat_id": g.ID, "seq": m.Seq}, "grounds": scamGrounds}, http.StatusCreated, nil)
 	}
 	hold := map[string]any{"target": map[string]any{"type": "chat", "chat_id": g.ID}, "reason": "EPOC-PR 2026/881"}
-	mod.wantError(t, "POST", "/api/v1/legal-holds", hold, 403, parley.EFORBIDDEN, "")
+	mod.wantError(t, "POST", "/api/v1/legal-holds", hold, 403, parley.EForbidden, "")
 	var h enforce.LegalHold
 	legal.mustJSON(t, "POST", "/api/v1/legal-holds", hold, http.StatusCreated, &h)
 	var holds struct{ Holds []enforce.LegalHold }
@@ -206,9 +206,9 @@ func TestLegalHoldsAndStatementExport(t *testing.T) {
 		NextAfter  int64           `json:"next_after"`
 	}
 	today := s.app.Clock.Now().Format("2006-01-02")
-	mod.wantError(t, "GET", "/api/v1/admin/statements?since="+today, nil, 403, parley.EFORBIDDEN, "")
-	admin.wantError(t, "GET", "/api/v1/admin/statements", nil, 400, parley.EINVALID, "since")
-	admin.wantError(t, "GET", "/api/v1/admin/statements?since=yesterday", nil, 400, parley.EINVALID, "since")
+	mod.wantError(t, "GET", "/api/v1/admin/statements?since="+today, nil, 403, parley.EForbidden, "")
+	admin.wantError(t, "GET", "/api/v1/admin/statements", nil, 400, parley.EInvalid, "since")
+	admin.wantError(t, "GET", "/api/v1/admin/statements?since=yesterday", nil, 400, parley.EInvalid, "since")
 	admin.mustJSON(t, "GET", "/api/v1/admin/statements?since="+today+"&until="+today, nil, http.StatusOK, &out)
 	if len(out.Statements) != 3 || out.NextAfter != 0 {
 		t.Fatalf("export = %d statements, next %d; want 3, none", len(out.Statements), out.NextAfter)

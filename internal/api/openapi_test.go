@@ -231,7 +231,7 @@ func TestParseResume(t *testing.T) {
 		}
 	}
 	many := strings.Repeat("1:1,", maxResumeChats) + "1:1"
-	if _, err := parseResume(many); parley.ErrorCode(err) != parley.ETOOLARGE {
+	if _, err := parseResume(many); parley.ErrorCode(err) != parley.ETooLarge {
 		t.Errorf("parseResume of %d chats = %v; want too_large", maxResumeChats+1, err)
 	}
 }

@@ -21,7 +21,7 @@ func FuzzParseResume(f *testing.F) {
 		got, err := parseResume(s)
 		if err != nil {
 			var pe *parley.Error
-			if !errors.As(err, &pe) || (pe.Code != parley.EINVALID && pe.Code != parley.ETOOLARGE) || pe.Message == "" {
+			if !errors.As(err, &pe) || (pe.Code != parley.EInvalid && pe.Code != parley.ETooLarge) || pe.Message == "" {
 				t.Fatalf("parseResume(%q) = %#v; want an invalid or too_large *parley.Error", s, err)
 			}
 			return

@@ -350,12 +350,12 @@ func (s *Server) handleImportBank(w http.ResponseWriter, r *http.Request) error 
 	rep, err := s.Banks.Import(r.Context(), banks.UserActor(CurrentUser(r.Context())), id, body, opts)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return parley.Errorf(parley.ETOOLARGE, "an import through the API is at most %d MiB; use 'parley banks import' for larger lists", maxImportBody>>20)
+		return parley.Errorf(parley.ETooLarge, "an import through the API is at most %d MiB; use 'parley banks import' for larger lists", maxImportBody>>20)
 	}
 	if err != nil {
 		if rep != nil && rep.BadLines > 0 {
 			// The per-line report is the answer: nothing was imported.
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": ErrorDetail{Code: parley.EINVALID, Message: parley.ErrorMessage(err)}, "report": rep})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": ErrorDetail{Code: parley.EInvalid, Message: parley.ErrorMessage(err)}, "report": rep})
 			return nil
 		}
 		return err

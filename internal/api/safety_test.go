@@ -25,8 +25,8 @@ func TestRulesAndReviewQueueThroughTheAPI(t *testing.T) {
 
 	rule := map[string]any{"id": "giveaway", "keywords": []string{"free crypto"}, "action": "hold", "mode": "enforce",
 		"category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"}
-	author.wantError(t, "POST", "/api/v1/moderation/rules", rule, 403, parley.EFORBIDDEN, "")
-	mod.wantError(t, "POST", "/api/v1/moderation/rules", map[string]any{"id": "bad", "regexps": []string{"(oops"}, "action": "hold"}, 400, parley.EINVALID, "regexps[0]")
+	author.wantError(t, "POST", "/api/v1/moderation/rules", rule, 403, parley.EForbidden, "")
+	mod.wantError(t, "POST", "/api/v1/moderation/rules", map[string]any{"id": "bad", "regexps": []string{"(oops"}, "action": "hold"}, 400, parley.EInvalid, "regexps[0]")
 	var sr screen.StoredRule
 	mod.mustJSON(t, "POST", "/api/v1/moderation/rules", rule, http.StatusCreated, &sr)
 	if sr.Version != 1 || sr.Enabled {
@@ -52,9 +52,9 @@ func TestRulesAndReviewQueueThroughTheAPI(t *testing.T) {
 	if queue.Open != 1 || queue.Cases[0].Kind != review.KindHeldPost {
 		t.Fatalf("queue = %+v", queue)
 	}
-	author.wantError(t, "GET", "/api/v1/moderation/queue", nil, 403, parley.EFORBIDDEN, "")
+	author.wantError(t, "GET", "/api/v1/moderation/queue", nil, 403, parley.EForbidden, "")
 	path := fmt.Sprintf("/api/v1/moderation/cases/%d/decision", queue.Cases[0].ID)
-	mod.wantError(t, "POST", path, map[string]any{"decision": "maybe"}, 400, parley.EINVALID, "decision")
+	mod.wantError(t, "POST", path, map[string]any{"decision": "maybe"}, 400, parley.EInvalid, "decision")
 	var c review.Case
 	mod.mustJSON(t, "POST", path, map[string]any{"decision": "approve"}, http.StatusOK, &c)
 	if c.Status != review.StatusDecided || c.Decision != review.DecisionApproved || c.DecidedBy != mod.user.ID {
@@ -75,7 +75,7 @@ func TestRulesAndReviewQueueThroughTheAPI(t *testing.T) {
 	if sr.Version != 2 {
 		t.Fatalf("edited rule version = %d", sr.Version)
 	}
-	mod.wantError(t, "PUT", "/api/v1/moderation/rules/giveaway", rule, 409, parley.ECONFLICT, "")
+	mod.wantError(t, "PUT", "/api/v1/moderation/rules/giveaway", rule, 409, parley.EConflict, "")
 }
 
 func TestCampaignFoundAndRemovedInBulk(t *testing.T) {
@@ -114,7 +114,7 @@ func TestCampaignFoundAndRemovedInBulk(t *testing.T) {
 	if camp.Accounts != 3 || !strings.Contains(camp.Sample, "gift card") {
 		t.Fatalf("campaign = %+v", camp)
 	}
-	owner.wantError(t, "GET", "/api/v1/moderation/campaigns", nil, 403, parley.EFORBIDDEN, "")
+	owner.wantError(t, "GET", "/api/v1/moderation/campaigns", nil, 403, parley.EForbidden, "")
 	var out struct{ Removed int }
 	mod.mustJSON(t, "POST", fmt.Sprintf("/api/v1/moderation/campaigns/%d/remove", camp.ID), map[string]any{}, http.StatusOK, &out)
 	if out.Removed != 3 {
@@ -141,7 +141,7 @@ func TestCampaignFoundAndRemovedInBulk(t *testing.T) {
 	if !strings.Contains(string(st), "AUTOMATED_DECISION_PARTIALLY") || !strings.Contains(string(st), "campaign detector") {
 		t.Fatalf("statement of a campaign removal = %s", st)
 	}
-	mod.wantError(t, "POST", fmt.Sprintf("/api/v1/moderation/campaigns/%d/remove", camp.ID), map[string]any{}, 409, parley.ECONFLICT, "")
+	mod.wantError(t, "POST", fmt.Sprintf("/api/v1/moderation/campaigns/%d/remove", camp.ID), map[string]any{}, 409, parley.EConflict, "")
 }
 
 func TestBankImportThroughTheAPI(t *testing.T) {
@@ -173,7 +173,7 @@ func TestBankImportThroughTheAPI(t *testing.T) {
 	// An export refused before it starts answers with the error body, not
 	// a file.
 	resp, data = mod.do(t, "GET", fmt.Sprintf("/api/v1/moderation/banks/%d/export?format=pdq&type=domain", b.ID), nil)
-	checkError(t, "export of domains as pdq", resp, data, 400, parley.EINVALID, "type")
+	checkError(t, "export of domains as pdq", resp, data, 400, parley.EInvalid, "type")
 	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
 		t.Fatalf("a refused export is sent as a file: Content-Disposition %q", cd)
 	}

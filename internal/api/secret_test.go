@@ -121,7 +121,7 @@ func TestSecretChatPlaintextNeverReachesServer(t *testing.T) {
 	aliceKeys, bobKeys := newBrowserKeys(t), newBrowserKeys(t)
 
 	// Without keys there is no secret chat.
-	alice.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "secret", "peer": "bob"}, 409, parley.ECONFLICT, "")
+	alice.wantError(t, "POST", "/api/v1/chats", map[string]any{"kind": "secret", "peer": "bob"}, 409, parley.EConflict, "")
 	alice.mustJSON(t, "PATCH", "/api/v1/me", map[string]string{"public_key": aliceKeys.publicJWK()}, http.StatusOK, nil)
 	bob.mustJSON(t, "PATCH", "/api/v1/me", map[string]string{"public_key": bobKeys.publicJWK()}, http.StatusOK, nil)
 	sc := alice.createChat(t, map[string]any{"kind": "secret", "peer": "bob"})
@@ -132,7 +132,7 @@ func TestSecretChatPlaintextNeverReachesServer(t *testing.T) {
 	bobLive.expect(t, "ready", 0)
 
 	// The server refuses plaintext in a secret chat.
-	alice.wantError(t, "POST", fmt.Sprintf("/api/v1/chats/%d/messages", sc.ID), map[string]string{"text": plaintext}, 400, parley.EINVALID, "text")
+	alice.wantError(t, "POST", fmt.Sprintf("/api/v1/chats/%d/messages", sc.ID), map[string]string{"text": plaintext}, 400, parley.EInvalid, "text")
 
 	// Alice's browser encrypts; only ciphertext and nonce are sent.
 	nonce := make([]byte, 12)

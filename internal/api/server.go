@@ -213,7 +213,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 	// Unknown API paths answer in the API's error format, not with HTML.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, s.Log, parley.Errorf(parley.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
+		WriteError(w, r, s.Log, parley.Errorf(parley.ENotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
 	})
 }
 
@@ -223,13 +223,13 @@ func (s *Server) check(r *http.Request, a access) error {
 	}
 	u := CurrentUser(r.Context())
 	if u == nil {
-		return parley.Errorf(parley.EUNAUTHORIZED, "sign in first")
+		return parley.Errorf(parley.EUnauthorized, "sign in first")
 	}
 	if a == admin && u.Role != parley.RoleAdmin {
-		return parley.Errorf(parley.EFORBIDDEN, "this endpoint is for admins")
+		return parley.Errorf(parley.EForbidden, "this endpoint is for admins")
 	}
 	if a == staff && !enforce.IsStaff(u) {
-		return parley.Errorf(parley.EFORBIDDEN, "this endpoint is for moderators, legal officers and admins")
+		return parley.Errorf(parley.EForbidden, "this endpoint is for moderators, legal officers and admins")
 	}
 	return nil
 }
@@ -287,7 +287,7 @@ func (s *Server) ClearSessionCookie(w http.ResponseWriter) {
 func (s *Server) Middleware(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := parley.Errorf(parley.EFORBIDDEN, "cross-origin request refused; send requests from Parley's own pages")
+		err := parley.Errorf(parley.EForbidden, "cross-origin request refused; send requests from Parley's own pages")
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			WriteError(w, r, s.Log, err) // the API answers in its one error body
 			return
@@ -307,7 +307,7 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 			if err == nil {
 				ctx = context.WithValue(ctx, userKey, u)
 				ctx = context.WithValue(ctx, sessionKey, sess)
-			} else if parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+			} else if parley.ErrorCode(err) != parley.EUnauthorized {
 				WriteError(sw, r, s.Log, err)
 				return
 			}

@@ -61,7 +61,7 @@ func SeedDemo(ctx context.Context, a *App) ([]DemoAccount, error) {
 			if err := a.Auth.Store.SetPasswordHash(ctx, u.ID, hash); err != nil {
 				return nil, err
 			}
-		case parley.ENOTFOUND:
+		case parley.ENotFound:
 			u, err = a.Auth.CreateUser(ctx, auth.SignUpInput{Username: d.username, Password: pw, DisplayName: d.name, Country: d.country}, d.role)
 			if err != nil {
 				return nil, err

@@ -107,12 +107,12 @@ func (s *Service) CreateUser(ctx context.Context, in SignUpInput, role parley.Ro
 // username and a wrong password give the same error after the same work, so
 // the answer does not reveal which accounts exist.
 func (s *Service) SignIn(ctx context.Context, username, password, kind string) (*parley.User, string, *parley.Session, error) {
-	bad := parley.Errorf(parley.EUNAUTHORIZED, "wrong username or password")
+	bad := parley.Errorf(parley.EUnauthorized, "wrong username or password")
 	if username == "" || password == "" || len(password) > MaxPasswordLen || len(username) > 64 {
 		return nil, "", nil, bad
 	}
 	u, err := s.Store.FindUserByUsername(ctx, username)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENotFound {
 		s.Hasher.DummyVerify(ctx)
 		return nil, "", nil, bad
 	} else if err != nil {
@@ -127,7 +127,7 @@ func (s *Service) SignIn(ctx context.Context, username, password, kind string) (
 	// Only after the password: whether an account is suspended is told to
 	// its holder, not to whoever guesses its name.
 	if !u.Usable(s.Clock.Now()) {
-		return nil, "", nil, parley.Errorf(parley.EFORBIDDEN, "%s", u.UnusableReason())
+		return nil, "", nil, parley.Errorf(parley.EForbidden, "%s", u.UnusableReason())
 	}
 	token, sess, err := s.openSession(ctx, u.ID, kind)
 	if err != nil {
@@ -158,10 +158,10 @@ func (s *Service) openSession(ctx context.Context, userID int64, kind string) (s
 }
 
 // Authenticate resolves a session token to its session and user. It returns
-// EUNAUTHORIZED for an unknown, expired or revoked token.
+// EUnauthorized for an unknown, expired or revoked token.
 func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User, *parley.Session, error) {
 	if token == "" || len(token) > 128 {
-		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "sign in first")
+		return nil, nil, parley.Errorf(parley.EUnauthorized, "sign in first")
 	}
 	hash := HashToken(token)
 	now := s.Clock.Now()
@@ -175,16 +175,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 		}
 	}
 	sess, u, err := s.Store.FindSessionWithUser(ctx, hash)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "session not found; sign in again")
+	if parley.ErrorCode(err) == parley.ENotFound {
+		return nil, nil, parley.Errorf(parley.EUnauthorized, "session not found; sign in again")
 	} else if err != nil {
 		return nil, nil, err
 	}
 	if !sess.Active(now) {
-		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "session expired or signed out; sign in again")
+		return nil, nil, parley.Errorf(parley.EUnauthorized, "session expired or signed out; sign in again")
 	}
 	if !u.Usable(now) {
-		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "%s", u.UnusableReason())
+		return nil, nil, parley.Errorf(parley.EUnauthorized, "%s", u.UnusableReason())
 	}
 	if ttl > 0 {
 		s.sessions.put(sess, u, now.Add(ttl))
@@ -248,7 +248,7 @@ func (s *Service) UpdateProfile(ctx context.Context, u *parley.User, in ProfileI
 // SetRole changes another account's platform role. Only an admin may.
 func (s *Service) SetRole(ctx context.Context, actor *parley.User, userID int64, role parley.Role) error {
 	if actor.Role != parley.RoleAdmin {
-		return parley.Errorf(parley.EFORBIDDEN, "only an admin may change roles")
+		return parley.Errorf(parley.EForbidden, "only an admin may change roles")
 	}
 	if !role.Valid() {
 		return parley.FieldError("role", "role must be member, moderator, legal_officer or admin")

@@ -62,7 +62,7 @@ func TestSessionCacheSignOutHereTakesEffectAtOnce(t *testing.T) {
 	if err := a.SignOut(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("Authenticate right after signing out here = %v, want unauthorized", err)
 	}
 }
@@ -115,12 +115,12 @@ func TestSessionCacheChangesElsewhereTakeEffectWithinTTL(t *testing.T) {
 	if err := b.SignOut(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if _, _, err := b.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("the process that signed out still accepts the token: %v", err)
 	}
 	// This process may trust what it read for up to the TTL, never longer.
 	clock.Add(auth.DefaultSessionCacheTTL)
-	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("Authenticate a TTL after signing out elsewhere = %v, want unauthorized", err)
 	}
 }
@@ -137,7 +137,7 @@ func TestSessionCacheNeverOutlivesTheSession(t *testing.T) {
 		t.Fatalf("session a millisecond before it expires: %v", err)
 	}
 	clock.Add(time.Millisecond)
-	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("cached session after it expired = %v, want unauthorized", err)
 	}
 }
@@ -157,7 +157,7 @@ func TestSessionCacheDisabled(t *testing.T) {
 	if err := b.SignOut(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("with the cache off, a sign-out elsewhere = %v, want unauthorized at once", err)
 	}
 }

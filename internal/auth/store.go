@@ -9,20 +9,20 @@ import (
 
 // Store is what the account service needs from storage.
 type Store interface {
-	// CreateUser inserts u and sets u.ID and u.CreatedAt. Returns ECONFLICT if
+	// CreateUser inserts u and sets u.ID and u.CreatedAt. Returns EConflict if
 	// the username is taken (usernames compare case-insensitively).
 	CreateUser(ctx context.Context, u *parley.User) error
-	// FindUserByID returns ENOTFOUND if there is no such user.
+	// FindUserByID returns ENotFound if there is no such user.
 	FindUserByID(ctx context.Context, id int64) (*parley.User, error)
-	// FindUserByUsername matches case-insensitively; ENOTFOUND if none.
+	// FindUserByUsername matches case-insensitively; ENotFound if none.
 	FindUserByUsername(ctx context.Context, username string) (*parley.User, error)
 	// UpdateProfile saves DisplayName, Country and PublicKey of u.
 	UpdateProfile(ctx context.Context, u *parley.User) error
-	// SetPasswordHash replaces a user's password hash; ENOTFOUND if none.
+	// SetPasswordHash replaces a user's password hash; ENotFound if none.
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error
 	// SetUserRole changes a user's platform role and appends an audit entry
 	// (action user.role_changed, by actorID, at the given time) in the same
-	// transaction; ENOTFOUND if there is no such user.
+	// transaction; ENotFound if there is no such user.
 	SetUserRole(ctx context.Context, actorID, userID int64, role parley.Role, at time.Time) error
 	// AppendAudit records one privileged act in the audit log, setting its
 	// ID, PrevHash and Hash.
@@ -34,11 +34,11 @@ type Store interface {
 
 	// CreateSession inserts s and sets s.ID.
 	CreateSession(ctx context.Context, s *parley.Session) error
-	// FindSessionByTokenHash returns ENOTFOUND if there is none (expired and
+	// FindSessionByTokenHash returns ENotFound if there is none (expired and
 	// revoked sessions are returned; the caller checks Active).
 	FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.Session, error)
 	// FindSessionWithUser returns the session whose token hashes to hash and
-	// its account; ENOTFOUND if there is no such session (expired and revoked
+	// its account; ENotFound if there is no such session (expired and revoked
 	// sessions are returned; the caller checks Active).
 	FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Session, *parley.User, error)
 	// RevokeSession marks one session revoked at time at.

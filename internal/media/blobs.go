@@ -87,8 +87,8 @@ func (b *Blobs) Put(data []byte) (id string, err error) {
 	return id, nil
 }
 
-// Open opens the blob id for reading. It returns EINVALID if id is not 64
-// lower-case hex digits and ENOTFOUND if no such blob is stored.
+// Open opens the blob id for reading. It returns EInvalid if id is not 64
+// lower-case hex digits and ENotFound if no such blob is stored.
 func (b *Blobs) Open(id string) (*os.File, error) {
 	path, err := b.Path(id)
 	if err != nil {
@@ -96,7 +96,7 @@ func (b *Blobs) Open(id string) (*os.File, error) {
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "media not found")
+		return nil, parley.Errorf(parley.ENotFound, "media not found")
 	} else if err != nil {
 		return nil, fmt.Errorf("media: open blob: %w", err)
 	}
@@ -128,11 +128,11 @@ func (b *Blobs) Has(id string) bool {
 }
 
 // Path returns the file name of the blob id, whether or not it is stored. It
-// returns EINVALID unless id is 64 lower-case hex digits: ids come from URLs,
+// returns EInvalid unless id is 64 lower-case hex digits: ids come from URLs,
 // and this check is what keeps "../../etc/passwd" from leaving the store.
 func (b *Blobs) Path(id string) (string, error) {
 	if !validID(id) {
-		return "", parley.Errorf(parley.EINVALID, "invalid media id")
+		return "", parley.Errorf(parley.EInvalid, "invalid media id")
 	}
 	return filepath.Join(b.dir, id[0:2], id[2:4], id), nil
 }

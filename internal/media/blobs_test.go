@@ -141,8 +141,8 @@ func TestBlobsOpenMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := hashHex([]byte("never stored"))
-	if _, err := blobs.Open(id); parley.ErrorCode(err) != parley.ENOTFOUND {
-		t.Errorf("Open of a missing blob: %v, want %s", err, parley.ENOTFOUND)
+	if _, err := blobs.Open(id); parley.ErrorCode(err) != parley.ENotFound {
+		t.Errorf("Open of a missing blob: %v, want %s", err, parley.ENotFound)
 	}
 	if blobs.Has(id) {
 		t.Error("Has = true for a missing blob")
@@ -183,11 +183,11 @@ func TestBlobsRefuseInvalidIDs(t *testing.T) {
 		if len(id) == 64 && validID(id) {
 			t.Fatalf("test id %q is valid", id)
 		}
-		if _, err := blobs.Open(id); parley.ErrorCode(err) != parley.EINVALID {
-			t.Errorf("Open(%q): %v, want %s", id, err, parley.EINVALID)
+		if _, err := blobs.Open(id); parley.ErrorCode(err) != parley.EInvalid {
+			t.Errorf("Open(%q): %v, want %s", id, err, parley.EInvalid)
 		}
-		if _, err := blobs.Path(id); parley.ErrorCode(err) != parley.EINVALID {
-			t.Errorf("Path(%q): %v, want %s", id, err, parley.EINVALID)
+		if _, err := blobs.Path(id); parley.ErrorCode(err) != parley.EInvalid {
+			t.Errorf("Path(%q): %v, want %s", id, err, parley.EInvalid)
 		}
 		if blobs.Has(id) {
 			t.Errorf("Has(%q) = true", id)

@@ -145,21 +145,21 @@ func sniff(data []byte) *format {
 // little as possible: the byte count, then the magic bytes, then the header's
 // dimensions, and only then the pixels.
 //
-// Every error is a *parley.Error with Field "file": ETOOLARGE when a limit is
-// exceeded, EINVALID when the format is not accepted or the file is corrupt.
+// Every error is a *parley.Error with Field "file": ETooLarge when a limit is
+// exceeded, EInvalid when the format is not accepted or the file is corrupt.
 func Intake(data []byte, lim Limits) (*Image, error) {
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
-		return nil, fileError(parley.ETOOLARGE, "image is larger than the %s limit", formatBytes(lim.MaxBytes))
+		return nil, fileError(parley.ETooLarge, "image is larger than the %s limit", formatBytes(lim.MaxBytes))
 	}
 	f := sniff(data)
 	if f == nil {
-		return nil, fileError(parley.EINVALID, "unsupported image format; use JPEG, PNG, GIF or WebP")
+		return nil, fileError(parley.EInvalid, "unsupported image format; use JPEG, PNG, GIF or WebP")
 	}
 
 	cfg, err := f.decodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, fileError(parley.EINVALID, "image is corrupt: %v", err)
+		return nil, fileError(parley.EInvalid, "image is corrupt: %v", err)
 	}
 	if err := checkDimensions(cfg.Width, cfg.Height, lim); err != nil {
 		return nil, err
@@ -167,12 +167,12 @@ func Intake(data []byte, lim Limits) (*Image, error) {
 
 	m, err := f.decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fileError(parley.EINVALID, "image is corrupt: %v", err)
+		return nil, fileError(parley.EInvalid, "image is corrupt: %v", err)
 	}
 	// The decoders check that the pixels they return lie within the header's
 	// canvas; this guards the thumbnail code against one that does not.
 	if !m.Bounds().In(image.Rect(0, 0, cfg.Width, cfg.Height)) {
-		return nil, fileError(parley.EINVALID, "image is corrupt: pixels outside the image")
+		return nil, fileError(parley.EInvalid, "image is corrupt: pixels outside the image")
 	}
 
 	thumb, err := thumbnail(m, cfg.Width, cfg.Height)
@@ -198,14 +198,14 @@ func Intake(data []byte, lim Limits) (*Image, error) {
 // checkDimensions refuses a header whose size is empty or beyond lim.
 func checkDimensions(w, h int, lim Limits) error {
 	if w <= 0 || h <= 0 {
-		return fileError(parley.EINVALID, "image is corrupt: it has no pixels (%d×%d)", w, h)
+		return fileError(parley.EInvalid, "image is corrupt: it has no pixels (%d×%d)", w, h)
 	}
 	if w > lim.MaxSide || h > lim.MaxSide {
-		return fileError(parley.ETOOLARGE, "image is %d×%d pixels; the limit is %d pixels per side", w, h, lim.MaxSide)
+		return fileError(parley.ETooLarge, "image is %d×%d pixels; the limit is %d pixels per side", w, h, lim.MaxSide)
 	}
 	// Both sides are at most MaxSide (an int), so the product fits in int64.
 	if pixels := int64(w) * int64(h); pixels > lim.MaxPixels {
-		return fileError(parley.ETOOLARGE, "image has %d pixels (%d×%d); the limit is %d pixels", pixels, w, h, lim.MaxPixels)
+		return fileError(parley.ETooLarge, "image has %d pixels (%d×%d); the limit is %d pixels", pixels, w, h, lim.MaxPixels)
 	}
 	return nil
 }

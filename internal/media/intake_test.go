@@ -335,27 +335,27 @@ func TestIntakeRefuses(t *testing.T) {
 		code    string
 		message string // a substring of the message a user sees
 	}{
-		{"too many bytes", valid, Limits{MaxBytes: 100}, parley.ETOOLARGE, "100 bytes limit"},
-		{"over 10 MiB", make([]byte, 10<<20+1), DefaultLimits, parley.ETOOLARGE, "10 MiB"},
-		{"png bomb 100000x100000", pngHeader(100000, 100000), DefaultLimits, parley.ETOOLARGE, "16384 pixels per side"},
-		{"png 10000x10000 over the pixel limit", pngHeader(10000, 10000), DefaultLimits, parley.ETOOLARGE, "100000000 pixels (10000×10000); the limit is 40000000 pixels"},
-		{"webp bomb", solidWebP(16384, 16384, color.NRGBA{A: 255}), DefaultLimits, parley.ETOOLARGE, "the limit is 40000000 pixels"},
-		{"webp over the side limit", solidWebP(3000, 10, color.NRGBA{A: 255}), Limits{MaxSide: 2048}, parley.ETOOLARGE, "2048 pixels per side"},
-		{"png zero width", pngHeader(0, 10), DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"png truncated", valid[:len(valid)/2], DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"png header only", valid[:8], DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"png bad checksum", corruptPNG, DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"png header without pixels", pngHeader(10, 10), DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"jpeg truncated", validJPEG[:len(validJPEG)/2], DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"jpeg magic only", []byte{0xFF, 0xD8, 0xFF}, DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"gif truncated", validGIF[:len(validGIF)/2], DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"webp truncated", webpLossy1x1[:30], DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"webp riff without image", riffWebP("JUNK", []byte("abcd")), DefaultLimits, parley.EINVALID, "image is corrupt"},
-		{"bmp", append([]byte("BM"), make([]byte, 60)...), DefaultLimits, parley.EINVALID, "unsupported image format; use JPEG, PNG, GIF or WebP"},
-		{"tiff", []byte("II*\x00\x08\x00\x00\x00"), DefaultLimits, parley.EINVALID, "unsupported image format"},
-		{"text", []byte("hello, this is not an image"), DefaultLimits, parley.EINVALID, "unsupported image format"},
-		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), DefaultLimits, parley.EINVALID, "unsupported image format"},
-		{"empty", nil, DefaultLimits, parley.EINVALID, "unsupported image format"},
+		{"too many bytes", valid, Limits{MaxBytes: 100}, parley.ETooLarge, "100 bytes limit"},
+		{"over 10 MiB", make([]byte, 10<<20+1), DefaultLimits, parley.ETooLarge, "10 MiB"},
+		{"png bomb 100000x100000", pngHeader(100000, 100000), DefaultLimits, parley.ETooLarge, "16384 pixels per side"},
+		{"png 10000x10000 over the pixel limit", pngHeader(10000, 10000), DefaultLimits, parley.ETooLarge, "100000000 pixels (10000×10000); the limit is 40000000 pixels"},
+		{"webp bomb", solidWebP(16384, 16384, color.NRGBA{A: 255}), DefaultLimits, parley.ETooLarge, "the limit is 40000000 pixels"},
+		{"webp over the side limit", solidWebP(3000, 10, color.NRGBA{A: 255}), Limits{MaxSide: 2048}, parley.ETooLarge, "2048 pixels per side"},
+		{"png zero width", pngHeader(0, 10), DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"png truncated", valid[:len(valid)/2], DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"png header only", valid[:8], DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"png bad checksum", corruptPNG, DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"png header without pixels", pngHeader(10, 10), DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"jpeg truncated", validJPEG[:len(validJPEG)/2], DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"jpeg magic only", []byte{0xFF, 0xD8, 0xFF}, DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"gif truncated", validGIF[:len(validGIF)/2], DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"webp truncated", webpLossy1x1[:30], DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"webp riff without image", riffWebP("JUNK", []byte("abcd")), DefaultLimits, parley.EInvalid, "image is corrupt"},
+		{"bmp", append([]byte("BM"), make([]byte, 60)...), DefaultLimits, parley.EInvalid, "unsupported image format; use JPEG, PNG, GIF or WebP"},
+		{"tiff", []byte("II*\x00\x08\x00\x00\x00"), DefaultLimits, parley.EInvalid, "unsupported image format"},
+		{"text", []byte("hello, this is not an image"), DefaultLimits, parley.EInvalid, "unsupported image format"},
+		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), DefaultLimits, parley.EInvalid, "unsupported image format"},
+		{"empty", nil, DefaultLimits, parley.EInvalid, "unsupported image format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,8 +386,8 @@ func TestIntakeBombAllocatesNothing(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		_, err := Intake(data, DefaultLimits)
 		runtime.ReadMemStats(&after)
-		if code := parley.ErrorCode(err); code != parley.ETOOLARGE {
-			t.Fatalf("code = %q (%v), want %q", code, err, parley.ETOOLARGE)
+		if code := parley.ErrorCode(err); code != parley.ETooLarge {
+			t.Fatalf("code = %q (%v), want %q", code, err, parley.ETooLarge)
 		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 			t.Errorf("refusing a bomb allocated %d bytes", n)

@@ -114,7 +114,7 @@ func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateC
 			return nil, parley.FieldError("peer_id", "a two-person chat needs someone else")
 		}
 		peer, err := s.Users.FindUserByID(ctx, in.PeerID)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			return nil, parley.FieldError("peer_id", "no account with id %d", in.PeerID)
 		} else if err != nil {
 			return nil, err
@@ -122,14 +122,14 @@ func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateC
 		chat.MemberLimit = 2
 		if in.Kind == parley.ChatSecret {
 			if actor.PublicKey == "" {
-				return nil, parley.Errorf(parley.ECONFLICT, "set up secret chats first: open Parley in a browser so it can make your keys")
+				return nil, parley.Errorf(parley.EConflict, "set up secret chats first: open Parley in a browser so it can make your keys")
 			}
 			if peer.PublicKey == "" {
-				return nil, parley.Errorf(parley.ECONFLICT, "%s has not set up secret chats yet (they must open Parley in a browser once)", peer.Username)
+				return nil, parley.Errorf(parley.EConflict, "%s has not set up secret chats yet (they must open Parley in a browser once)", peer.Username)
 			}
 		}
 		err = s.Store.CreateChat(ctx, chat, peer.ID)
-		if in.Kind == parley.ChatDirect && parley.ErrorCode(err) == parley.ECONFLICT {
+		if in.Kind == parley.ChatDirect && parley.ErrorCode(err) == parley.EConflict {
 			return s.reopenDirectChat(ctx, actor.ID, peer.ID)
 		} else if err != nil {
 			return nil, err
@@ -151,14 +151,14 @@ func (s *Service) reopenDirectChat(ctx context.Context, actorID, peerID int64) (
 	rejoined := false
 	for _, id := range []int64{actorID, peerID} {
 		_, err := s.Store.FindMember(ctx, chat.ID, id)
-		if parley.ErrorCode(err) != parley.ENOTFOUND {
+		if parley.ErrorCode(err) != parley.ENotFound {
 			if err != nil {
 				return nil, err
 			}
 			continue
 		}
 		err = s.Store.AddMember(ctx, &parley.Member{ChatID: chat.ID, UserID: id, Role: parley.MemberRegular, JoinedAt: s.Clock.Now()})
-		if err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+		if err != nil && parley.ErrorCode(err) != parley.EConflict {
 			return nil, err
 		}
 		rejoined = true
@@ -178,7 +178,7 @@ func (s *Service) GetChat(ctx context.Context, actor *parley.User, chatID int64)
 		return nil, nil, err
 	}
 	if m == nil && !chat.Kind.Public() {
-		return nil, nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
+		return nil, nil, parley.Errorf(parley.ENotFound, "chat %d not found", chatID)
 	}
 	return parley.ViewChat(chat, parley.ViewerOf(ctx, actor)), m, nil
 }
@@ -245,7 +245,7 @@ func (s *Service) Subscribe(ctx context.Context, actor *parley.User, chatID int6
 		return err
 	}
 	if chat.Kind != parley.ChatChannel {
-		return parley.Errorf(parley.EFORBIDDEN, "only channels can be subscribed to; groups are joined by invite link")
+		return parley.Errorf(parley.EForbidden, "only channels can be subscribed to; groups are joined by invite link")
 	}
 	return s.Store.AddMember(ctx, &parley.Member{ChatID: chatID, UserID: actor.ID, Role: parley.MemberSubscriber, JoinedAt: s.Clock.Now()})
 }
@@ -257,7 +257,7 @@ func (s *Service) Leave(ctx context.Context, actor *parley.User, chatID int64) e
 		return err
 	}
 	if m.Role == parley.MemberOwner {
-		return parley.Errorf(parley.ECONFLICT, "the owner cannot leave their own chat")
+		return parley.Errorf(parley.EConflict, "the owner cannot leave their own chat")
 	}
 	s.permits.forget(chatID, actor.ID)
 	return s.Store.RemoveMember(ctx, chatID, actor.ID)
@@ -271,7 +271,7 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID,
 		return err
 	}
 	if me.Role != parley.MemberOwner {
-		return parley.Errorf(parley.EFORBIDDEN, "only the owner can change roles")
+		return parley.Errorf(parley.EForbidden, "only the owner can change roles")
 	}
 	chat, err := s.Store.FindChatByID(ctx, chatID)
 	if err != nil {
@@ -333,10 +333,10 @@ func (s *Service) checkInviteManager(ctx context.Context, actor *parley.User, ch
 		return err
 	}
 	if chat.Kind != parley.ChatGroup {
-		return parley.Errorf(parley.ECONFLICT, "invite links are for groups")
+		return parley.Errorf(parley.EConflict, "invite links are for groups")
 	}
 	if me == nil || !me.Role.CanManage() {
-		return parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can %s invite links", verb)
+		return parley.Errorf(parley.EForbidden, "only the owner and admins can %s invite links", verb)
 	}
 	return nil
 }
@@ -352,7 +352,7 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *parley.User, token st
 		return err
 	}
 	if !me.Role.CanManage() {
-		return parley.Errorf(parley.EFORBIDDEN, "only the owner and admins can revoke invite links")
+		return parley.Errorf(parley.EForbidden, "only the owner and admins can revoke invite links")
 	}
 	return s.Store.RevokeInvite(ctx, token, s.Clock.Now())
 }
@@ -360,13 +360,13 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *parley.User, token st
 // JoinByInvite adds the actor to the invite's group.
 func (s *Service) JoinByInvite(ctx context.Context, actor *parley.User, token string) (*parley.Chat, error) {
 	inv, err := s.Store.FindInvite(ctx, token)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return nil, parley.Errorf(parley.ENOTFOUND, "this invite link does not exist")
+	if parley.ErrorCode(err) == parley.ENotFound {
+		return nil, parley.Errorf(parley.ENotFound, "this invite link does not exist")
 	} else if err != nil {
 		return nil, err
 	}
 	if !inv.Usable(s.Clock.Now()) {
-		return nil, parley.Errorf(parley.ECONFLICT, "this invite link has expired or was revoked")
+		return nil, parley.Errorf(parley.EConflict, "this invite link has expired or was revoked")
 	}
 	m := &parley.Member{ChatID: inv.ChatID, UserID: actor.ID, Role: parley.MemberRegular, JoinedAt: s.Clock.Now()}
 	if err := s.Store.UseInvite(ctx, token, m); err != nil {
@@ -444,7 +444,7 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		}
 		if msg.MediaID != "" {
 			m, err := s.Store.FindMedia(ctx, msg.MediaID)
-			if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && m.Status != "") {
+			if parley.ErrorCode(err) == parley.ENotFound || (err == nil && m.Status != "") {
 				// A blocked or removed image is answered as if it did not
 				// exist: whoever holds its id learns nothing from trying.
 				return nil, parley.FieldError("media_id", "no uploaded image with id %q; upload it first", msg.MediaID)
@@ -470,7 +470,7 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 	}
 	// The store checks that the reply's message exists (parley.CheckReply).
 	u, err := s.Store.InsertMessage(ctx, msg)
-	if code := parley.ErrorCode(err); code == parley.EFORBIDDEN || code == parley.ENOTFOUND {
+	if code := parley.ErrorCode(err); code == parley.EForbidden || code == parley.ENotFound {
 		s.permits.forget(chatID, actor.ID) // the membership changed: read it afresh next time
 	}
 	if err == nil && sc != nil && len(sc.Matches) > 0 {
@@ -521,7 +521,7 @@ func (s *Service) postScreened(ctx context.Context, actor *parley.User, msg *par
 		if err := s.Store.RecordScreening(ctx, "post", "", actor.ID, msg.ChatID, sc, msg.Text, msg.CreatedAt); err != nil {
 			return nil, err
 		}
-		return nil, parley.Errorf(parley.EFORBIDDEN, "This message can't be posted.")
+		return nil, parley.Errorf(parley.EForbidden, "This message can't be posted.")
 	}
 	kind := review.KindScreenedPost
 	if sc.Decision == parley.ScreenHold {
@@ -529,7 +529,7 @@ func (s *Service) postScreened(ctx context.Context, actor *parley.User, msg *par
 	}
 	c := &review.Case{Kind: kind, Priority: review.Priority(sc), Screening: sc}
 	if err := s.Store.InsertHeldMessage(ctx, msg, sc, c); err != nil {
-		if code := parley.ErrorCode(err); code == parley.EFORBIDDEN || code == parley.ENOTFOUND {
+		if code := parley.ErrorCode(err); code == parley.EForbidden || code == parley.ENotFound {
 			s.permits.forget(msg.ChatID, actor.ID)
 		}
 		return nil, err
@@ -563,7 +563,7 @@ func (s *Service) log() *slog.Logger {
 // records its origin. Forwarding a forward keeps the first origin.
 func (s *Service) fillForward(ctx context.Context, actor *parley.User, msg *parley.Message, ref MsgRef) error {
 	src, _, err := s.GetChat(ctx, actor, ref.ChatID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENotFound {
 		return parley.FieldError("forward_from", "no chat %d you can read", ref.ChatID)
 	} else if err != nil {
 		return err
@@ -572,7 +572,7 @@ func (s *Service) fillForward(ctx context.Context, actor *parley.User, msg *parl
 		return parley.FieldError("forward_from", "messages from secret chats cannot be forwarded")
 	}
 	orig, err := s.Store.FindMessage(ctx, ref.ChatID, ref.Seq)
-	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && orig.Deleted()) {
+	if parley.ErrorCode(err) == parley.ENotFound || (err == nil && orig.Deleted()) {
 		return parley.FieldError("forward_from", "message %d of chat %d does not exist", ref.Seq, ref.ChatID)
 	} else if err != nil {
 		return err
@@ -597,21 +597,21 @@ func (s *Service) EditMessage(ctx context.Context, actor *parley.User, chatID, s
 		return nil, err
 	}
 	if chat.Kind == parley.ChatSecret {
-		return nil, parley.Errorf(parley.ECONFLICT, "secret messages cannot be edited; delete and send again")
+		return nil, parley.Errorf(parley.EConflict, "secret messages cannot be edited; delete and send again")
 	}
 	msg, err := s.Store.FindMessage(ctx, chatID, seq)
 	if err != nil {
 		return nil, err
 	}
 	if msg.Deleted() {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was deleted", seq)
+		return nil, parley.Errorf(parley.ENotFound, "message %d was deleted", seq)
 	}
 	if msg.SenderID != actor.ID {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender can edit a message")
+		return nil, parley.Errorf(parley.EForbidden, "only the sender can edit a message")
 	}
 	now := s.Clock.Now()
 	if now.Sub(msg.CreatedAt) > parley.EditWindow {
-		return nil, parley.Errorf(parley.ECONFLICT, "messages can be edited for %d hours after sending", int(parley.EditWindow.Hours()))
+		return nil, parley.Errorf(parley.EConflict, "messages can be edited for %d hours after sending", int(parley.EditWindow.Hours()))
 	}
 	if err := checkMessageText(text); err != nil {
 		return nil, err
@@ -634,10 +634,10 @@ func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID,
 		return nil, err
 	}
 	if msg.Deleted() {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was already deleted", seq)
+		return nil, parley.Errorf(parley.ENotFound, "message %d was already deleted", seq)
 	}
 	if msg.SenderID != actor.ID && (me == nil || !me.Role.CanManage()) {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender or the chat's admins can delete a message")
+		return nil, parley.Errorf(parley.EForbidden, "only the sender or the chat's admins can delete a message")
 	}
 	return s.Store.DeleteMessage(ctx, chatID, seq, s.Clock.Now())
 }
@@ -689,14 +689,14 @@ func (s *Service) Updates(ctx context.Context, actor *parley.User, chatID, after
 }
 
 // readableChat is GetChat for reading the chat's messages: a chat that is
-// banned, or withheld where the actor is, answers EWITHHELD with its notice.
+// banned, or withheld where the actor is, answers EWithheld with its notice.
 func (s *Service) readableChat(ctx context.Context, actor *parley.User, chatID int64) (*parley.Chat, *parley.Member, error) {
 	chat, m, err := s.GetChat(ctx, actor, chatID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if chat.Notice != nil {
-		return nil, nil, parley.Errorf(parley.EWITHHELD, "%s", chat.Notice.Text)
+		return nil, nil, parley.Errorf(parley.EWithheld, "%s", chat.Notice.Text)
 	}
 	return chat, m, nil
 }
@@ -725,7 +725,7 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, parley.Errorf(parley.EUNAVAILABLE, "the server is busy with other uploads; try again")
+		return nil, parley.Errorf(parley.EUnavailable, "the server is busy with other uploads; try again")
 	}
 	img, err := media.Intake(data, s.Limits)
 	<-s.slots
@@ -788,8 +788,8 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 
 func (s *Service) member(ctx context.Context, chatID, userID int64) (*parley.Member, error) {
 	m, err := s.Store.FindMember(ctx, chatID, userID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "you are not a member of this chat")
+	if parley.ErrorCode(err) == parley.ENotFound {
+		return nil, parley.Errorf(parley.EForbidden, "you are not a member of this chat")
 	}
 	return m, err
 }

@@ -172,7 +172,7 @@ func TestChannelRules(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantErr(t, "subscribing twice", f.svc.Subscribe(ctx, sub, ch.ID), parley.ECONFLICT, "")
+	wantErr(t, "subscribing twice", f.svc.Subscribe(ctx, sub, ch.ID), parley.EConflict, "")
 	got, m, err := f.svc.GetChat(ctx, sub, ch.ID)
 	if err != nil || m == nil || m.Role != parley.MemberSubscriber {
 		t.Fatalf("GetChat by subscriber = membership %+v, %v; want a subscriber", m, err)
@@ -182,13 +182,13 @@ func TestChannelRules(t *testing.T) {
 	}
 	first := f.post(t, owner, ch.ID, "hello subscribers")
 	_, err = f.svc.PostMessage(ctx, sub, ch.ID, messaging.PostInput{Text: "me too"})
-	wantErr(t, "subscriber posting", err, parley.EFORBIDDEN, "")
+	wantErr(t, "subscriber posting", err, parley.EForbidden, "")
 	_, err = f.svc.PostMessage(ctx, reader, ch.ID, messaging.PostInput{Text: "drive-by"})
-	wantErr(t, "non-subscriber posting", err, parley.EFORBIDDEN, "")
+	wantErr(t, "non-subscriber posting", err, parley.EForbidden, "")
 
 	// Only the owner promotes; an admin then posts.
-	wantErr(t, "subscriber promoting", f.svc.SetMemberRole(ctx, sub, ch.ID, admin.ID, parley.MemberAdmin), parley.EFORBIDDEN, "")
-	wantErr(t, "member role in a channel", f.svc.SetMemberRole(ctx, owner, ch.ID, admin.ID, parley.MemberRegular), parley.EINVALID, "role")
+	wantErr(t, "subscriber promoting", f.svc.SetMemberRole(ctx, sub, ch.ID, admin.ID, parley.MemberAdmin), parley.EForbidden, "")
+	wantErr(t, "member role in a channel", f.svc.SetMemberRole(ctx, owner, ch.ID, admin.ID, parley.MemberRegular), parley.EInvalid, "role")
 	if err := f.svc.SetMemberRole(ctx, owner, ch.ID, admin.ID, parley.MemberAdmin); err != nil {
 		t.Fatal(err)
 	}
@@ -231,19 +231,19 @@ func TestChannelRules(t *testing.T) {
 		}
 	}
 	_, err = f.svc.CreateChat(ctx, reader, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: "News_Room", Title: "Copycat"})
-	wantErr(t, "taken handle in another case", err, parley.ECONFLICT, "")
+	wantErr(t, "taken handle in another case", err, parley.EConflict, "")
 	_, err = f.svc.CreateChat(ctx, reader, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: "a b", Title: "Bad"})
-	wantErr(t, "bad handle", err, parley.EINVALID, "handle")
+	wantErr(t, "bad handle", err, parley.EInvalid, "handle")
 	_, err = f.svc.CreateChat(ctx, reader, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: "notitle"})
-	wantErr(t, "missing title", err, parley.EINVALID, "title")
+	wantErr(t, "missing title", err, parley.EInvalid, "title")
 	_, err = f.svc.CreateChat(ctx, reader, messaging.CreateChatInput{Kind: "forum", Title: "x"})
-	wantErr(t, "unknown kind", err, parley.EINVALID, "kind")
+	wantErr(t, "unknown kind", err, parley.EInvalid, "kind")
 
 	// Leaving: a subscriber may, the owner may not.
 	if err := f.svc.Leave(ctx, sub, ch.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "owner leaving", f.svc.Leave(ctx, owner, ch.ID), parley.ECONFLICT, "")
+	wantErr(t, "owner leaving", f.svc.Leave(ctx, owner, ch.ID), parley.EConflict, "")
 	if c, _, _ := f.svc.GetChat(ctx, owner, ch.ID); c.MemberCount != 2 {
 		t.Fatalf("member count after leaving = %d; want 2", c.MemberCount)
 	}
@@ -266,23 +266,23 @@ func TestPrivateChatsInvisible(t *testing.T) {
 	for name, id := range map[string]int64{"group": group.ID, "direct": direct.ID, "secret": secret.ID, "nonexistent": 999_999} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := f.svc.GetChat(ctx, stranger, id)
-			wantErr(t, "GetChat", err, parley.ENOTFOUND, "")
+			wantErr(t, "GetChat", err, parley.ENotFound, "")
 			_, err = f.svc.History(ctx, stranger, id, 0, 10)
-			wantErr(t, "History", err, parley.ENOTFOUND, "")
+			wantErr(t, "History", err, parley.ENotFound, "")
 			_, err = f.svc.Updates(ctx, stranger, id, 0, 10)
-			wantErr(t, "Updates", err, parley.ENOTFOUND, "")
+			wantErr(t, "Updates", err, parley.ENotFound, "")
 			_, err = f.svc.PostMessage(ctx, stranger, id, messaging.PostInput{Text: "let me in"})
-			wantErr(t, "PostMessage", err, parley.ENOTFOUND, "")
+			wantErr(t, "PostMessage", err, parley.ENotFound, "")
 			_, err = f.svc.EditMessage(ctx, stranger, id, 1, "changed")
-			wantErr(t, "EditMessage", err, parley.ENOTFOUND, "")
+			wantErr(t, "EditMessage", err, parley.ENotFound, "")
 			_, err = f.svc.DeleteMessage(ctx, stranger, id, 1)
-			wantErr(t, "DeleteMessage", err, parley.ENOTFOUND, "")
+			wantErr(t, "DeleteMessage", err, parley.ENotFound, "")
 			_, err = f.svc.RecordViews(ctx, stranger, id, []int64{1})
-			wantErr(t, "RecordViews", err, parley.ENOTFOUND, "")
+			wantErr(t, "RecordViews", err, parley.ENotFound, "")
 			_, err = f.svc.CreateInvite(ctx, stranger, id, 0)
-			wantErr(t, "CreateInvite", err, parley.ENOTFOUND, "")
-			wantErr(t, "Subscribe", f.svc.Subscribe(ctx, stranger, id), parley.ENOTFOUND, "")
-			wantErr(t, "Leave", f.svc.Leave(ctx, stranger, id), parley.ENOTFOUND, "")
+			wantErr(t, "CreateInvite", err, parley.ENotFound, "")
+			wantErr(t, "Subscribe", f.svc.Subscribe(ctx, stranger, id), parley.ENotFound, "")
+			wantErr(t, "Leave", f.svc.Leave(ctx, stranger, id), parley.ENotFound, "")
 		})
 	}
 	// Nor does a stranger's chat list show them.
@@ -293,7 +293,7 @@ func TestPrivateChatsInvisible(t *testing.T) {
 	// Forwarding out of a chat one cannot read names the field.
 	own := f.group(t, stranger, 0)
 	_, err = f.svc.PostMessage(ctx, stranger, own.ID, messaging.PostInput{ForwardFrom: &messaging.MsgRef{ChatID: group.ID, Seq: 1}})
-	wantErr(t, "forwarding from a group one is not in", err, parley.EINVALID, "forward_from")
+	wantErr(t, "forwarding from a group one is not in", err, parley.EInvalid, "forward_from")
 }
 
 func TestGroupInvites(t *testing.T) {
@@ -316,26 +316,26 @@ func TestGroupInvites(t *testing.T) {
 		t.Fatalf("JoinByInvite before expiry = %+v, %v", joined, err)
 	}
 	_, err = f.svc.JoinByInvite(ctx, m1, inv.Token)
-	wantErr(t, "joining twice", err, parley.ECONFLICT, "")
+	wantErr(t, "joining twice", err, parley.EConflict, "")
 	f.clock.Advance(2 * time.Minute)
 	_, err = f.svc.JoinByInvite(ctx, m2, inv.Token)
-	wantErr(t, "expired invite", err, parley.ECONFLICT, "")
-	if _, _, err := f.svc.GetChat(ctx, m2, g.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
+	wantErr(t, "expired invite", err, parley.EConflict, "")
+	if _, _, err := f.svc.GetChat(ctx, m2, g.ID); parley.ErrorCode(err) != parley.ENotFound {
 		t.Fatalf("an expired invite let member2 in: %v", err)
 	}
 
 	// A revoked link stops working; only managers may make or revoke links.
 	_, err = f.svc.CreateInvite(ctx, m1, g.ID, 0)
-	wantErr(t, "member making an invite", err, parley.EFORBIDDEN, "")
+	wantErr(t, "member making an invite", err, parley.EForbidden, "")
 	_, err = f.svc.CreateInvite(ctx, owner, g.ID, -time.Second)
-	wantErr(t, "negative ttl", err, parley.EINVALID, "expires_in")
+	wantErr(t, "negative ttl", err, parley.EInvalid, "expires_in")
 	forever, err := f.svc.CreateInvite(ctx, owner, g.ID, 0)
 	if err != nil || forever.ExpiresAt != nil {
 		t.Fatalf("CreateInvite(0) = %+v, %v; want no expiry", forever, err)
 	}
-	wantErr(t, "member revoking", f.svc.RevokeInvite(ctx, m1, forever.Token), parley.EFORBIDDEN, "")
+	wantErr(t, "member revoking", f.svc.RevokeInvite(ctx, m1, forever.Token), parley.EForbidden, "")
 	_, err = f.svc.ListInvites(ctx, m1, g.ID)
-	wantErr(t, "member listing invites", err, parley.EFORBIDDEN, "")
+	wantErr(t, "member listing invites", err, parley.EForbidden, "")
 	if list, err := f.svc.ListInvites(ctx, owner, g.ID); err != nil || len(list) != 1 || list[0].Token != forever.Token {
 		t.Fatalf("ListInvites = %+v, %v; want the working link only", list, err)
 	}
@@ -343,9 +343,9 @@ func TestGroupInvites(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.svc.JoinByInvite(ctx, m2, forever.Token)
-	wantErr(t, "revoked invite", err, parley.ECONFLICT, "")
+	wantErr(t, "revoked invite", err, parley.EConflict, "")
 	_, err = f.svc.JoinByInvite(ctx, m2, "no-such-token")
-	wantErr(t, "unknown invite", err, parley.ENOTFOUND, "")
+	wantErr(t, "unknown invite", err, parley.ENotFound, "")
 
 	// The member limit: owner + member1 + member2 fill a group of 3.
 	open, err := f.svc.CreateInvite(ctx, owner, g.ID, 0)
@@ -356,7 +356,7 @@ func TestGroupInvites(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.svc.JoinByInvite(ctx, m3, open.Token)
-	wantErr(t, "joining a full group", err, parley.ETOOLARGE, "")
+	wantErr(t, "joining a full group", err, parley.ETooLarge, "")
 	c, _, err := f.svc.GetChat(ctx, owner, g.ID)
 	if err != nil || c.MemberCount != 3 {
 		t.Fatalf("member count = %d, %v; want 3", c.MemberCount, err)
@@ -364,11 +364,11 @@ func TestGroupInvites(t *testing.T) {
 
 	// Members post in a group; a group cannot be subscribed to.
 	f.post(t, m2, g.ID, "hi all")
-	wantErr(t, "subscribing to a group one is in", f.svc.Subscribe(ctx, m2, g.ID), parley.EFORBIDDEN, "")
+	wantErr(t, "subscribing to a group one is in", f.svc.Subscribe(ctx, m2, g.ID), parley.EForbidden, "")
 	_, err = f.svc.CreateChat(ctx, owner, messaging.CreateChatInput{Kind: parley.ChatGroup, Title: "Big", MemberLimit: parley.DefaultMemberLimit + 1})
-	wantErr(t, "member limit above the maximum", err, parley.EINVALID, "member_limit")
+	wantErr(t, "member limit above the maximum", err, parley.EInvalid, "member_limit")
 	_, err = f.svc.CreateChat(ctx, owner, messaging.CreateChatInput{Kind: parley.ChatGroup, Title: "Group", Handle: "group_handle"})
-	wantErr(t, "group with a handle", err, parley.EINVALID, "handle")
+	wantErr(t, "group with a handle", err, parley.EInvalid, "handle")
 	def := f.group(t, owner, 0)
 	if def.MemberLimit != parley.DefaultMemberLimit {
 		t.Fatalf("default member limit = %d; want %d", def.MemberLimit, parley.DefaultMemberLimit)
@@ -396,7 +396,7 @@ func TestDirectChatUniquePerPair(t *testing.T) {
 	if err := f.svc.Leave(ctx, b, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.History(ctx, b, first.ID, 0, 10); parley.ErrorCode(err) != parley.ENOTFOUND {
+	if _, err := f.svc.History(ctx, b, first.ID, 0, 10); parley.ErrorCode(err) != parley.ENotFound {
 		t.Fatalf("history after leaving: %v; want not found", err)
 	}
 	back := f.chat(t, b, messaging.CreateChatInput{Kind: parley.ChatDirect, PeerID: a.ID})
@@ -408,11 +408,11 @@ func TestDirectChatUniquePerPair(t *testing.T) {
 	}
 
 	_, err = f.svc.CreateChat(ctx, a, messaging.CreateChatInput{Kind: parley.ChatDirect, PeerID: a.ID})
-	wantErr(t, "direct chat with oneself", err, parley.EINVALID, "peer_id")
+	wantErr(t, "direct chat with oneself", err, parley.EInvalid, "peer_id")
 	_, err = f.svc.CreateChat(ctx, a, messaging.CreateChatInput{Kind: parley.ChatDirect, PeerID: 424242})
-	wantErr(t, "direct chat with nobody", err, parley.EINVALID, "peer_id")
+	wantErr(t, "direct chat with nobody", err, parley.EInvalid, "peer_id")
 	_, err = f.svc.CreateChat(ctx, a, messaging.CreateChatInput{Kind: parley.ChatDirect})
-	wantErr(t, "direct chat without a peer", err, parley.EINVALID, "peer_id")
+	wantErr(t, "direct chat without a peer", err, parley.EInvalid, "peer_id")
 }
 
 func TestSecretChat(t *testing.T) {
@@ -421,25 +421,25 @@ func TestSecretChat(t *testing.T) {
 	a, b := f.user(t, "alice"), f.user(t, "bob")
 
 	_, err := f.svc.CreateChat(ctx, a, messaging.CreateChatInput{Kind: parley.ChatSecret, PeerID: b.ID})
-	wantErr(t, "secret chat without keys", err, parley.ECONFLICT, "")
+	wantErr(t, "secret chat without keys", err, parley.EConflict, "")
 	f.withKey(t, a)
 	_, err = f.svc.CreateChat(ctx, a, messaging.CreateChatInput{Kind: parley.ChatSecret, PeerID: b.ID})
-	wantErr(t, "secret chat with a peer without a key", err, parley.ECONFLICT, "")
+	wantErr(t, "secret chat with a peer without a key", err, parley.EConflict, "")
 	f.withKey(t, b)
 	sc := f.chat(t, a, messaging.CreateChatInput{Kind: parley.ChatSecret, PeerID: b.ID})
 
 	_, err = f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{Text: "plain words"})
-	wantErr(t, "plaintext in a secret chat", err, parley.EINVALID, "text")
+	wantErr(t, "plaintext in a secret chat", err, parley.EInvalid, "text")
 	ct := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xA7}, 40))
 	nonce := base64.StdEncoding.EncodeToString([]byte("twelve bytes"))
 	_, err = f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{Text: "plain words", Ciphertext: ct, Nonce: nonce})
-	wantErr(t, "plaintext beside ciphertext", err, parley.EINVALID, "text")
+	wantErr(t, "plaintext beside ciphertext", err, parley.EInvalid, "text")
 	_, err = f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{Ciphertext: ct, Nonce: "c2hvcnQ="})
-	wantErr(t, "short nonce", err, parley.EINVALID, "nonce")
+	wantErr(t, "short nonce", err, parley.EInvalid, "nonce")
 	_, err = f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{Ciphertext: "not base64!", Nonce: nonce})
-	wantErr(t, "ciphertext not base64", err, parley.EINVALID, "ciphertext")
+	wantErr(t, "ciphertext not base64", err, parley.EInvalid, "ciphertext")
 	_, err = f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{Nonce: nonce})
-	wantErr(t, "no ciphertext", err, parley.EINVALID, "ciphertext")
+	wantErr(t, "no ciphertext", err, parley.EInvalid, "ciphertext")
 
 	up, err := f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{Ciphertext: ct, Nonce: nonce})
 	if err != nil {
@@ -457,13 +457,13 @@ func TestSecretChat(t *testing.T) {
 	// edited or forwarded.
 	g := f.group(t, a, 0)
 	_, err = f.svc.PostMessage(ctx, a, g.ID, messaging.PostInput{Ciphertext: ct, Nonce: nonce})
-	wantErr(t, "ciphertext in a group", err, parley.EINVALID, "ciphertext")
+	wantErr(t, "ciphertext in a group", err, parley.EInvalid, "ciphertext")
 	_, err = f.svc.EditMessage(ctx, a, sc.ID, up.Message.Seq, "new words")
-	wantErr(t, "editing a secret message", err, parley.ECONFLICT, "")
+	wantErr(t, "editing a secret message", err, parley.EConflict, "")
 	_, err = f.svc.PostMessage(ctx, a, g.ID, messaging.PostInput{ForwardFrom: &messaging.MsgRef{ChatID: sc.ID, Seq: up.Message.Seq}})
-	wantErr(t, "forwarding from a secret chat", err, parley.EINVALID, "forward_from")
+	wantErr(t, "forwarding from a secret chat", err, parley.EInvalid, "forward_from")
 	_, err = f.svc.PostMessage(ctx, a, sc.ID, messaging.PostInput{ForwardFrom: &messaging.MsgRef{ChatID: g.ID, Seq: 1}})
-	wantErr(t, "forwarding into a secret chat", err, parley.EINVALID, "text")
+	wantErr(t, "forwarding into a secret chat", err, parley.EInvalid, "text")
 
 	// Secret chats are not unique per pair: each has its own keys.
 	sc2 := f.chat(t, b, messaging.CreateChatInput{Kind: parley.ChatSecret, PeerID: a.ID})
@@ -488,10 +488,10 @@ func TestTextLimit(t *testing.T) {
 		"invalid UTF-8":   "bad \xff byte",
 	} {
 		_, err := f.svc.PostMessage(ctx, a, g.ID, messaging.PostInput{Text: text})
-		wantErr(t, name, err, parley.EINVALID, "text")
+		wantErr(t, name, err, parley.EInvalid, "text")
 	}
 	_, err := f.svc.EditMessage(ctx, a, g.ID, 1, strings.Repeat("x", parley.MaxMessageRunes+1))
-	wantErr(t, "editing to 4097 characters", err, parley.EINVALID, "text")
+	wantErr(t, "editing to 4097 characters", err, parley.EInvalid, "text")
 	msgs, _ := f.svc.History(ctx, a, g.ID, 0, 10)
 	if len(msgs) != 1 || msgs[0].Text != atLimit {
 		t.Fatalf("history after refused posts has %d messages; want only the first, unchanged", len(msgs))
@@ -511,7 +511,7 @@ func TestReply(t *testing.T) {
 	}
 	for _, seq := range []int64{-1, 3, 99} {
 		_, err := f.svc.PostMessage(ctx, b, g.ID, messaging.PostInput{Text: "to nothing", ReplyToSeq: seq})
-		wantErr(t, "reply to a message that does not exist", err, parley.EINVALID, "reply_to_seq")
+		wantErr(t, "reply to a message that does not exist", err, parley.EInvalid, "reply_to_seq")
 	}
 }
 
@@ -548,14 +548,14 @@ func TestForwardKeepsOriginalOrigin(t *testing.T) {
 	}
 
 	_, err = f.svc.PostMessage(ctx, reader, g2.ID, messaging.PostInput{Text: "my comment", ForwardFrom: &messaging.MsgRef{ChatID: ch.ID, Seq: orig.Seq}})
-	wantErr(t, "forward with text", err, parley.EINVALID, "text")
+	wantErr(t, "forward with text", err, parley.EInvalid, "text")
 	_, err = f.svc.PostMessage(ctx, reader, g2.ID, messaging.PostInput{ForwardFrom: &messaging.MsgRef{ChatID: ch.ID, Seq: 42}})
-	wantErr(t, "forward of a message that does not exist", err, parley.EINVALID, "forward_from")
+	wantErr(t, "forward of a message that does not exist", err, parley.EInvalid, "forward_from")
 	if _, err := f.svc.DeleteMessage(ctx, author, ch.ID, orig.Seq); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.svc.PostMessage(ctx, reader, g2.ID, messaging.PostInput{ForwardFrom: &messaging.MsgRef{ChatID: ch.ID, Seq: orig.Seq}})
-	wantErr(t, "forward of a deleted message", err, parley.EINVALID, "forward_from")
+	wantErr(t, "forward of a deleted message", err, parley.EInvalid, "forward_from")
 }
 
 func TestEditWindow(t *testing.T) {
@@ -568,9 +568,9 @@ func TestEditWindow(t *testing.T) {
 	late := f.post(t, a, g.ID, "also a draft")
 
 	_, err := f.svc.EditMessage(ctx, b, g.ID, m.Seq, "bob's words")
-	wantErr(t, "editing another's message", err, parley.EFORBIDDEN, "")
+	wantErr(t, "editing another's message", err, parley.EForbidden, "")
 	_, err = f.svc.EditMessage(ctx, a, g.ID, 77, "nothing here")
-	wantErr(t, "editing a message that does not exist", err, parley.ENOTFOUND, "")
+	wantErr(t, "editing a message that does not exist", err, parley.ENotFound, "")
 
 	f.clock.Advance(47*time.Hour + 59*time.Minute)
 	up, err := f.svc.EditMessage(ctx, a, g.ID, m.Seq, "final text")
@@ -582,7 +582,7 @@ func TestEditWindow(t *testing.T) {
 	}
 	f.clock.Advance(2 * time.Minute) // 48h01m after sending
 	_, err = f.svc.EditMessage(ctx, a, g.ID, late.Seq, "too late")
-	wantErr(t, "edit after 48h01m", err, parley.ECONFLICT, "")
+	wantErr(t, "edit after 48h01m", err, parley.EConflict, "")
 
 	msgs, err := f.svc.History(ctx, b, g.ID, 0, 10)
 	if err != nil {
@@ -613,7 +613,7 @@ func TestDeleteForEveryone(t *testing.T) {
 	m3 := f.post(t, b, g.ID, "bob stays")
 
 	_, err = f.svc.DeleteMessage(ctx, b, g.ID, m1.Seq)
-	wantErr(t, "deleting another's message", err, parley.EFORBIDDEN, "")
+	wantErr(t, "deleting another's message", err, parley.EForbidden, "")
 	del, err := f.svc.DeleteMessage(ctx, a, g.ID, m1.Seq)
 	if err != nil {
 		t.Fatal(err)
@@ -625,7 +625,7 @@ func TestDeleteForEveryone(t *testing.T) {
 		t.Fatalf("owner deleting a member's message: %v", err)
 	}
 	_, err = f.svc.DeleteMessage(ctx, a, g.ID, m1.Seq)
-	wantErr(t, "deleting twice", err, parley.ENOTFOUND, "")
+	wantErr(t, "deleting twice", err, parley.ENotFound, "")
 
 	stored, err := f.db.FindMessage(ctx, g.ID, m1.Seq)
 	if err != nil || stored.DeletedAt == nil || stored.Text != "" || stored.MediaID != "" {
@@ -646,7 +646,7 @@ func TestDeleteForEveryone(t *testing.T) {
 		}
 	}
 	_, err = f.svc.EditMessage(ctx, a, g.ID, m2.Seq, "resurrected")
-	wantErr(t, "editing a deleted message", err, parley.ENOTFOUND, "")
+	wantErr(t, "editing a deleted message", err, parley.ENotFound, "")
 }
 
 // TestUpdatesLog checks that every change gets the next pts, so clients
@@ -684,7 +684,7 @@ func TestUpdatesLog(t *testing.T) {
 		t.Fatalf("updates after pts 2 = %d, %v", len(after), err)
 	}
 	_, err = f.svc.Updates(ctx, a, g.ID, -1, 50)
-	wantErr(t, "negative after_pts", err, parley.EINVALID, "after_pts")
+	wantErr(t, "negative after_pts", err, parley.EInvalid, "after_pts")
 }
 
 func TestHistoryPaging(t *testing.T) {
@@ -720,10 +720,10 @@ func TestHistoryPaging(t *testing.T) {
 	}
 	for _, limit := range []int{0, -1, parley.MaxPageSize + 1} {
 		_, err := f.svc.History(ctx, a, g.ID, 0, limit)
-		wantErr(t, "bad limit", err, parley.EINVALID, "limit")
+		wantErr(t, "bad limit", err, parley.EInvalid, "limit")
 	}
 	_, err := f.svc.History(ctx, a, g.ID, -5, 10)
-	wantErr(t, "negative before", err, parley.EINVALID, "before")
+	wantErr(t, "negative before", err, parley.EInvalid, "before")
 }
 
 func TestViewsCountedOncePerUser(t *testing.T) {
@@ -749,9 +749,9 @@ func TestViewsCountedOncePerUser(t *testing.T) {
 		t.Fatalf("views in history = %d; want 3", msgs[0].Views)
 	}
 	_, err = f.svc.RecordViews(ctx, a, ch.ID, nil)
-	wantErr(t, "no seqs", err, parley.EINVALID, "seqs")
+	wantErr(t, "no seqs", err, parley.EInvalid, "seqs")
 	_, err = f.svc.RecordViews(ctx, a, ch.ID, make([]int64, messaging.MaxViewsPerCall+1))
-	wantErr(t, "too many seqs", err, parley.EINVALID, "seqs")
+	wantErr(t, "too many seqs", err, parley.EInvalid, "seqs")
 }
 
 // pngBytes encodes a w×h PNG whose pixels depend on seed.
@@ -840,7 +840,7 @@ func TestImageUpload(t *testing.T) {
 			t.Errorf("%s: upload accepted", name)
 			continue
 		}
-		if c := parley.ErrorCode(err); c != parley.EINVALID && c != parley.ETOOLARGE {
+		if c := parley.ErrorCode(err); c != parley.EInvalid && c != parley.ETooLarge {
 			t.Errorf("%s: error code %s (%v); want invalid or too_large", name, c, err)
 		}
 	}
@@ -855,7 +855,7 @@ func TestImageUpload(t *testing.T) {
 		t.Fatalf("posting an image = %+v, %v", up, err)
 	}
 	_, err = f.svc.PostMessage(ctx, a, g.ID, messaging.PostInput{MediaID: strings.Repeat("ab", 32)})
-	wantErr(t, "posting an image never uploaded", err, parley.EINVALID, "media_id")
+	wantErr(t, "posting an image never uploaded", err, parley.EInvalid, "media_id")
 }
 
 // TestMemberLimitHoldsUnderConcurrentJoins has many accounts use one
@@ -887,7 +887,7 @@ func TestMemberLimitHoldsUnderConcurrentJoins(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if codes[""] != 4 || codes[parley.ETOOLARGE] != 16 {
+	if codes[""] != 4 || codes[parley.ETooLarge] != 16 {
 		t.Fatalf("join results by code = %v; want 4 joined and 16 too_large", codes)
 	}
 	c, _, err := f.svc.GetChat(ctx, owner, g.ID)
@@ -924,9 +924,9 @@ func TestMembershipChangedElsewhereStopsPosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.svc.PostMessage(ctx, member, g.ID, messaging.PostInput{Text: "after leaving"})
-	wantErr(t, "post after leaving elsewhere", err, parley.ENOTFOUND, "")
+	wantErr(t, "post after leaving elsewhere", err, parley.ENotFound, "")
 	_, err = f.svc.PostMessage(ctx, admin, ch.ID, messaging.PostInput{Text: "after demotion"})
-	wantErr(t, "post after demotion elsewhere", err, parley.EFORBIDDEN, "")
+	wantErr(t, "post after demotion elsewhere", err, parley.EForbidden, "")
 
 	f.join(t, owner, member, g.ID)
 	f.post(t, member, g.ID, "back again")
@@ -948,7 +948,7 @@ func TestPromotionElsewhereLetsRefusedPosterPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.svc.PostMessage(ctx, sub, ch.ID, messaging.PostInput{Text: "may I?"})
-	wantErr(t, "a subscriber's post", err, parley.EFORBIDDEN, "")
+	wantErr(t, "a subscriber's post", err, parley.EForbidden, "")
 	if err := other.SetMemberRole(ctx, owner, ch.ID, sub.ID, parley.MemberAdmin); err != nil {
 		t.Fatal(err)
 	}

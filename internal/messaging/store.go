@@ -15,15 +15,15 @@ type Store interface {
 	// CreateChat inserts chat and its owner as first member (role owner; for a
 	// direct or secret chat, also the peer as a regular member), sets
 	// chat.ID, chat.CreatedAt and chat.MemberCount, and writes a chat.joined
-	// event for each member. Returns ECONFLICT if a channel handle is taken,
+	// event for each member. Returns EConflict if a channel handle is taken,
 	// or if a direct chat between the two already exists (direct chats are
 	// unique per pair; secret chats are not).
 	CreateChat(ctx context.Context, chat *parley.Chat, peerID int64) error
-	// FindChatByID returns ENOTFOUND if there is no such chat.
+	// FindChatByID returns ENotFound if there is no such chat.
 	FindChatByID(ctx context.Context, id int64) (*parley.Chat, error)
 	// FindChatByHandle matches a channel's handle case-insensitively.
 	FindChatByHandle(ctx context.Context, handle string) (*parley.Chat, error)
-	// FindDirectChat returns the direct chat between two users, or ENOTFOUND.
+	// FindDirectChat returns the direct chat between two users, or ENotFound.
 	FindDirectChat(ctx context.Context, userA, userB int64) (*parley.Chat, error)
 	// SearchChannels returns channels whose handle or title contains query
 	// (case-insensitively), most subscribers first, at most limit. An empty
@@ -37,25 +37,25 @@ type Store interface {
 	ListChatIDsForUser(ctx context.Context, userID int64) ([]int64, error)
 
 	// AddMember adds m, increments the chat's member count and writes a
-	// chat.joined event. Returns ECONFLICT if m is already a member and
-	// ETOOLARGE if the chat is at its member limit (checked in the same
+	// chat.joined event. Returns EConflict if m is already a member and
+	// ETooLarge if the chat is at its member limit (checked in the same
 	// transaction, so concurrent joins cannot pass it).
 	AddMember(ctx context.Context, m *parley.Member) error
-	// RemoveMember removes a membership (ENOTFOUND if none) and writes chat.left.
+	// RemoveMember removes a membership (ENotFound if none) and writes chat.left.
 	RemoveMember(ctx context.Context, chatID, userID int64) error
-	// FindMember returns ENOTFOUND if the user is not a member.
+	// FindMember returns ENotFound if the user is not a member.
 	FindMember(ctx context.Context, chatID, userID int64) (*parley.Member, error)
 	// FindChatWithMember returns a chat and userID's membership of it, nil
-	// when the account is not a member; ENOTFOUND if there is no such chat.
+	// when the account is not a member; ENotFound if there is no such chat.
 	FindChatWithMember(ctx context.Context, chatID, userID int64) (*parley.Chat, *parley.Member, error)
-	// SetMemberRole changes a member's role; ENOTFOUND if not a member.
+	// SetMemberRole changes a member's role; ENotFound if not a member.
 	SetMemberRole(ctx context.Context, chatID, userID int64, role parley.MemberRole) error
 	// ListMembers returns members ordered by user id after afterUserID.
 	ListMembers(ctx context.Context, chatID, afterUserID int64, limit int) ([]*parley.Member, error)
 
 	// CreateInvite inserts an invite.
 	CreateInvite(ctx context.Context, inv *parley.Invite) error
-	// FindInvite returns ENOTFOUND if there is no such token.
+	// FindInvite returns ENotFound if there is no such token.
 	FindInvite(ctx context.Context, token string) (*parley.Invite, error)
 	// ListInvites returns the chat's invites that still work at time now
 	// (neither revoked nor expired), newest first, at most limit.
@@ -75,7 +75,7 @@ type Store interface {
 	// Inside that transaction it checks what could have changed since the
 	// caller looked: the sender may post there (parley.CheckPost, with its
 	// errors), and msg.ReplyToSeq is 0 or an existing seq of the chat
-	// (parley.CheckReply). ENOTFOUND if the chat or the sender does not exist.
+	// (parley.CheckReply). ENotFound if the chat or the sender does not exist.
 	InsertMessage(ctx context.Context, msg *parley.Message) (*parley.Update, error)
 	// InsertHeldMessage stores msg held for review, with its screening
 	// matches and the review case c (whose ID it sets), in one transaction,
@@ -94,7 +94,7 @@ type Store interface {
 	// DeleteMessage deletes a message for everyone: its content is cleared,
 	// DeletedAt set, and a message.deleted update appended.
 	DeleteMessage(ctx context.Context, chatID, seq int64, at time.Time) (*parley.Update, error)
-	// FindMessage returns ENOTFOUND if there is no such message.
+	// FindMessage returns ENotFound if there is no such message.
 	FindMessage(ctx context.Context, chatID, seq int64) (*parley.Message, error)
 	// ListMessages returns messages with seq < beforeSeq (all when beforeSeq
 	// is 0), newest first, at most limit; deleted messages are left out.
@@ -110,6 +110,6 @@ type Store interface {
 
 	// SaveMedia inserts the media row unless one with the same ID exists.
 	SaveMedia(ctx context.Context, m *parley.Media) error
-	// FindMedia returns ENOTFOUND if there is no such media.
+	// FindMedia returns ENotFound if there is no such media.
 	FindMedia(ctx context.Context, id string) (*parley.Media, error)
 }

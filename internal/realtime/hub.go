@@ -202,7 +202,7 @@ func (h *Hub) publicChatsToWatch(ctx context.Context, c *Client, memberOf []int6
 			continue
 		}
 		hds, err := h.acquire(ctx, []int64{id})
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			continue
 		}
 		h.mu.Lock()

@@ -315,8 +315,8 @@ func TestChatBanStopsDeliveryAndRestoreResumes(t *testing.T) {
 	}
 	// While banned nothing can be posted, but the history still changes: a
 	// moderator removes a post. The reader is sent nothing.
-	if _, err := m.db.InsertMessage(context.Background(), &parley.Message{ChatID: ch.ID, SenderID: owner.ID, Text: "three"}); parley.ErrorCode(err) != parley.EFORBIDDEN {
-		t.Fatalf("posting in a banned channel: %v; want EFORBIDDEN", err)
+	if _, err := m.db.InsertMessage(context.Background(), &parley.Message{ChatID: ch.ID, SenderID: owner.ID, Text: "three"}); parley.ErrorCode(err) != parley.EForbidden {
+		t.Fatalf("posting in a banned channel: %v; want EForbidden", err)
 	}
 	m.act(t, enforce.Request{Kind: enforce.RemoveMessage, Target: messageTarget(ch.ID, 2), Grounds: byTerms})
 	k.quiet(t)

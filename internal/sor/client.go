@@ -165,9 +165,9 @@ func (r *Report) Unsent() []string {
 //
 // Otherwise the Report says what became of each statement, and the error is
 // nil unless the submission stopped early: the context ended (ctx.Err()), the
-// token was refused (EUNAUTHORIZED or EFORBIDDEN), the database stayed
-// unavailable or rate-limited past the retries (EUNAVAILABLE, ERATELIMIT),
-// or answered in a way that makes sending more pointless (EINTERNAL). The
+// token was refused (EUnauthorized or EForbidden), the database stayed
+// unavailable or rate-limited past the retries (EUnavailable, ERateLimited),
+// or answered in a way that makes sending more pointless (EInternal). The
 // batches after the one that stopped are reported as Unsent with the same
 // error. Rejected statements do not stop the submission.
 func (c *Client) Submit(ctx context.Context, statements []Statement) (*Report, error) {
@@ -220,7 +220,7 @@ func (c *Client) submitBatch(ctx context.Context, base string, batch []Statement
 				return giveUp(ctx.Err())
 			}
 			failures++
-			lastErr = parley.Errorf(parley.EUNAVAILABLE, "the Transparency Database could not be reached after %d attempts: %v", failures, err)
+			lastErr = parley.Errorf(parley.EUnavailable, "the Transparency Database could not be reached after %d attempts: %v", failures, err)
 			if failures < c.maxAttempts() {
 				if err := sleep(ctx, c.backoff(failures)); err != nil {
 					return giveUp(err)
@@ -243,15 +243,15 @@ func (c *Client) submitBatch(ctx context.Context, base string, batch []Statement
 			pending = br.settleRefusal(a, pending)
 
 		case answerUnauthorized:
-			return giveUp(parley.Errorf(parley.EUNAUTHORIZED, "the Transparency Database refused the API token (401): check it, or generate a new one"))
+			return giveUp(parley.Errorf(parley.EUnauthorized, "the Transparency Database refused the API token (401): check it, or generate a new one"))
 		case answerForbidden:
-			return giveUp(parley.Errorf(parley.EFORBIDDEN, "the Transparency Database does not let this token create statements (403)%s", quoted(a.message)))
+			return giveUp(parley.Errorf(parley.EForbidden, "the Transparency Database does not let this token create statements (403)%s", quoted(a.message)))
 
 		case answerRateLimited, answerUnavailable:
 			failures++
-			code, what := parley.EUNAVAILABLE, fmt.Sprintf("unavailable (%d)", a.status)
+			code, what := parley.EUnavailable, fmt.Sprintf("unavailable (%d)", a.status)
 			if a.kind == answerRateLimited {
-				code, what = parley.ERATELIMIT, "rate-limiting the platform (429)"
+				code, what = parley.ERateLimited, "rate-limiting the platform (429)"
 			}
 			lastErr = parley.Errorf(code, "the Transparency Database kept %s after %d attempts%s", what, failures, quoted(a.message))
 			wait := c.backoff(failures)
@@ -269,7 +269,7 @@ func (c *Client) submitBatch(ctx context.Context, base string, batch []Statement
 			}
 
 		default:
-			return giveUp(parley.Errorf(parley.EINTERNAL, "the Transparency Database answered %d, which this client does not retry%s", a.status, quoted(a.message)))
+			return giveUp(parley.Errorf(parley.EInternal, "the Transparency Database answered %d, which this client does not retry%s", a.status, quoted(a.message)))
 		}
 	}
 	return br, nil
@@ -365,7 +365,7 @@ func (c *Client) Exists(ctx context.Context, puid string) (bool, error) {
 	c.setHeaders(req)
 	resp, err := c.noRedirects().Do(req)
 	if err != nil {
-		return false, parley.Errorf(parley.EUNAVAILABLE, "the Transparency Database could not be reached: %v", err)
+		return false, parley.Errorf(parley.EUnavailable, "the Transparency Database could not be reached: %v", err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -375,13 +375,13 @@ func (c *Client) Exists(ctx context.Context, puid string) (bool, error) {
 	case http.StatusNotFound:
 		return false, nil
 	case http.StatusUnauthorized:
-		return false, parley.Errorf(parley.EUNAUTHORIZED, "the Transparency Database refused the API token (401)")
+		return false, parley.Errorf(parley.EUnauthorized, "the Transparency Database refused the API token (401)")
 	case http.StatusForbidden:
-		return false, parley.Errorf(parley.EFORBIDDEN, "the Transparency Database does not let this token read statements (403)")
+		return false, parley.Errorf(parley.EForbidden, "the Transparency Database does not let this token read statements (403)")
 	case http.StatusTooManyRequests:
-		return false, parley.Errorf(parley.ERATELIMIT, "the Transparency Database is rate-limiting the platform (429)")
+		return false, parley.Errorf(parley.ERateLimited, "the Transparency Database is rate-limiting the platform (429)")
 	}
-	return false, parley.Errorf(parley.EUNAVAILABLE, "the Transparency Database answered %d", resp.StatusCode)
+	return false, parley.Errorf(parley.EUnavailable, "the Transparency Database answered %d", resp.StatusCode)
 }
 
 func (c *Client) setHeaders(req *http.Request) {

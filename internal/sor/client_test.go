@@ -223,7 +223,7 @@ func TestSubmitStopsWhenAskedToWaitTooLong(t *testing.T) {
 	srv.FailNext(sortest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3600"})
 	all := statements(t, 150)
 	report, err := c.Submit(context.Background(), all)
-	if parley.ErrorCode(err) != parley.ERATELIMIT || !strings.Contains(err.Error(), "1h0m0s") {
+	if parley.ErrorCode(err) != parley.ERateLimited || !strings.Contains(err.Error(), "1h0m0s") {
 		t.Fatalf("err %v", err)
 	}
 	checkAccounted(t, report)
@@ -240,7 +240,7 @@ func TestSubmitGivesUpAfterMaxAttempts(t *testing.T) {
 	c.MaxAttempts = 3
 	srv.FailNext(sortest.Fault{Status: 503}, sortest.Fault{Status: 503}, sortest.Fault{Status: 503}, sortest.Fault{Status: 503})
 	report, err := c.Submit(context.Background(), statements(t, 4))
-	if parley.ErrorCode(err) != parley.EUNAVAILABLE || !strings.Contains(err.Error(), "after 3 attempts") {
+	if parley.ErrorCode(err) != parley.EUnavailable || !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Fatalf("err %v", err)
 	}
 	if len(srv.Calls()) != 3 || len(report.Unsent()) != 4 {
@@ -252,7 +252,7 @@ func TestSubmitStopsOnARefusedToken(t *testing.T) {
 	srv, c := setup(t)
 	c.Token = "wrong"
 	report, err := c.Submit(context.Background(), statements(t, 150))
-	if parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("err %v", err)
 	}
 	checkAccounted(t, report)
@@ -262,7 +262,7 @@ func TestSubmitStopsOnARefusedToken(t *testing.T) {
 
 	srv.SetReadOnlyToken("read-only")
 	c.Token = "read-only"
-	if _, err := c.Submit(context.Background(), statements(t, 1)); parley.ErrorCode(err) != parley.EFORBIDDEN {
+	if _, err := c.Submit(context.Background(), statements(t, 1)); parley.ErrorCode(err) != parley.EForbidden {
 		t.Errorf("read-only token: %v", err)
 	}
 }
@@ -366,7 +366,7 @@ func TestSubmitDoesNotFollowRedirects(t *testing.T) {
 	defer ts.Close()
 	c := &sor.Client{Endpoint: ts.URL, Token: token}
 	_, err := c.Submit(context.Background(), statements(t, 1))
-	if parley.ErrorCode(err) != parley.EINTERNAL || !strings.Contains(err.Error(), "answered 307") || leaked.Load() {
+	if parley.ErrorCode(err) != parley.EInternal || !strings.Contains(err.Error(), "answered 307") || leaked.Load() {
 		t.Errorf("err %v, token leaked %v", err, leaked.Load())
 	}
 }
@@ -377,7 +377,7 @@ func TestSubmitRetriesWhenUnreachable(t *testing.T) {
 	ts.Close() // nothing listens there any more
 	c := &sor.Client{Endpoint: url, Token: token, MaxAttempts: 2, MinBackoff: time.Millisecond}
 	report, err := c.Submit(context.Background(), statements(t, 1))
-	if parley.ErrorCode(err) != parley.EUNAVAILABLE || report.Batches[0].Attempts != 2 {
+	if parley.ErrorCode(err) != parley.EUnavailable || report.Batches[0].Attempts != 2 {
 		t.Errorf("err %v", err)
 	}
 }
@@ -414,7 +414,7 @@ func TestExists(t *testing.T) {
 		t.Errorf("bad puid: %v", err)
 	}
 	c.Token = "wrong"
-	if _, err := c.Exists(context.Background(), all[0].PUID); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if _, err := c.Exists(context.Background(), all[0].PUID); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Errorf("wrong token: %v", err)
 	}
 }

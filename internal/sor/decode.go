@@ -12,7 +12,7 @@ import (
 
 // DecodeStatement decodes one statement from JSON as strictly as the API
 // layer of Parley decodes requests: one object, no unknown fields, no
-// trailing data, every field of the right JSON type. Its errors are EINVALID
+// trailing data, every field of the right JSON type. Its errors are EInvalid
 // *parley.Error values naming the field. It does not validate the values:
 // call Validate (or Check) on the result. The local test server (sortest)
 // decodes what a client sends with it.
@@ -24,7 +24,7 @@ func DecodeStatement(data []byte) (*Statement, error) {
 		return nil, decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, parley.Errorf(parley.EINVALID, "a statement must be exactly one JSON object, with nothing after it")
+		return nil, parley.Errorf(parley.EInvalid, "a statement must be exactly one JSON object, with nothing after it")
 	}
 	return &s, nil
 }
@@ -36,12 +36,12 @@ func decodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return parley.Errorf(parley.EINVALID, "a statement must be a JSON object; the input ends early")
+		return parley.Errorf(parley.EInvalid, "a statement must be a JSON object; the input ends early")
 	case errors.As(err, &syntax):
-		return parley.Errorf(parley.EINVALID, "a statement must be valid JSON; it is not, at byte %d", syntax.Offset)
+		return parley.Errorf(parley.EInvalid, "a statement must be valid JSON; it is not, at byte %d", syntax.Offset)
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return parley.Errorf(parley.EINVALID, "a statement must be a JSON object, not %s", typeErr.Value)
+			return parley.Errorf(parley.EInvalid, "a statement must be a JSON object, not %s", typeErr.Value)
 		}
 		want := "a string"
 		if k := typeErr.Type.Kind().String(); k == "slice" {
@@ -52,5 +52,5 @@ func decodeError(err error) error {
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return parley.FieldError(name, "%q is not a field of a statement", name)
 	}
-	return parley.Errorf(parley.EINVALID, "a statement could not be decoded: %v", err)
+	return parley.Errorf(parley.EInvalid, "a statement could not be decoded: %v", err)
 }

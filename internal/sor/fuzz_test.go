@@ -28,8 +28,8 @@ var jsonFields = func() map[string]bool {
 }()
 
 // FuzzValidateJSON decodes arbitrary bytes as a statement and checks it.
-// Decoding either fails with an EINVALID error, or gives a statement whose
-// Check never panics and reports only EINVALID problems naming real fields,
+// Decoding either fails with an EInvalid error, or gives a statement whose
+// Check never panics and reports only EInvalid problems naming real fields,
 // a bounded number of them; and a statement that passes survives a JSON
 // round trip unchanged and still passes.
 func FuzzValidateJSON(f *testing.F) {
@@ -46,8 +46,8 @@ func FuzzValidateJSON(f *testing.F) {
 		s, err := DecodeStatement(data)
 		if err != nil {
 			var pe *parley.Error
-			if !errors.As(err, &pe) || pe.Code != parley.EINVALID || pe.Message == "" {
-				t.Fatalf("decoding error %#v is not an EINVALID *parley.Error", err)
+			if !errors.As(err, &pe) || pe.Code != parley.EInvalid || pe.Message == "" {
+				t.Fatalf("decoding error %#v is not an EInvalid *parley.Error", err)
 			}
 			return
 		}
@@ -59,7 +59,7 @@ func FuzzValidateJSON(f *testing.F) {
 			}
 			for _, p := range problems {
 				base, _, _ := strings.Cut(p.Field, ".")
-				if p.Code != parley.EINVALID || !jsonFields[base] || p.Message == "" || !utf8.ValidString(p.Message) {
+				if p.Code != parley.EInvalid || !jsonFields[base] || p.Message == "" || !utf8.ValidString(p.Message) {
 					t.Fatalf("problem %+v does not name a field of the statement", p)
 				}
 			}

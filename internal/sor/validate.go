@@ -33,7 +33,7 @@ var (
 const maxProblems = 100
 
 // Problems is everything wrong with a statement (or a batch), each problem an
-// EINVALID *parley.Error whose Field names the JSON field as the
+// EInvalid *parley.Error whose Field names the JSON field as the
 // Transparency Database names it: "puid", "content_type.1" for the second
 // element of content_type, and "statements.3.puid" inside a batch. Those are
 // the keys the database itself uses in its answers, so a field named by
@@ -82,7 +82,7 @@ func (p Problems) Fields() []string {
 	return fields
 }
 
-// AsError folds the problems into one EINVALID *parley.Error for a caller
+// AsError folds the problems into one EInvalid *parley.Error for a caller
 // that shows a single message: the Field is the first problem's and the
 // Message joins all messages. It returns nil for no problems.
 func (p Problems) AsError() *parley.Error {
@@ -93,7 +93,7 @@ func (p Problems) AsError() *parley.Error {
 	for i, e := range p {
 		msgs[i] = e.Message
 	}
-	return &parley.Error{Code: parley.EINVALID, Field: p[0].Field, Message: strings.Join(msgs, "; ")}
+	return &parley.Error{Code: parley.EInvalid, Field: p[0].Field, Message: strings.Join(msgs, "; ")}
 }
 
 // err returns p as an error, or a true nil when there are no problems (a nil

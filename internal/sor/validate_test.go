@@ -363,8 +363,8 @@ func TestValidateRules(t *testing.T) {
 				t.Fatalf("no problem names %s: %v", tt.field, err)
 			}
 			p := problems[i]
-			if p.Code != parley.EINVALID {
-				t.Errorf("code %q, want %q", p.Code, parley.EINVALID)
+			if p.Code != parley.EInvalid {
+				t.Errorf("code %q, want %q", p.Code, parley.EInvalid)
 			}
 			for _, want := range tt.msg {
 				if !strings.Contains(p.Message, want) {
@@ -389,7 +389,7 @@ func TestValidateReportsEverythingAtOnce(t *testing.T) {
 	if got := problems.Fields(); !slices.Equal(got, want) {
 		t.Errorf("fields %v\nwant   %v", got, want)
 	}
-	if parley.ErrorCode(err) != parley.EINVALID || parley.ErrorField(err) != "decision_visibility" {
+	if parley.ErrorCode(err) != parley.EInvalid || parley.ErrorField(err) != "decision_visibility" {
 		t.Errorf("parley helpers see code %q field %q", parley.ErrorCode(err), parley.ErrorField(err))
 	}
 	one := problems.AsError()
@@ -500,7 +500,7 @@ func TestDecodeStatement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := DecodeStatement([]byte(tt.input))
-		if parley.ErrorCode(err) != parley.EINVALID || parley.ErrorField(err) != tt.field || !strings.Contains(parley.ErrorMessage(err), tt.msg) {
+		if parley.ErrorCode(err) != parley.EInvalid || parley.ErrorField(err) != tt.field || !strings.Contains(parley.ErrorMessage(err), tt.msg) {
 			t.Errorf("%s: got field %q, %v; want field %q and %q", tt.name, parley.ErrorField(err), err, tt.field, tt.msg)
 		}
 	}

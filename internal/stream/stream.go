@@ -68,7 +68,7 @@ const (
 )
 
 // ErrClosed is returned by the methods of a Stream after Close.
-var ErrClosed = &parley.Error{Code: parley.EUNAVAILABLE, Message: "the event stream is closed"}
+var ErrClosed = &parley.Error{Code: parley.EUnavailable, Message: "the event stream is closed"}
 
 // Config selects and shapes the event stream.
 type Config struct {
@@ -296,16 +296,16 @@ func (s *Stream) Prefix() string { return s.prefix }
 func (s *Stream) Duplicates() uint64 { return s.duplicates.Load() }
 
 // Ready returns nil when the connection is up and the stream answers, for a
-// readiness probe. Its error has code parley.EUNAVAILABLE.
+// readiness probe. Its error has code parley.EUnavailable.
 func (s *Stream) Ready(ctx context.Context) error {
 	if s.closing() {
 		return ErrClosed
 	}
 	if st := s.nc.Status(); st != nats.CONNECTED {
-		return parley.Errorf(parley.EUNAVAILABLE, "event stream: connection %s", strings.ToLower(st.String()))
+		return parley.Errorf(parley.EUnavailable, "event stream: connection %s", strings.ToLower(st.String()))
 	}
 	if _, err := s.js.Stream(ctx, s.name); err != nil {
-		return parley.Errorf(parley.EUNAVAILABLE, "event stream: stream %s: %v", s.name, err)
+		return parley.Errorf(parley.EUnavailable, "event stream: stream %s: %v", s.name, err)
 	}
 	return nil
 }

@@ -41,12 +41,12 @@ var actionErrorFields = mergeFields(targetFields, map[string]string{
 // its field.
 func (s *Server) actionCreate(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	if err := r.ParseForm(); err != nil {
-		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
+		return parley.Errorf(parley.EInvalid, "the form could not be read; please try again")
 	}
 	f := formFrom(r, actionFields...)
 	keywords := f.readList(r, "keywords")
 	fail := func(err error) error {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 			return err
 		}
 		f.failAll(err, actionErrorFields)
@@ -83,7 +83,7 @@ func (s *Server) actionCreate(w http.ResponseWriter, r *http.Request, u *parley.
 	}
 	a, err := s.Enforce.Apply(r.Context(), u, req)
 	if err != nil {
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			// The item named does not exist: that is the field to correct.
 			err = parley.FieldError(targetField(target.Type), "%s", parley.ErrorMessage(err))
 		}

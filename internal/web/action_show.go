@@ -57,7 +57,7 @@ func (s *Server) actionRestore(w http.ResponseWriter, r *http.Request, u *parley
 	}
 	f := formFrom(r, "reason")
 	if _, err := s.Enforce.Restore(r.Context(), u, id, f.Get("reason")); err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 			return err
 		}
 		p, perr := s.loadActionPage(r.Context(), r, u)

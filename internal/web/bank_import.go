@@ -28,10 +28,10 @@ func (s *Server) bankImport(w http.ResponseWriter, r *http.Request, u *parley.Us
 	if parseErr != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(parseErr, &tooBig) {
-			return s.renderBankForm(w, r, u, p, p.Import, &parley.Error{Code: parley.ETOOLARGE, Field: "file",
+			return s.renderBankForm(w, r, u, p, p.Import, &parley.Error{Code: parley.ETooLarge, Field: "file",
 				Message: fmt.Sprintf("the file is larger than %d MB; import larger files with the command parley banks import", maxImportBytes>>20)}, nil)
 		}
-		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
+		return parley.Errorf(parley.EInvalid, "the form could not be read; please try again")
 	}
 	p.Import = formFrom(r, importFields...)
 	file, hdr, err := r.FormFile("file")

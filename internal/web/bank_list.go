@@ -88,7 +88,7 @@ func (s *Server) bankNew(w http.ResponseWriter, r *http.Request, u *parley.User)
 // bankCreate creates a bank from the form.
 func (s *Server) bankCreate(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	if err := r.ParseForm(); err != nil {
-		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
+		return parley.Errorf(parley.EInvalid, "the form could not be read; please try again")
 	}
 	f := formFrom(r, bankFields...)
 	keywords := f.readList(r, "keywords")
@@ -103,7 +103,7 @@ func (s *Server) bankCreate(w http.ResponseWriter, r *http.Request, u *parley.Us
 		Enabled:     f.Get("enabled") != "",
 	})
 	if err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 			return err
 		}
 		f.fail(err, nil)

@@ -174,7 +174,7 @@ func (s *Server) renderBank(w http.ResponseWriter, r *http.Request, u *parley.Us
 // renderBankForm re-renders a bank's page with a form's error, or returns
 // the error when it is not one the form can show.
 func (s *Server) renderBankForm(w http.ResponseWriter, r *http.Request, u *parley.User, p *bankPage, f *form, err error, rename map[string]string) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+	if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 		return err
 	}
 	f.fail(err, rename)
@@ -241,8 +241,8 @@ func (s *Server) entryRemove(w http.ResponseWriter, r *http.Request, u *parley.U
 	}
 	p.Remove = formFrom(r, "reason")
 	if err := s.Banks.RemoveEntry(r.Context(), banks.UserActor(u), p.Bank.ID, entryID, p.Remove.Get("reason")); err != nil {
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
-			err = parley.Errorf(parley.ENOTFOUND, "entry %d is not in %s (any more)", entryID, p.Bank.Name)
+		if parley.ErrorCode(err) == parley.ENotFound {
+			err = parley.Errorf(parley.ENotFound, "entry %d is not in %s (any more)", entryID, p.Bank.Name)
 		}
 		return s.renderBankForm(w, r, u, p, p.Remove, err, nil)
 	}

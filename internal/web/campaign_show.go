@@ -91,7 +91,7 @@ func (s *Server) campaignDismiss(w http.ResponseWriter, r *http.Request, u *parl
 // on the form which picks (or puts in place), or returns err when the page
 // cannot show it.
 func (s *Server) renderCampaignForm(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*campaignPage) *form, err error) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+	if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 		return err
 	}
 	p, perr := s.loadCampaignPage(r.Context(), r, u)

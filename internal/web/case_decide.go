@@ -91,7 +91,7 @@ func (s *Server) caseRelease(w http.ResponseWriter, r *http.Request, u *parley.U
 // has no fields (approve, confirm) on the form which picks; a case or item
 // that is not found answers so.
 func (s *Server) caseRefused(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*casePage) *form, err error) error {
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENotFound {
 		return err
 	}
 	return s.renderCaseForm(w, r, u, which, err, nil)
@@ -101,7 +101,7 @@ func (s *Server) caseRefused(w http.ResponseWriter, r *http.Request, u *parley.U
 // form which picks (or puts in place), or returns err when the page cannot
 // show it.
 func (s *Server) renderCaseForm(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*casePage) *form, err error, rename map[string]string) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+	if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 		return err
 	}
 	p, perr := s.loadCasePage(r.Context(), r, u)

@@ -143,7 +143,7 @@ func (s *Server) loadCasePage(ctx context.Context, r *http.Request, u *parley.Us
 		}
 		p.Chat = n.chat(t.ChatID)
 		p.Message, err = s.Messaging.Store.FindMessage(ctx, t.ChatID, t.Seq)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			p.Message = nil
 		} else if err != nil {
 			return nil, err
@@ -169,7 +169,7 @@ func (s *Server) loadCasePage(ctx context.Context, r *http.Request, u *parley.Us
 	}
 	if mediaID != "" {
 		p.Media, err = s.Messaging.Store.FindMedia(ctx, mediaID)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			p.Media = nil
 		} else if err != nil {
 			return nil, err

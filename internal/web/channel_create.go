@@ -18,7 +18,7 @@ func (s *Server) channelCreate(w http.ResponseWriter, r *http.Request, u *parley
 		if !formError(err) {
 			return err
 		}
-		if parley.ErrorCode(err) == parley.ECONFLICT {
+		if parley.ErrorCode(err) == parley.EConflict {
 			f.Errors["handle"] = parley.ErrorMessage(err) // the handle is taken
 		} else {
 			f.fail(err, nil)

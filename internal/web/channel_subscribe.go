@@ -18,7 +18,7 @@ func (s *Server) channelSubscribe(w http.ResponseWriter, r *http.Request, u *par
 	switch parley.ErrorCode(err) {
 	case "":
 		setFlash(w, "Subscribed. New posts appear here as they are published.")
-	case parley.ECONFLICT: // already subscribed
+	case parley.EConflict: // already subscribed
 	default:
 		return err
 	}

@@ -17,8 +17,8 @@ func (s *Server) chatLeave(w http.ResponseWriter, r *http.Request, u *parley.Use
 		return err
 	}
 	if err := s.Messaging.Leave(r.Context(), u, chatID); err != nil {
-		if parley.ErrorCode(err) == parley.EFORBIDDEN {
-			return parley.Errorf(parley.ECONFLICT, "you are not a member of %s", chat.Title)
+		if parley.ErrorCode(err) == parley.EForbidden {
+			return parley.Errorf(parley.EConflict, "you are not a member of %s", chat.Title)
 		}
 		return err
 	}

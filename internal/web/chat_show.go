@@ -205,7 +205,7 @@ func (s *Server) peerOf(ctx context.Context, chat *parley.Chat, u *parley.User) 
 func pathID(r *http.Request, name string) (int64, error) {
 	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || v <= 0 {
-		return 0, parley.Errorf(parley.ENOTFOUND, "there is no page at %s", r.URL.Path)
+		return 0, parley.Errorf(parley.ENotFound, "there is no page at %s", r.URL.Path)
 	}
 	return v, nil
 }

@@ -25,7 +25,7 @@ func (s *Server) createPairChat(w http.ResponseWriter, r *http.Request, u *parle
 	var err error
 	if name == "" {
 		err = parley.FieldError("username", "type the username of the person to chat with")
-	} else if peer, ferr := s.Auth.Store.FindUserByUsername(r.Context(), name); parley.ErrorCode(ferr) == parley.ENOTFOUND {
+	} else if peer, ferr := s.Auth.Store.FindUserByUsername(r.Context(), name); parley.ErrorCode(ferr) == parley.ENotFound {
 		err = parley.FieldError("username", "there is no account named %q", name)
 	} else if ferr != nil {
 		err = ferr

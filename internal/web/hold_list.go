@@ -98,7 +98,7 @@ func (s *Server) holdRelease(w http.ResponseWriter, r *http.Request, u *parley.U
 // form which picks (or puts in place), or returns err when the page cannot
 // show it.
 func (s *Server) renderHoldForm(w http.ResponseWriter, r *http.Request, u *parley.User, which func(*holdPage) *form, err error, rename map[string]string) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+	if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 		return err
 	}
 	p, perr := s.loadHoldPage(r.Context(), u)

@@ -74,10 +74,10 @@ func (s *Server) loadInvitePage(ctx context.Context, r *http.Request, u *parley.
 		return nil, err
 	}
 	if chat.Kind != parley.ChatGroup {
-		return nil, parley.Errorf(parley.ENOTFOUND, "only groups have invite links")
+		return nil, parley.Errorf(parley.ENotFound, "only groups have invite links")
 	}
 	if me == nil || !me.Role.CanManage() {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the group's owner and admins manage its invite links")
+		return nil, parley.Errorf(parley.EForbidden, "only the group's owner and admins manage its invite links")
 	}
 	p := &invitePage{page: page{Title: "Invite links · " + chat.Title, Section: "chats"}, Chat: chat, Form: newForm(), Revoke: newForm()}
 	invites, err := s.Messaging.ListInvites(ctx, u, chatID)

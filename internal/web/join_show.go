@@ -32,9 +32,9 @@ func (s *Server) joinShow(w http.ResponseWriter, r *http.Request, u *parley.User
 }
 
 func (s *Server) loadJoinPage(ctx context.Context, u *parley.User, token string) (*joinPage, error) {
-	notFound := parley.Errorf(parley.ENOTFOUND, "this invite link does not exist; ask for a new one")
+	notFound := parley.Errorf(parley.ENotFound, "this invite link does not exist; ask for a new one")
 	inv, err := s.Messaging.Store.FindInvite(ctx, token)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENotFound {
 		return nil, notFound
 	} else if err != nil {
 		return nil, err

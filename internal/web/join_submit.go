@@ -18,7 +18,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request, u *parley.Us
 	}
 	chat, err := s.Messaging.JoinByInvite(r.Context(), u, p.Token)
 	if err != nil {
-		if parley.ErrorCode(err) == parley.ECONFLICT || parley.ErrorCode(err) == parley.ETOOLARGE {
+		if parley.ErrorCode(err) == parley.EConflict || parley.ErrorCode(err) == parley.ETooLarge {
 			p.Problem = parley.ErrorMessage(err)
 			s.render(w, r, http.StatusConflict, "join", p)
 			return nil

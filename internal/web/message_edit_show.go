@@ -42,14 +42,14 @@ func (s *Server) loadEditPage(ctx context.Context, r *http.Request, u *parley.Us
 		return nil, err
 	}
 	if chat.Kind == parley.ChatSecret {
-		return nil, parley.Errorf(parley.ECONFLICT, "secret messages cannot be edited; delete and send again")
+		return nil, parley.Errorf(parley.EConflict, "secret messages cannot be edited; delete and send again")
 	}
 	m, err := s.Messaging.Store.FindMessage(ctx, chatID, seq)
 	if err != nil || m.Deleted() {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d of this chat does not exist", seq)
+		return nil, parley.Errorf(parley.ENotFound, "message %d of this chat does not exist", seq)
 	}
 	if m.SenderID != u.ID {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender can edit a message")
+		return nil, parley.Errorf(parley.EForbidden, "only the sender can edit a message")
 	}
 	return &messageEditPage{page: page{Title: "Edit message", Section: "chats"}, Chat: chat, Message: m, Form: newForm()}, nil
 }

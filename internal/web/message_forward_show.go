@@ -43,11 +43,11 @@ func (s *Server) loadForwardPage(ctx context.Context, r *http.Request, u *parley
 		return nil, err
 	}
 	if chat.Kind == parley.ChatSecret {
-		return nil, parley.Errorf(parley.ECONFLICT, "messages from secret chats cannot be forwarded")
+		return nil, parley.Errorf(parley.EConflict, "messages from secret chats cannot be forwarded")
 	}
 	m, err := s.Messaging.Store.FindMessage(ctx, chatID, seq)
 	if err != nil || m.Deleted() {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d of this chat does not exist", seq)
+		return nil, parley.Errorf(parley.ENotFound, "message %d of this chat does not exist", seq)
 	}
 	chats, err := s.Messaging.ListChats(ctx, u)
 	if err != nil {

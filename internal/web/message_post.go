@@ -30,7 +30,7 @@ func (s *Server) messagePost(w http.ResponseWriter, r *http.Request, u *parley.U
 		if errors.As(err, &tooBig) {
 			return s.messageFormFailed(w, r, u, chatID, newForm(), 0, parley.FieldError("image", "the image is larger than %d MB", limit>>20))
 		}
-		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
+		return parley.Errorf(parley.EInvalid, "the form could not be read; please try again")
 	}
 	f := formFrom(r, "text", "image")
 	reply, _ := strconv.ParseInt(r.PostFormValue("reply_to_seq"), 10, 64)

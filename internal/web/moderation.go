@@ -25,7 +25,7 @@ import (
 func (s *Server) staff(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 	s.member(mux, pattern, func(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 		if !enforce.IsStaff(u) {
-			return parley.Errorf(parley.EFORBIDDEN, "this page is for moderators, legal officers and admins")
+			return parley.Errorf(parley.EForbidden, "this page is for moderators, legal officers and admins")
 		}
 		return h(w, r, u)
 	})
@@ -35,7 +35,7 @@ func (s *Server) staff(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 func (s *Server) admin(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 	s.member(mux, pattern, func(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 		if u.Role != parley.RoleAdmin {
-			return parley.Errorf(parley.EFORBIDDEN, "this page is for admins")
+			return parley.Errorf(parley.EForbidden, "this page is for admins")
 		}
 		return h(w, r, u)
 	})
@@ -47,7 +47,7 @@ func (s *Server) admin(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 func (s *Server) moderator(mux *http.ServeMux, pattern string, h userHandlerFunc) {
 	s.member(mux, pattern, func(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 		if !canModerate(u) {
-			return parley.Errorf(parley.EFORBIDDEN, "this page is for moderators and admins")
+			return parley.Errorf(parley.EForbidden, "this page is for moderators and admins")
 		}
 		return h(w, r, u)
 	})
@@ -374,7 +374,7 @@ func (s *Server) targetForm(ctx context.Context, f *form, typ string) (enforce.T
 		}
 		u, err := s.Auth.Store.FindUserByUsername(ctx, name)
 		if err != nil {
-			if parley.ErrorCode(err) == parley.ENOTFOUND {
+			if parley.ErrorCode(err) == parley.ENotFound {
 				return t, parley.FieldError("username", "there is no account named %q", name)
 			}
 			return t, err

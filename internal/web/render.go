@@ -144,18 +144,18 @@ type errorPage struct {
 // browser. A session that ended sends the user to sign in again.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	if code == parley.EUNAUTHORIZED {
+	if code == parley.EUnauthorized {
 		redirectToSignIn(w, r)
 		return
 	}
 	status := api.StatusOf(err)
 	p := &errorPage{Status: status, Message: parley.ErrorMessage(err)}
 	switch code {
-	case parley.ENOTFOUND:
+	case parley.ENotFound:
 		p.Title = "Not found"
-	case parley.EFORBIDDEN:
+	case parley.EForbidden:
 		p.Title = "Not allowed"
-	case parley.EINTERNAL:
+	case parley.EInternal:
 		s.Log.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Title = "Something went wrong"
 		p.Message = "Something went wrong on our side. Please try again in a moment."
@@ -278,7 +278,7 @@ func baseField(field string) string {
 // form (anything but a failure on our side), which re-renders the form.
 func formError(err error) bool {
 	switch parley.ErrorCode(err) {
-	case parley.EINTERNAL, parley.EUNAUTHORIZED, parley.EUNAVAILABLE:
+	case parley.EInternal, parley.EUnauthorized, parley.EUnavailable:
 		return false
 	}
 	return true

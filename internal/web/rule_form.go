@@ -119,7 +119,7 @@ func (s *Server) ruleNew(w http.ResponseWriter, r *http.Request, u *parley.User)
 // draft when the form's backtest button was pressed.
 func (s *Server) ruleCreate(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	if err := r.ParseForm(); err != nil {
-		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
+		return parley.Errorf(parley.EInvalid, "the form could not be read; please try again")
 	}
 	p := &ruleFormPage{page: modPage("New rule", "rules"), Form: formFrom(r, ruleFields...)}
 	rule, lines := ruleFromForm(p.Form)
@@ -161,7 +161,7 @@ func (s *Server) ruleUpdate(w http.ResponseWriter, r *http.Request, u *parley.Us
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return parley.Errorf(parley.EINVALID, "the form could not be read; please try again")
+		return parley.Errorf(parley.EInvalid, "the form could not be read; please try again")
 	}
 	p := &ruleFormPage{page: modPage("Edit rule "+stored.ID, "rules"), Form: formFrom(r, ruleFields...), Editing: stored}
 	p.Form.Values["id"] = stored.ID
@@ -171,7 +171,7 @@ func (s *Server) ruleUpdate(w http.ResponseWriter, r *http.Request, u *parley.Us
 		return s.ruleDraftBacktest(w, r, u, p, rule, lines)
 	}
 	if rule.Version, err = strconv.Atoi(strings.TrimSpace(p.Form.Get("version"))); err != nil || rule.Version < 1 {
-		return s.renderRuleForm(w, r, p, parley.Errorf(parley.EINVALID, "the form does not say which version it edits; open the rule and edit it again"), rule.ID, lines)
+		return s.renderRuleForm(w, r, p, parley.Errorf(parley.EInvalid, "the form does not say which version it edits; open the rule and edit it again"), rule.ID, lines)
 	}
 	saved, err := s.Rules.Edit(r.Context(), u, rule)
 	if err != nil {
@@ -205,13 +205,13 @@ func (s *Server) ruleDraftBacktest(w http.ResponseWriter, r *http.Request, u *pa
 // next to the field at fault, or returns the error when the form cannot
 // show it.
 func (s *Server) renderRuleForm(w http.ResponseWriter, r *http.Request, p *ruleFormPage, err error, id string, lines map[string][]int) error {
-	if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+	if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 		return err
 	}
-	if parley.ErrorCode(err) == parley.ENOTFOUND && p.Editing != nil {
+	if parley.ErrorCode(err) == parley.ENotFound && p.Editing != nil {
 		return err // the rule is gone
 	}
-	p.Conflict = parley.ErrorCode(err) == parley.ECONFLICT && p.Editing != nil
+	p.Conflict = parley.ErrorCode(err) == parley.EConflict && p.Editing != nil
 	failRule(p.Form, err, id, lines)
 	s.render(w, r, api.StatusOf(err), "rule_form", p)
 	return nil

@@ -106,7 +106,7 @@ func (s *Server) ruleSwitchMode(w http.ResponseWriter, r *http.Request, u *parle
 	}
 	saved, err := s.Rules.Edit(r.Context(), u, next)
 	if err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN || parley.ErrorCode(err) == parley.ENOTFOUND {
+		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden || parley.ErrorCode(err) == parley.ENotFound {
 			return err
 		}
 		p, perr := s.loadRulePage(r.Context(), r, u)
@@ -141,7 +141,7 @@ func (s *Server) ruleBacktest(w http.ResponseWriter, r *http.Request, u *parley.
 		p.Backtest, err = s.Rules.Backtest(r.Context(), u, p.Rule, limit)
 	}
 	if err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EFORBIDDEN {
+		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
 			return err
 		}
 		p.BacktestForm.fail(err, nil)

@@ -152,7 +152,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	// Everything else is a page that does not exist. Unknown API paths are
 	// caught earlier by the API's own /api/ pattern and answer in JSON.
 	s.public(mux, "/", func(w http.ResponseWriter, r *http.Request) error {
-		return parley.Errorf(parley.ENOTFOUND, "there is no page at %s", r.URL.Path)
+		return parley.Errorf(parley.ENotFound, "there is no page at %s", r.URL.Path)
 	})
 }
 

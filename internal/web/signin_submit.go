@@ -21,7 +21,7 @@ func (s *Server) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 		_, token, sess, err = s.Auth.SignIn(r.Context(), f.Get("username"), password, "web")
 	}
 	if err != nil {
-		if parley.ErrorCode(err) != parley.EUNAUTHORIZED && !formError(err) {
+		if parley.ErrorCode(err) != parley.EUnauthorized && !formError(err) {
 			return err
 		}
 		// A wrong username and a wrong password get the same message, so the
@@ -41,7 +41,7 @@ func (s *Server) limitSignIn(r *http.Request) error {
 		return nil
 	}
 	if ok, wait := s.API.SignInLimiter.Allow(api.ClientIP(r)); !ok {
-		return parley.Errorf(parley.ERATELIMIT, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
+		return parley.Errorf(parley.ERateLimited, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (s *Server) signUpSubmit(w http.ResponseWriter, r *http.Request) error {
 		if !formError(err) {
 			return err
 		}
-		if parley.ErrorCode(err) == parley.ECONFLICT {
+		if parley.ErrorCode(err) == parley.EConflict {
 			// The only conflict on sign-up is a username someone already has.
 			f.Errors["username"] = parley.ErrorMessage(err)
 		} else {

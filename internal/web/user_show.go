@@ -17,8 +17,8 @@ type userPage struct {
 // to start a secret chat with it.
 func (s *Server) userShow(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	person, err := s.Auth.Store.FindUserByUsername(r.Context(), r.PathValue("username"))
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return parley.Errorf(parley.ENOTFOUND, "there is no account named %q", r.PathValue("username"))
+	if parley.ErrorCode(err) == parley.ENotFound {
+		return parley.Errorf(parley.ENotFound, "there is no account named %q", r.PathValue("username"))
 	} else if err != nil {
 		return err
 	}

@@ -289,16 +289,16 @@ func (a Act) Event(bankID int64, o Outcome) (ChangedEvent, bool) {
 type Store interface {
 	// CreateBank inserts b, setting b.ID, b.CreatedAt and b.UpdatedAt
 	// (from act.At) and b.Entries (0), and writes one OpBank change.
-	// ECONFLICT if the name is taken in any letter case.
+	// EConflict if the name is taken in any letter case.
 	CreateBank(ctx context.Context, b *Bank, act Act) error
 	// UpdateBank saves b's Description, Category, Keywords, Action, Label
 	// and Enabled, sets b.UpdatedAt from act.At and writes one OpBank
-	// change. The name, kind and creator never change. ENOTFOUND if there
+	// change. The name, kind and creator never change. ENotFound if there
 	// is no such bank.
 	UpdateBank(ctx context.Context, b *Bank, act Act) (Outcome, error)
-	// FindBankByID returns ENOTFOUND if there is no such bank.
+	// FindBankByID returns ENotFound if there is no such bank.
 	FindBankByID(ctx context.Context, id int64) (*Bank, error)
-	// FindBankByName matches without regard to case; ENOTFOUND if none.
+	// FindBankByName matches without regard to case; ENotFound if none.
 	FindBankByName(ctx context.Context, name string) (*Bank, error)
 	// ListBanks returns every bank, by id.
 	ListBanks(ctx context.Context) ([]*Bank, error)
@@ -312,14 +312,14 @@ type Store interface {
 	// of the sequence; the change ids of one call are consecutive. The
 	// sequence may reuse the entry it yields (an import streams millions),
 	// so the store copies what it needs and sets nothing in it; when
-	// exactly one entry is added, Outcome.EntryID is its id. ENOTFOUND if
+	// exactly one entry is added, Outcome.EntryID is its id. ENotFound if
 	// there is no such bank.
 	AddBankEntries(ctx context.Context, bankID int64, entries iter.Seq2[*Entry, error], act Act) (Outcome, error)
 	// RemoveBankEntry removes entry entryID from bank bankID and writes one
-	// OpRemove change. ENOTFOUND if the bank holds no such entry (any more).
+	// OpRemove change. ENotFound if the bank holds no such entry (any more).
 	RemoveBankEntry(ctx context.Context, bankID, entryID int64, act Act) (Outcome, error)
 	// FindBankEntry returns the entry of the bank with that type and
-	// canonical value; ENOTFOUND if none.
+	// canonical value; ENotFound if none.
 	FindBankEntry(ctx context.Context, bankID int64, typ EntryType, value string) (*Entry, error)
 	// ListBankEntries returns the entries of a bank with id > afterID, by
 	// id, at most limit (at most 10,000; zero or less means 10,000).

@@ -53,7 +53,7 @@ func FuzzImport(f *testing.F) {
 			return nil
 		})
 		if err != nil {
-			if c := parley.ErrorCode(err); c != parley.ETOOLARGE {
+			if c := parley.ErrorCode(err); c != parley.ETooLarge {
 				t.Fatalf("readImport failed with %v (%s)", err, c)
 			}
 			return
@@ -117,7 +117,7 @@ func FuzzImport(f *testing.F) {
 }
 
 // FuzzParseValue checks that ParseValue never panics, refuses only with
-// EINVALID, and that what it accepts is canonical: parsing it again gives
+// EInvalid, and that what it accepts is canonical: parsing it again gives
 // it back, and hashes are lower-case hex of the right length.
 func FuzzParseValue(f *testing.F) {
 	for _, s := range []string{seedPDQ, strings.ToUpper(seedMD5), " " + seedMD5, "HXXPS://www.Evil[.]example:8443/Join/#top",
@@ -130,7 +130,7 @@ func FuzzParseValue(f *testing.F) {
 		et := EntryTypes[int(typ)%len(EntryTypes)]
 		v, err := ParseValue(et, s)
 		if err != nil {
-			if parley.ErrorCode(err) != parley.EINVALID || parley.ErrorMessage(err) == "" {
+			if parley.ErrorCode(err) != parley.EInvalid || parley.ErrorMessage(err) == "" {
 				t.Fatalf("ParseValue(%s, %q): %v", et, s, err)
 			}
 			return

@@ -158,7 +158,7 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 			continue
 		} else if err != nil {
 			progress(false)
-			return rep, parley.Errorf(parley.EINVALID, "reading line %d: %v", lr.line+1, err)
+			return rep, parley.Errorf(parley.EInvalid, "reading line %d: %v", lr.line+1, err)
 		}
 		if lr.line == 1 {
 			line = bytes.TrimPrefix(line, []byte("\uFEFF")) // the byte order mark spreadsheets write
@@ -198,7 +198,7 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 		}
 		if rep.Entries >= maxEntries {
 			progress(false)
-			return rep, parley.Errorf(parley.ETOOLARGE, "line %d: the import has more than %d entries, the limit; split the file", lr.line, maxEntries)
+			return rep, parley.Errorf(parley.ETooLarge, "line %d: the import has more than %d entries, the limit; split the file", lr.line, maxEntries)
 		}
 		rep.Entries++
 		if rep.BadLines == 0 {

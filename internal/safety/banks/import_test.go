@@ -140,7 +140,7 @@ func TestImportReportsEveryBadLine(t *testing.T) {
 	var seen []banks.LineError
 	rep, err := e.importString(t, b, strings.Join(lines, "\n"), banks.ImportOptions{Format: banks.FormatThreatExchange,
 		OnError: func(le banks.LineError) { seen = append(seen, le) }})
-	wantErrorContains(t, err, parley.EINVALID, "15 lines are bad (the first: line 3, column 3 (signal_str):", "nothing was imported")
+	wantErrorContains(t, err, parley.EInvalid, "15 lines are bad (the first: line 3, column 3 (signal_str):", "nothing was imported")
 	want := []string{
 		"line 3, column 3 (signal_str): pdq \"" + bridgePDQ[:60] + "\" has 60 hex digits, want 64",
 		"line 4, column 2 (signal_type): signal type \"raw_text\" is not supported",
@@ -186,9 +186,9 @@ func TestImportHMA(t *testing.T) {
 		strings.Replace(bridgePDQ, "d8", "08", 1) + ",3085240538237227\n" +
 		strings.Replace(bridgePDQ, "d8", "18", 1) + "\n"
 	_, err := e.importString(t, b, file, banks.ImportOptions{Format: banks.FormatHMA, Source: "ThreatExchange samples"})
-	wantErrorContains(t, err, parley.EINVALID, "does not name the signal type")
+	wantErrorContains(t, err, parley.EInvalid, "does not name the signal type")
 	_, err = e.importString(t, b, file, banks.ImportOptions{Format: banks.FormatHMA, Type: banks.TypePDQ})
-	wantErrorContains(t, err, parley.EINVALID, "is required with the hma format")
+	wantErrorContains(t, err, parley.EInvalid, "is required with the hma format")
 	if parley.ErrorField(err) != "source" {
 		t.Fatalf("field %q, want source", parley.ErrorField(err))
 	}
@@ -202,7 +202,7 @@ func TestImportHMA(t *testing.T) {
 		t.Fatalf("entries %+v %+v %+v", got[0], got[1], got[2])
 	}
 	rep, err = e.importString(t, b, bridgePDQ+",1,yesterday\n"+bridgePDQ+",1,2,3,4\n", banks.ImportOptions{Format: banks.FormatHMA, Type: banks.TypePDQ, Source: "x"})
-	wantCode(t, err, parley.EINVALID)
+	wantCode(t, err, parley.EInvalid)
 	if len(rep.Errors) != 2 || !strings.Contains(rep.Errors[0].String(), `line 1, column 3 (added_on): "yesterday" is not a time`) ||
 		!strings.Contains(rep.Errors[1].String(), "line 2, column 5: the line has 5 fields") {
 		t.Fatalf("errors %v", rep.Errors)
@@ -223,7 +223,7 @@ func TestImportPDQ(t *testing.T) {
 		t.Fatalf("entries %+v %+v", got[0], got[1])
 	}
 	rep, err = e.importString(t, b, bridgePDQ+",49,x.jpg\n"+bridgePDQ+",101,y.jpg\n"+bridgePDQ+"\n", banks.ImportOptions{Format: banks.FormatPDQ, Source: "moderator"})
-	wantCode(t, err, parley.EINVALID)
+	wantCode(t, err, parley.EInvalid)
 	var msgs []string
 	for _, le := range rep.Errors {
 		msgs = append(msgs, le.String())
@@ -242,7 +242,7 @@ func TestImportCategoriesFollowTheBankKind(t *testing.T) {
 		t.Fatalf("%+v, %v", rep, err)
 	}
 	rep, err := e.importString(t, allow, "signal_type,signal_str,category\nvideo_md5,"+emptyMD5+",TRUE_POSITIVE\n", banks.ImportOptions{Format: banks.FormatThreatExchange, Source: "moderator"})
-	wantCode(t, err, parley.EINVALID)
+	wantCode(t, err, parley.EInvalid)
 	if !strings.Contains(rep.Errors[0].Message, "allow bank known-fp holds known false positives only") {
 		t.Fatalf("errors %v", rep.Errors)
 	}
@@ -266,7 +266,7 @@ func TestImportHeaderProblems(t *testing.T) {
 			}
 			continue
 		}
-		wantCode(t, err, parley.EINVALID)
+		wantCode(t, err, parley.EInvalid)
 		if len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0].String(), tt.says) {
 			t.Errorf("%q: errors %v, want one starting %q", tt.file, rep.Errors, tt.says)
 		}
@@ -286,7 +286,7 @@ func TestImportLimits(t *testing.T) {
 	calls := 0
 	rep, err := e.svc.Import(t.Context(), e.cli, b.ID, bytes.NewReader(buf.Bytes()), banks.ImportOptions{Format: banks.FormatThreatExchange,
 		Source: "x", OnError: func(banks.LineError) { calls++ }})
-	wantErrorContains(t, err, parley.EINVALID, "1500 lines are bad")
+	wantErrorContains(t, err, parley.EInvalid, "1500 lines are bad")
 	if rep.BadLines != 1500 || len(rep.Errors) != banks.MaxReportedErrors || calls != 1500 {
 		t.Fatalf("bad %d, listed %d, OnError %d", rep.BadLines, len(rep.Errors), calls)
 	}
@@ -297,7 +297,7 @@ func TestImportLimits(t *testing.T) {
 		fmt.Fprintf(&buf, "video_md5,%032x\n", i)
 	}
 	_, err = e.svc.Import(t.Context(), e.cli, b.ID, &buf, banks.ImportOptions{Format: banks.FormatThreatExchange, Source: "x", MaxEntries: 10})
-	wantErrorContains(t, err, parley.ETOOLARGE, "line 12: the import has more than 10 entries")
+	wantErrorContains(t, err, parley.ETooLarge, "line 12: the import has more than 10 entries")
 	if n := len(e.entries(t, b)); n != 0 {
 		t.Fatalf("%d entries stored", n)
 	}
@@ -428,7 +428,7 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	// The hma format needs a type; exports are in the audit log.
 	_, err = e.svc.Export(t.Context(), e.mod, src.ID, &bytes.Buffer{}, banks.ExportOptions{Format: banks.FormatHMA})
-	wantErrorContains(t, err, parley.EINVALID, "one signal type per file")
+	wantErrorContains(t, err, parley.EInvalid, "one signal type per file")
 	audit, _ := e.db.ListAuditEntries(t.Context(), 0, 1000)
 	exports := 0
 	for _, a := range audit {

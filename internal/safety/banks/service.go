@@ -31,14 +31,14 @@ func NewService(store Store, clock parley.Clock) *Service {
 func authorize(a Actor) error {
 	if a.IsSystem() {
 		if a.Via == "" {
-			return parley.Errorf(parley.EUNAUTHORIZED, "sign in to manage hash banks")
+			return parley.Errorf(parley.EUnauthorized, "sign in to manage hash banks")
 		}
 		return nil
 	}
 	if a.Role.CanModerate() {
 		return nil
 	}
-	return parley.Errorf(parley.EFORBIDDEN, "only moderators and administrators manage hash banks")
+	return parley.Errorf(parley.EForbidden, "only moderators and administrators manage hash banks")
 }
 
 func (s *Service) act(a Actor, action string, details map[string]any) Act {
@@ -47,7 +47,7 @@ func (s *Service) act(a Actor, action string, details map[string]any) Act {
 
 // CreateBank creates a bank from the fields staff choose (Name,
 // Description, Kind, Category, Keywords, Action, Label, Enabled).
-// ECONFLICT if the name is taken.
+// EConflict if the name is taken.
 func (s *Service) CreateBank(ctx context.Context, a Actor, in Bank) (*Bank, error) {
 	if err := authorize(a); err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func one(e *Entry) iter.Seq2[*Entry, error] {
 }
 
 // RemoveEntry removes an entry from a bank; reason, if given, is recorded
-// in the audit log. ENOTFOUND if the bank holds no such entry.
+// in the audit log. ENotFound if the bank holds no such entry.
 func (s *Service) RemoveEntry(ctx context.Context, a Actor, bankID, entryID int64, reason string) error {
 	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Service) RemoveEntry(ctx context.Context, a Actor, bankID, entryID int6
 }
 
 // RemoveEntryByValue removes the entry with that type and value (in any
-// form ParseValue accepts) and returns it. ENOTFOUND if there is none.
+// form ParseValue accepts) and returns it. ENotFound if there is none.
 func (s *Service) RemoveEntryByValue(ctx context.Context, a Actor, bankID int64, typ EntryType, value, reason string) (*Entry, error) {
 	if err := authorize(a); err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func (s *Service) RemoveEntryByValue(ctx context.Context, a Actor, bankID int64,
 // Import reads entries in one of the formats into a bank, all or nothing:
 // every line is checked first, and if any is bad the report lists the bad
 // lines (each with its line number, column and what is wrong), the error is
-// EINVALID and nothing is stored. Good files are stored in one transaction
+// EInvalid and nothing is stored. Good files are stored in one transaction
 // of the store; entries the bank already holds are counted as duplicates and
 // ignored, so importing the same file twice changes nothing the second time.
 // The report is returned with the error too.
@@ -271,7 +271,7 @@ func (s *Service) Import(ctx context.Context, a Actor, bankID int64, r io.Reader
 		return rep, err
 	}
 	if rep.BadLines > 0 {
-		return rep, parley.Errorf(parley.EINVALID, "%s; nothing was imported", badLinesSummary(rep))
+		return rep, parley.Errorf(parley.EInvalid, "%s; nothing was imported", badLinesSummary(rep))
 	}
 	details := map[string]any{"name": b.Name, "format": opts.Format, "lines": rep.Lines, "entries": rep.Entries, "bytes": rep.Bytes}
 	if opts.Name != "" {
@@ -374,7 +374,7 @@ func (s *Service) Export(ctx context.Context, a Actor, bankID int64, w io.Writer
 	}
 	audit := s.act(a, AuditBankExported, details).Audit(bankID, Outcome{})
 	if err := s.store.AppendAudit(ctx, audit); err != nil {
-		return rep, errors.Join(parley.Errorf(parley.EINTERNAL, "the export was written but could not be recorded in the audit log"), err)
+		return rep, errors.Join(parley.Errorf(parley.EInternal, "the export was written but could not be recorded in the audit log"), err)
 	}
 	return rep, nil
 }

@@ -21,9 +21,9 @@ func TestServiceRoles(t *testing.T) {
 		actor banks.Actor
 		code  string
 	}{
-		{banks.Actor{UserID: 5, Role: parley.RoleMember}, parley.EFORBIDDEN},
-		{banks.Actor{UserID: 5, Role: parley.RoleLegalOfficer}, parley.EFORBIDDEN},
-		{banks.Actor{}, parley.EUNAUTHORIZED}, // no account and no command
+		{banks.Actor{UserID: 5, Role: parley.RoleMember}, parley.EForbidden},
+		{banks.Actor{UserID: 5, Role: parley.RoleLegalOfficer}, parley.EForbidden},
+		{banks.Actor{}, parley.EUnauthorized}, // no account and no command
 		{banks.Actor{UserID: 5, Role: parley.RoleAdmin}, ""},
 		{banks.SystemActor("parley banks list", ""), ""},
 	} {
@@ -87,7 +87,7 @@ func TestServiceAudit(t *testing.T) {
 		t.Fatalf("RemoveEntryByValue: %+v, %v", removed, err)
 	}
 	_, err = e.svc.RemoveEntryByValue(ctx, e.mod, b.ID, banks.TypeSHA256, emptySHA, "")
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	if _, err := e.svc.Export(ctx, e.mod, b.ID, &bytes.Buffer{}, banks.ExportOptions{Format: banks.FormatThreatExchange}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,19 +165,19 @@ func TestServiceNotFound(t *testing.T) {
 	e := setup(t)
 	ctx := t.Context()
 	_, err := e.svc.Bank(ctx, e.mod, 99)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = e.svc.BankByName(ctx, e.mod, "nope")
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, _, err = e.svc.AddEntry(ctx, e.mod, 99, banks.Entry{Type: banks.TypeMD5, Value: emptyMD5})
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = e.svc.Import(ctx, e.cli, 99, strings.NewReader(""), banks.ImportOptions{Format: banks.FormatThreatExchange})
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	b := e.blockBank(t, "csam", banks.ActionRemove)
-	wantCode(t, e.svc.RemoveEntry(ctx, e.mod, b.ID, 12345, ""), parley.ENOTFOUND)
+	wantCode(t, e.svc.RemoveEntry(ctx, e.mod, b.ID, 12345, ""), parley.ENotFound)
 	_, _, err = e.svc.AddEntry(ctx, e.mod, b.ID, banks.Entry{Type: banks.TypePDQ, Value: bridgePDQ, Quality: 30})
-	wantErrorContains(t, err, parley.EINVALID, "quality 30 is below 50")
+	wantErrorContains(t, err, parley.EInvalid, "quality 30 is below 50")
 	_, _, err = e.svc.AddEntry(ctx, e.mod, b.ID, banks.Entry{Type: banks.TypeMD5, Value: emptyMD5, Quality: 90})
-	wantErrorContains(t, err, parley.EINVALID, "only pdq hashes have a quality")
+	wantErrorContains(t, err, parley.EInvalid, "only pdq hashes have a quality")
 	_, _, err = e.svc.AddEntry(ctx, e.cli, b.ID, banks.Entry{Type: banks.TypeMD5, Value: emptyMD5})
-	wantErrorContains(t, err, parley.EINVALID, "is required: say where the entry comes from")
+	wantErrorContains(t, err, parley.EInvalid, "is required: say where the entry comes from")
 }

@@ -51,7 +51,7 @@ func ParseType(s string) (EntryType, error) {
 }
 
 // ParseValue checks a value of type t and returns its canonical form, or an
-// EINVALID error (field "value") saying what is wrong and where. Surrounding
+// EInvalid error (field "value") saying what is wrong and where. Surrounding
 // white space is ignored; everything else is checked strictly:
 //
 //   - pdq: exactly 64 hex digits (either case; canonical lower case), with

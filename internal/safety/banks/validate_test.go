@@ -61,8 +61,8 @@ func TestParseValue(t *testing.T) {
 			}
 			continue
 		}
-		if parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(parley.ErrorMessage(err), tt.errSubstr) {
-			t.Errorf("ParseValue(%s, %q) = %q, %v; want EINVALID saying %q", tt.typ, tt.in, got, err, tt.errSubstr)
+		if parley.ErrorCode(err) != parley.EInvalid || !strings.Contains(parley.ErrorMessage(err), tt.errSubstr) {
+			t.Errorf("ParseValue(%s, %q) = %q, %v; want EInvalid saying %q", tt.typ, tt.in, got, err, tt.errSubstr)
 		}
 	}
 }
@@ -77,8 +77,8 @@ func TestParseSignalType(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"raw_text", "url_md5", "trend_query", "video_tmk_pdqf", "PDQ", ""} {
-		if _, err := banks.ParseSignalType(in); parley.ErrorCode(err) != parley.EINVALID {
-			t.Errorf("ParseSignalType(%q): %v, want EINVALID", in, err)
+		if _, err := banks.ParseSignalType(in); parley.ErrorCode(err) != parley.EInvalid {
+			t.Errorf("ParseSignalType(%q): %v, want EInvalid", in, err)
 		}
 	}
 }
@@ -112,8 +112,8 @@ func TestCreateBankValidation(t *testing.T) {
 		b := ok
 		tt.edit(&b)
 		_, err := e.svc.CreateBank(t.Context(), e.mod, b)
-		if parley.ErrorCode(err) != parley.EINVALID || parley.ErrorField(err) != tt.field || !strings.Contains(parley.ErrorMessage(err), tt.says) {
-			t.Errorf("%s: %v (field %q), want EINVALID on %s saying %q", tt.name, err, parley.ErrorField(err), tt.field, tt.says)
+		if parley.ErrorCode(err) != parley.EInvalid || parley.ErrorField(err) != tt.field || !strings.Contains(parley.ErrorMessage(err), tt.says) {
+			t.Errorf("%s: %v (field %q), want EInvalid on %s saying %q", tt.name, err, parley.ErrorField(err), tt.field, tt.says)
 		}
 	}
 	if list, _ := e.svc.Banks(t.Context(), e.mod); len(list) != 0 {
@@ -123,5 +123,5 @@ func TestCreateBankValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.svc.CreateBank(t.Context(), e.mod, banks.Bank{Name: "OK", Kind: banks.KindAllow})
-	wantCode(t, err, parley.ECONFLICT)
+	wantCode(t, err, parley.EConflict)
 }

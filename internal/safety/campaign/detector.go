@@ -106,15 +106,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.Window < 0:
-		return c, &parley.Error{Code: parley.EINVALID, Message: "the window must be positive", Field: "window"}
+		return c, &parley.Error{Code: parley.EInvalid, Message: "the window must be positive", Field: "window"}
 	case !(c.Threshold >= 0.5 && c.Threshold <= 1):
-		return c, &parley.Error{Code: parley.EINVALID, Message: "the threshold must be between 0.5 and 1", Field: "threshold"}
+		return c, &parley.Error{Code: parley.EInvalid, Message: "the threshold must be between 0.5 and 1", Field: "threshold"}
 	case c.MinAccounts < 2:
-		return c, &parley.Error{Code: parley.EINVALID, Message: "a campaign needs at least 2 accounts", Field: "min_accounts"}
+		return c, &parley.Error{Code: parley.EInvalid, Message: "a campaign needs at least 2 accounts", Field: "min_accounts"}
 	case c.MinShingles < 1:
-		return c, &parley.Error{Code: parley.EINVALID, Message: "the minimum number of shingles must be positive", Field: "min_shingles"}
+		return c, &parley.Error{Code: parley.EInvalid, Message: "the minimum number of shingles must be positive", Field: "min_shingles"}
 	case c.MaxPosts < 1 || c.MaxPosts > maxSlots:
-		return c, &parley.Error{Code: parley.EINVALID, Message: "the post limit must be between 1 and 2^30", Field: "max_posts"}
+		return c, &parley.Error{Code: parley.EInvalid, Message: "the post limit must be between 1 and 2^30", Field: "max_posts"}
 	}
 	return c, nil
 }
@@ -179,7 +179,7 @@ type group struct {
 	accounts map[int64]int32
 }
 
-// New returns a detector for cfg, or an *parley.Error with code EINVALID
+// New returns a detector for cfg, or an *parley.Error with code EInvalid
 // naming the field that is out of range.
 func New(cfg Config) (*Detector, error) {
 	cfg, err := cfg.withDefaults()

@@ -132,12 +132,12 @@ func (d *Detector) invariantError() error {
 	return nil
 }
 
-// wantInvalid checks that err is an EINVALID *parley.Error naming field.
+// wantInvalid checks that err is an EInvalid *parley.Error naming field.
 func wantInvalid(t *testing.T, err error, field string) {
 	t.Helper()
 	var pe *parley.Error
-	if !errors.As(err, &pe) || pe.Code != parley.EINVALID || pe.Field != field {
-		t.Errorf("error %v, want EINVALID on field %q", err, field)
+	if !errors.As(err, &pe) || pe.Code != parley.EInvalid || pe.Field != field {
+		t.Errorf("error %v, want EInvalid on field %q", err, field)
 	}
 }
 

@@ -252,7 +252,7 @@ type Service struct {
 
 func canModerate(u *parley.User) error {
 	if u == nil || !u.Role.CanModerate() {
-		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins act on campaigns")
+		return parley.Errorf(parley.EForbidden, "only moderators and admins act on campaigns")
 	}
 	return nil
 }
@@ -310,7 +310,7 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g *e
 		return 0, err
 	}
 	if c.Status != StatusOpen {
-		return 0, parley.Errorf(parley.ECONFLICT, "campaign %d is %s", id, c.Status)
+		return 0, parley.Errorf(parley.EConflict, "campaign %d is %s", id, c.Status)
 	}
 	grounds := DefaultGrounds
 	if g != nil {
@@ -329,7 +329,7 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g *e
 		switch parley.ErrorCode(err) {
 		case "":
 			removed++
-		case parley.ECONFLICT, parley.ENOTFOUND:
+		case parley.EConflict, parley.ENotFound:
 			// removed, or deleted by its author, meanwhile
 		default:
 			return removed, err
@@ -348,7 +348,7 @@ func (s *Service) Dismiss(ctx context.Context, actor *parley.User, id int64) err
 		return err
 	}
 	if c.Status != StatusOpen {
-		return parley.Errorf(parley.ECONFLICT, "campaign %d is %s", id, c.Status)
+		return parley.Errorf(parley.EConflict, "campaign %d is %s", id, c.Status)
 	}
 	return s.Store.DecideCampaign(ctx, id, StatusDismissed, actor.ID, s.Clock.Now())
 }

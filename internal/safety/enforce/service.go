@@ -65,7 +65,7 @@ func (s *Service) retention() time.Duration {
 // reasons it will produce) before anything is written.
 func (s *Service) Apply(ctx context.Context, actor *parley.User, req Request) (*Action, error) {
 	if actor != nil && !IsStaff(actor) {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only moderators, legal officers and admins take enforcement actions")
+		return nil, parley.Errorf(parley.EForbidden, "only moderators, legal officers and admins take enforcement actions")
 	}
 	now := s.Clock.Now()
 	a, err := s.prepare(actor, req, now)
@@ -88,7 +88,7 @@ func (s *Service) Apply(ctx context.Context, actor *parley.User, req Request) (*
 // returned is for the whole batch.
 func (s *Service) ApplyMany(ctx context.Context, actor *parley.User, reqs []Request) ([]*Action, []error, error) {
 	if actor != nil && !IsStaff(actor) {
-		return nil, nil, parley.Errorf(parley.EFORBIDDEN, "only moderators, legal officers and admins take enforcement actions")
+		return nil, nil, parley.Errorf(parley.EForbidden, "only moderators, legal officers and admins take enforcement actions")
 	}
 	now := s.Clock.Now()
 	actions := make([]*Action, len(reqs))
@@ -126,7 +126,7 @@ func (s *Service) ApplyMany(ctx context.Context, actor *parley.User, reqs []Requ
 // appeal, a mistaken match) and goes to the audit log.
 func (s *Service) Restore(ctx context.Context, actor *parley.User, id int64, reason string) (*Action, error) {
 	if !IsStaff(actor) {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only moderators, legal officers and admins restore enforcement actions")
+		return nil, parley.Errorf(parley.EForbidden, "only moderators, legal officers and admins restore enforcement actions")
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || utf8.RuneCountInString(reason) > MaxReasonLen {
@@ -150,7 +150,7 @@ func (s *Service) Find(ctx context.Context, viewer *parley.User, id int64) (*Act
 		return nil, err
 	}
 	if viewer == nil || (!IsStaff(viewer) && viewer.ID != a.AffectedUserID) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "statement %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "statement %d not found", id)
 	}
 	if !IsStaff(viewer) {
 		a.Note = "" // for staff only
@@ -161,7 +161,7 @@ func (s *Service) Find(ctx context.Context, viewer *parley.User, id int64) (*Act
 // List returns actions for staff, newest first.
 func (s *Service) List(ctx context.Context, actor *parley.User, f Filter) ([]*Action, error) {
 	if !IsStaff(actor) {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only staff see the list of enforcement actions")
+		return nil, parley.Errorf(parley.EForbidden, "only staff see the list of enforcement actions")
 	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 200
@@ -188,7 +188,7 @@ func (s *Service) Mine(ctx context.Context, actor *parley.User, beforeID int64, 
 // moderator must know what evidence may not be purged).
 func (s *Service) Holds(ctx context.Context, actor *parley.User) ([]*LegalHold, error) {
 	if !IsStaff(actor) {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only staff see the legal holds")
+		return nil, parley.Errorf(parley.EForbidden, "only staff see the legal holds")
 	}
 	return s.Store.ListLegalHolds(ctx)
 }
@@ -196,7 +196,7 @@ func (s *Service) Holds(ctx context.Context, actor *parley.User) ([]*LegalHold, 
 // Legal officers and admins may.
 func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, reason string) (*LegalHold, error) {
 	if actor == nil || !actor.Role.CanPlaceHolds() {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only legal officers and admins place legal holds")
+		return nil, parley.Errorf(parley.EForbidden, "only legal officers and admins place legal holds")
 	}
 	if err := checkTarget(t); err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, r
 // ReleaseHold ends a legal hold.
 func (s *Service) ReleaseHold(ctx context.Context, actor *parley.User, id int64) error {
 	if actor == nil || !actor.Role.CanPlaceHolds() {
-		return parley.Errorf(parley.EFORBIDDEN, "only legal officers and admins release legal holds")
+		return parley.Errorf(parley.EForbidden, "only legal officers and admins release legal holds")
 	}
 	return s.Store.ReleaseLegalHold(ctx, id, actor.ID, s.Clock.Now())
 }

@@ -165,7 +165,7 @@ func TestApplyChecksRoleAndRequest(t *testing.T) {
 	ctx := context.Background()
 	target := enforce.Target{Type: enforce.TargetMessage, ChatID: w.group.ID, Seq: 1}
 	_, err := w.svc.Apply(ctx, w.member, enforce.Request{Kind: enforce.RemoveMessage, Target: target, Grounds: terms})
-	wantCode(t, "a member takes an action", err, parley.EFORBIDDEN)
+	wantCode(t, "a member takes an action", err, parley.EForbidden)
 
 	bad := []struct {
 		name  string
@@ -185,7 +185,7 @@ func TestApplyChecksRoleAndRequest(t *testing.T) {
 	}
 	for _, tc := range bad {
 		_, err := w.svc.Apply(ctx, w.mod, tc.req)
-		if parley.ErrorCode(err) != parley.EINVALID || (tc.field != "" && parley.ErrorField(err) != tc.field) {
+		if parley.ErrorCode(err) != parley.EInvalid || (tc.field != "" && parley.ErrorField(err) != tc.field) {
 			t.Errorf("%s: error %v (field %q), want invalid on field %q", tc.name, err, parley.ErrorField(err), tc.field)
 		}
 	}
@@ -195,7 +195,7 @@ func TestApplyChecksRoleAndRequest(t *testing.T) {
 		t.Fatalf("actions after refused requests = %d, %v", len(list), err)
 	}
 	_, err = w.svc.List(ctx, w.member, enforce.Filter{})
-	wantCode(t, "a member lists actions", err, parley.EFORBIDDEN)
+	wantCode(t, "a member lists actions", err, parley.EForbidden)
 }
 
 func TestStatementVisibleToAffectedAccountOnly(t *testing.T) {
@@ -211,7 +211,7 @@ func TestStatementVisibleToAffectedAccountOnly(t *testing.T) {
 		t.Fatalf("the author's view of the statement = %+v, %v; want it without the staff note", mine, err)
 	}
 	_, err = w.svc.Find(ctx, w.outsider, a.ID)
-	wantCode(t, "someone else reads the statement", err, parley.ENOTFOUND)
+	wantCode(t, "someone else reads the statement", err, parley.ENotFound)
 	staff, err := w.svc.Find(ctx, w.legal, a.ID)
 	if err != nil || staff.Note != "internal: wave 12" {
 		t.Fatalf("staff view = %+v, %v", staff, err)
@@ -234,9 +234,9 @@ func TestRestoreNeedsReasonAndStaff(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.svc.Restore(ctx, w.member, a.ID, "please")
-	wantCode(t, "a member restores", err, parley.EFORBIDDEN)
+	wantCode(t, "a member restores", err, parley.EForbidden)
 	_, err = w.svc.Restore(ctx, w.mod, a.ID, "  ")
-	wantCode(t, "restore without a reason", err, parley.EINVALID)
+	wantCode(t, "restore without a reason", err, parley.EInvalid)
 	r, err := w.svc.Restore(ctx, w.mod, a.ID, "appeal upheld")
 	if err != nil || r.Standing() {
 		t.Fatalf("restore = %+v, %v", r, err)
@@ -256,15 +256,15 @@ func TestHoldsAndPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.svc.PlaceHold(ctx, w.mod, target, "order 1")
-	wantCode(t, "a moderator places a hold", err, parley.EFORBIDDEN)
+	wantCode(t, "a moderator places a hold", err, parley.EForbidden)
 	_, err = w.svc.PlaceHold(ctx, w.legal, target, "")
-	wantCode(t, "a hold without a reason", err, parley.EINVALID)
+	wantCode(t, "a hold without a reason", err, parley.EInvalid)
 	h, err := w.svc.PlaceHold(ctx, w.legal, enforce.Target{Type: enforce.TargetChat, ChatID: w.group.ID}, "preservation order EPOC-PR 2026/4411")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = w.svc.Holds(ctx, w.member)
-	wantCode(t, "a member lists the holds", err, parley.EFORBIDDEN)
+	wantCode(t, "a member lists the holds", err, parley.EForbidden)
 	if holds, err := w.svc.Holds(ctx, w.mod); err != nil || len(holds) != 1 || holds[0].ID != h.ID {
 		t.Fatalf("holds a moderator sees = %+v, %v; want the one placed", holds, err)
 	}

@@ -16,7 +16,7 @@ type Store interface {
 	// RemoveMedia also removes every message that carries the media item,
 	// each by a child action with a statement of its own, and sets
 	// a.Children. Removals keep what they hide as evidence until
-	// evidenceUntil. ENOTFOUND if the target does not exist; ECONFLICT if it
+	// evidenceUntil. ENotFound if the target does not exist; EConflict if it
 	// cannot take the action (already removed, a secret chat's message, a
 	// deleted message).
 	ApplyAction(ctx context.Context, a *Action, statement StatementFunc, evidenceUntil time.Time) error
@@ -27,10 +27,10 @@ type Store interface {
 	// RestoreAction takes back exactly the effect of action id (and of its
 	// children), leaving the effects of other actions on the same target,
 	// marks it reversed by byID with reason at time at, and appends an audit
-	// entry and the events. ENOTFOUND if there is no such action; ECONFLICT
+	// entry and the events. ENotFound if there is no such action; EConflict
 	// if it was reversed already or is a child (restore its parent).
 	RestoreAction(ctx context.Context, id, byID int64, reason string, at time.Time) (*Action, error)
-	// FindAction returns ENOTFOUND if there is no such action.
+	// FindAction returns ENotFound if there is no such action.
 	FindAction(ctx context.Context, id int64) (*Action, error)
 	// ListActions returns actions matching f, newest first, at most f.Limit
 	// (at most 1000).
@@ -42,7 +42,7 @@ type Store interface {
 
 	// PlaceLegalHold stores h and sets its ID, with an audit entry.
 	PlaceLegalHold(ctx context.Context, h *LegalHold) error
-	// ReleaseLegalHold ends hold id; ENOTFOUND if there is none, ECONFLICT if
+	// ReleaseLegalHold ends hold id; ENotFound if there is none, EConflict if
 	// it was released already.
 	ReleaseLegalHold(ctx context.Context, id, byID int64, at time.Time) error
 	// ListLegalHolds returns the holds in force, oldest first.

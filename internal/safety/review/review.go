@@ -119,7 +119,7 @@ type Service struct {
 
 func canReview(u *parley.User) error {
 	if u == nil || !u.Role.CanModerate() {
-		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins work the review queue")
+		return parley.Errorf(parley.EForbidden, "only moderators and admins work the review queue")
 	}
 	return nil
 }
@@ -185,7 +185,7 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g en
 		kind, t = enforce.RemoveMedia, enforce.Target{Type: enforce.TargetMedia, MediaID: c.TargetID}
 	} else {
 		if t, err = enforce.ParseTarget(enforce.TargetMessage, c.TargetID); err != nil {
-			return nil, parley.Errorf(parley.EINTERNAL, "case %d names no message: %v", id, err)
+			return nil, parley.Errorf(parley.EInternal, "case %d names no message: %v", id, err)
 		}
 	}
 	if c.Screening != nil && c.Screening.By != nil {
@@ -213,7 +213,7 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g en
 	}
 	// Removing a held message closes its case in the same transaction; a
 	// case about a visible post is closed here.
-	if err := s.Store.CloseCase(ctx, c.ID, DecisionRemoved, actor.ID, a.ID, s.Clock.Now()); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+	if err := s.Store.CloseCase(ctx, c.ID, DecisionRemoved, actor.ID, a.ID, s.Clock.Now()); err != nil && parley.ErrorCode(err) != parley.EConflict {
 		return a, err
 	}
 	return a, nil
@@ -263,12 +263,12 @@ func (s *Service) open(ctx context.Context, actor *parley.User, id int64, kinds 
 		return nil, err
 	}
 	if c.Status != StatusOpen {
-		return nil, parley.Errorf(parley.ECONFLICT, "case %d was already decided (%s)", id, c.Decision)
+		return nil, parley.Errorf(parley.EConflict, "case %d was already decided (%s)", id, c.Decision)
 	}
 	for _, k := range kinds {
 		if c.Kind == k {
 			return c, nil
 		}
 	}
-	return nil, parley.Errorf(parley.ECONFLICT, "case %d is a %s; that decision does not apply to it", id, c.Kind)
+	return nil, parley.Errorf(parley.EConflict, "case %d is a %s; that decision does not apply to it", id, c.Kind)
 }

@@ -85,10 +85,10 @@ func TestQueueSortsItselfAndChecksRoles(t *testing.T) {
 	older := open("minors-older", screening(parley.ScreenHold, sor.CategoryProtectionOfMinors), time.Minute)
 	newer := open("minors-newer", screening(parley.ScreenHold, sor.CategoryProtectionOfMinors), 2*time.Minute)
 
-	if _, _, err := svc.Queue(ctx, member, 10); parley.ErrorCode(err) != parley.EFORBIDDEN {
+	if _, _, err := svc.Queue(ctx, member, 10); parley.ErrorCode(err) != parley.EForbidden {
 		t.Fatalf("a member reading the queue: %v, want forbidden", err)
 	}
-	if err := svc.Approve(ctx, member, spam.ID); parley.ErrorCode(err) != parley.EFORBIDDEN {
+	if err := svc.Approve(ctx, member, spam.ID); parley.ErrorCode(err) != parley.EForbidden {
 		t.Fatalf("a member deciding a case: %v, want forbidden", err)
 	}
 	queue, n, err := svc.Queue(ctx, mod, 10)
@@ -106,13 +106,13 @@ func TestQueueSortsItselfAndChecksRoles(t *testing.T) {
 	}
 
 	// A decision that does not fit the case is refused and leaves it open.
-	if err := svc.ConfirmBlock(ctx, mod, spam.ID); parley.ErrorCode(err) != parley.ECONFLICT {
+	if err := svc.ConfirmBlock(ctx, mod, spam.ID); parley.ErrorCode(err) != parley.EConflict {
 		t.Fatalf("confirming an upload block on a flagged image: %v, want conflict", err)
 	}
 	if err := svc.Approve(ctx, mod, spam.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Approve(ctx, mod, spam.ID); parley.ErrorCode(err) != parley.ECONFLICT {
+	if err := svc.Approve(ctx, mod, spam.ID); parley.ErrorCode(err) != parley.EConflict {
 		t.Fatalf("deciding a decided case again: %v, want conflict", err)
 	}
 	got, err := svc.Find(ctx, mod, spam.ID)

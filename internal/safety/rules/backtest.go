@@ -37,7 +37,7 @@ type Hit struct {
 
 // Backtest reports which of the messages the rule ruleID of rs would match,
 // whatever its Mode: it is how a rule in shadow mode, or a draft, is judged
-// against stored messages before it is enabled. It returns ENOTFOUND if rs
+// against stored messages before it is enabled. It returns ENotFound if rs
 // has no such rule.
 func Backtest(rs *RuleSet, ruleID string, messages Messages) (BacktestReport, error) {
 	i, ok := -1, false
@@ -45,7 +45,7 @@ func Backtest(rs *RuleSet, ruleID string, messages Messages) (BacktestReport, er
 		i, ok = rs.index[ruleID]
 	}
 	if !ok {
-		return BacktestReport{}, parley.Errorf(parley.ENOTFOUND, "no rule %q in the rule set", ruleID)
+		return BacktestReport{}, parley.Errorf(parley.ENotFound, "no rule %q in the rule set", ruleID)
 	}
 	r := &rs.rules[i]
 	rep := BacktestReport{RuleID: r.ID, Version: r.Version}

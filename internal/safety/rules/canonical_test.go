@@ -66,8 +66,8 @@ func TestCanonicalRefusals(t *testing.T) {
 		} else {
 			_, err = CanonicalDomain(tt.in)
 		}
-		if parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q: error %v, want EINVALID containing %q", tt.in, err, tt.want)
+		if parley.ErrorCode(err) != parley.EInvalid || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want EInvalid containing %q", tt.in, err, tt.want)
 		}
 	}
 }
@@ -194,7 +194,7 @@ func TestLinksAgreeWithScreen(t *testing.T) {
 }
 
 // FuzzCanonicalLink checks that the canonical forms never panic, refuse
-// only with EINVALID, are idempotent and compile; and that a text's link
+// only with EInvalid, are idempotent and compile; and that a text's link
 // matches are the union of its links' matches.
 func FuzzCanonicalLink(f *testing.F) {
 	for _, s := range append(append(append([]string{}, linkEntries.urls...), linkEntries.domains...), linkTexts...) {
@@ -207,8 +207,8 @@ func FuzzCanonicalLink(f *testing.F) {
 		for _, withPath := range []bool{true, false} {
 			c, err := canonicalLink(s, withPath)
 			if err != nil {
-				if parley.ErrorCode(err) != parley.EINVALID {
-					t.Fatalf("canonicalLink(%q, %v): %v is not EINVALID", s, withPath, err)
+				if parley.ErrorCode(err) != parley.EInvalid {
+					t.Fatalf("canonicalLink(%q, %v): %v is not EInvalid", s, withPath, err)
 				}
 				continue
 			}

@@ -81,13 +81,13 @@ type urlRef struct {
 }
 
 // Compile checks and compiles rules into a RuleSet. It either returns a
-// complete RuleSet or an *parley.Error with code EINVALID whose Field names
+// complete RuleSet or an *parley.Error with code EInvalid whose Field names
 // the field of the rule (e.g. "regexps[2]") and whose Message names the rule
 // ID and says what is wrong and where; nothing is half-applied. An empty
 // list compiles to a RuleSet that matches nothing.
 func Compile(rules []Rule) (*RuleSet, error) {
 	if len(rules) > MaxRules {
-		return nil, parley.Errorf(parley.EINVALID, "too many rules: %d, the limit is %d", len(rules), MaxRules)
+		return nil, parley.Errorf(parley.EInvalid, "too many rules: %d, the limit is %d", len(rules), MaxRules)
 	}
 	rs := &RuleSet{
 		rules:   make([]compiledRule, len(rules)),
@@ -198,7 +198,7 @@ func Compile(rules []Rule) (*RuleSet, error) {
 	if len(keywords) > 0 {
 		ac, err := buildAutomaton(keywords)
 		if err != nil {
-			return nil, parley.Errorf(parley.EINVALID, "the keywords of the rule set could not be compiled: %v", err)
+			return nil, parley.Errorf(parley.EInvalid, "the keywords of the rule set could not be compiled: %v", err)
 		}
 		rs.ac = ac
 	}
@@ -213,7 +213,7 @@ func Compile(rules []Rule) (*RuleSet, error) {
 						"%s is not accepted by RE2: %v", quotePattern(pattern), err)
 				}
 			}
-			return nil, parley.Errorf(parley.EINVALID,
+			return nil, parley.Errorf(parley.EInvalid,
 				"the %d regular expressions of the rule set are too large for one RE2 set: %v", len(regexps), err)
 		}
 		rs.reSet = set
@@ -243,10 +243,10 @@ func cloneRule(r *Rule) Rule {
 	return c
 }
 
-// ruleError is the EINVALID error for a field of rule r.
+// ruleError is the EInvalid error for a field of rule r.
 func ruleError(r *Rule, field, format string, args ...any) *parley.Error {
 	return &parley.Error{
-		Code:    parley.EINVALID,
+		Code:    parley.EInvalid,
 		Field:   field,
 		Message: fmt.Sprintf("rule %q: %s ", r.ID, field) + fmt.Sprintf(format, args...),
 	}
@@ -263,9 +263,9 @@ func fieldName(list string, i int) string {
 func checkRuleFields(r *Rule) *parley.Error {
 	switch {
 	case r.ID == "":
-		return &parley.Error{Code: parley.EINVALID, Field: "id", Message: "a rule has no id"}
+		return &parley.Error{Code: parley.EInvalid, Field: "id", Message: "a rule has no id"}
 	case len(r.ID) > maxIDBytes || !utf8.ValidString(r.ID):
-		return &parley.Error{Code: parley.EINVALID, Field: "id",
+		return &parley.Error{Code: parley.EInvalid, Field: "id",
 			Message: fmt.Sprintf("rule id %.40q… is not valid UTF-8 of at most %d bytes", r.ID, maxIDBytes)}
 	case strings.IndexFunc(r.ID, func(c rune) bool { return unicode.IsSpace(c) || !unicode.IsPrint(c) }) >= 0:
 		return ruleError(r, "id", "may not contain spaces or control characters")

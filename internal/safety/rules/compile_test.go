@@ -76,8 +76,8 @@ func TestCompileRefusesBadRules(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %T %v is not a *parley.Error", err, err)
 			}
-			if pe.Code != parley.EINVALID || pe.Field != tt.field {
-				t.Errorf("code %q field %q, want %q %q", pe.Code, pe.Field, parley.EINVALID, tt.field)
+			if pe.Code != parley.EInvalid || pe.Field != tt.field {
+				t.Errorf("code %q field %q, want %q %q", pe.Code, pe.Field, parley.EInvalid, tt.field)
 			}
 			for _, want := range tt.msg {
 				if !strings.Contains(pe.Message, want) {
@@ -92,7 +92,7 @@ func TestCompileRefusesDuplicateIDs(t *testing.T) {
 	a, b := goodRule(), goodRule()
 	b.Version = 3
 	_, err := Compile([]Rule{a, b})
-	if parley.ErrorCode(err) != parley.EINVALID || parley.ErrorField(err) != "id" ||
+	if parley.ErrorCode(err) != parley.EInvalid || parley.ErrorField(err) != "id" ||
 		!strings.Contains(parley.ErrorMessage(err), `rule "spam-1": id is used by two rules (positions 0 and 1)`) {
 		t.Errorf("got %v", err)
 	}
@@ -127,7 +127,7 @@ func TestCompileLimits(t *testing.T) {
 	})
 	t.Run("rules", func(t *testing.T) {
 		_, err := Compile(make([]Rule, MaxRules+1))
-		if parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(parley.ErrorMessage(err), "too many rules") {
+		if parley.ErrorCode(err) != parley.EInvalid || !strings.Contains(parley.ErrorMessage(err), "too many rules") {
 			t.Errorf("got %v", err)
 		}
 	})

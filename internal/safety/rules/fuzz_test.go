@@ -52,7 +52,7 @@ func FuzzNormalize(f *testing.F) {
 }
 
 // FuzzCompileRule checks that compiling a rule built from arbitrary strings
-// never panics, that every refusal is an *parley.Error with code EINVALID,
+// never panics, that every refusal is an *parley.Error with code EInvalid,
 // and that a rule that compiles can screen arbitrary text.
 func FuzzCompileRule(f *testing.F) {
 	f.Add("r1", "fraud", `\bscam\b`, "evil.example", "t.me/x", `account_age_days < 7`, "block", "enforce", "text fraud evil.example")
@@ -76,8 +76,8 @@ func FuzzCompileRule(f *testing.F) {
 		rs, err := Compile([]Rule{r})
 		if err != nil {
 			var pe *parley.Error
-			if !errors.As(err, &pe) || pe.Code != parley.EINVALID || pe.Message == "" {
-				t.Fatalf("Compile error %#v is not an EINVALID *parley.Error", err)
+			if !errors.As(err, &pe) || pe.Code != parley.EInvalid || pe.Message == "" {
+				t.Fatalf("Compile error %#v is not an EInvalid *parley.Error", err)
 			}
 			return
 		}

@@ -335,7 +335,7 @@ func splitLinkEntry(s string, withPath bool) (host, path, msg string) {
 // spellings of one URL have one canonical text: "HXXPS://www.Evil[.]example:8443/Join/#top"
 // becomes "evil.example/join". Entries whose path holds "://" keep a scheme
 // ("https://evil.example/r?u=http://x"), because without one the first "://"
-// would be read as the end of a scheme. It returns an EINVALID
+// would be read as the end of a scheme. It returns an EInvalid
 // *parley.Error saying what is wrong for an entry that Compile would refuse,
 // or one that cannot be written in a form that reads back the same.
 func CanonicalURL(s string) (string, error) { return canonicalLink(s, true) }
@@ -352,7 +352,7 @@ func canonicalLink(s string, withPath bool) (string, error) {
 	}
 	host, path, msg := splitLinkEntry(s, withPath)
 	if msg != "" {
-		return "", parley.Errorf(parley.EINVALID, "%s %q %s", what, clipText(s), msg)
+		return "", parley.Errorf(parley.EInvalid, "%s %q %s", what, clipText(s), msg)
 	}
 	c := host
 	if strings.HasPrefix(host, "www.") {
@@ -369,7 +369,7 @@ func canonicalLink(s string, withPath bool) (string, error) {
 	// path in which replacing one disguised dot forms another, such as
 	// "a[(.)]b", which reads as "a[.]b") are refused rather than changed.
 	if h2, p2, msg := splitLinkEntry(c, withPath); msg != "" || h2 != host || p2 != path {
-		return "", parley.Errorf(parley.EINVALID, "%s %q is ambiguous: written without disguise it reads differently (%q)", what, clipText(s), c)
+		return "", parley.Errorf(parley.EInvalid, "%s %q is ambiguous: written without disguise it reads differently (%q)", what, clipText(s), c)
 	}
 	return c, nil
 }

@@ -171,7 +171,7 @@ func TestHeldPostWaitsForReview(t *testing.T) {
 	if err != nil || open != 1 || queue[0].Kind != review.KindHeldPost || queue[0].Screening.By.SourceID != "giveaway" || queue[0].Screening.By.Version != 1 {
 		t.Fatalf("queue = %+v (%d open), %v", queue, open, err)
 	}
-	if _, _, err := p.review.Queue(ctx, p.reader, 10); parley.ErrorCode(err) != parley.EFORBIDDEN {
+	if _, _, err := p.review.Queue(ctx, p.reader, 10); parley.ErrorCode(err) != parley.EForbidden {
 		t.Fatalf("a member reads the queue: %v", err)
 	}
 	if err := p.review.Approve(ctx, p.mod, queue[0].ID); err != nil {
@@ -184,7 +184,7 @@ func TestHeldPostWaitsForReview(t *testing.T) {
 	if err != nil || len(ups) != 1 || ups[0].Kind != parley.UpdateMessageModerated || ups[0].Message.Text == "" {
 		t.Fatalf("updates after approval = %+v, %v; want one message.moderated with the content", ups, err)
 	}
-	if err := p.review.Approve(ctx, p.mod, queue[0].ID); parley.ErrorCode(err) != parley.ECONFLICT {
+	if err := p.review.Approve(ctx, p.mod, queue[0].ID); parley.ErrorCode(err) != parley.EConflict {
 		t.Fatalf("approving twice: %v", err)
 	}
 }
@@ -225,7 +225,7 @@ func TestBlockedPostIsRefusedAndKept(t *testing.T) {
 	p.rule(t, rules.Rule{ID: "threats", Regexps: []string{`(?i)\bi will (kill|hurt) you\b`}, Action: rules.ActionBlock, Mode: rules.ModeEnforce,
 		Category: string(sor.CategoryViolence)})
 	_, err := p.post(t, p.author, p.group, "I will hurt you tomorrow")
-	if parley.ErrorCode(err) != parley.EFORBIDDEN || !strings.Contains(parley.ErrorMessage(err), "can't be posted") {
+	if parley.ErrorCode(err) != parley.EForbidden || !strings.Contains(parley.ErrorMessage(err), "can't be posted") {
 		t.Fatalf("blocked post: %v", err)
 	}
 	if h := p.history(t, p.author, p.group); len(h) != 0 {
@@ -290,7 +290,7 @@ func TestRuleVersionsAndBadRules(t *testing.T) {
 	if err != nil || edited.Version != 2 || !edited.Enabled {
 		t.Fatalf("edit = %+v, %v", edited, err)
 	}
-	if _, err := p.book.Edit(ctx, p.mod, r.Rule); parley.ErrorCode(err) != parley.ECONFLICT {
+	if _, err := p.book.Edit(ctx, p.mod, r.Rule); parley.ErrorCode(err) != parley.EConflict {
 		t.Fatalf("an edit from a stale version: %v", err)
 	}
 	if m, _ := p.post(t, p.author, p.group, "spam one"); m.Notice != nil {
@@ -318,11 +318,11 @@ func TestRuleVersionsAndBadRules(t *testing.T) {
 		{rules.Rule{ID: "empty", Action: rules.ActionHold}, "keywords"},
 	} {
 		_, err := p.book.Create(ctx, p.mod, bad.r)
-		if parley.ErrorCode(err) != parley.EINVALID || parley.ErrorField(err) != bad.field {
+		if parley.ErrorCode(err) != parley.EInvalid || parley.ErrorField(err) != bad.field {
 			t.Errorf("rule %s: %v (field %q), want invalid %q", bad.r.ID, err, parley.ErrorField(err), bad.field)
 		}
 	}
-	if _, err := p.book.Create(ctx, p.reader, rules.Rule{ID: "mine", Keywords: []string{"x"}, Action: rules.ActionHold}); parley.ErrorCode(err) != parley.EFORBIDDEN {
+	if _, err := p.book.Create(ctx, p.reader, rules.Rule{ID: "mine", Keywords: []string{"x"}, Action: rules.ActionHold}); parley.ErrorCode(err) != parley.EForbidden {
 		t.Fatalf("a member writes a rule: %v", err)
 	}
 	if list, _ := p.book.List(ctx, p.mod); len(list) != 1 {
@@ -359,7 +359,7 @@ func TestUploadGate(t *testing.T) {
 
 	for name, data := range map[string][]byte{"original": original, "rotated": rotated} {
 		_, err := p.msg.UploadImage(ctx, p.author, data)
-		if parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(parley.ErrorMessage(err), "can't be uploaded") {
+		if parley.ErrorCode(err) != parley.EInvalid || !strings.Contains(parley.ErrorMessage(err), "can't be uploaded") {
 			t.Fatalf("%s upload: %v; want the neutral refusal", name, err)
 		}
 	}

@@ -71,7 +71,7 @@ const bankCursor = "bank_changes"
 // enabled rule version it has no finished run for. Events only wake it. A
 // worker that was down, or that gets the same event twice, therefore does
 // exactly the work that is left, and the enforcement service refuses to
-// act twice on one item (ECONFLICT), which makes a repeated run harmless.
+// act twice on one item (EConflict), which makes a repeated run harmless.
 type Rescanner struct {
 	Store   RescanStore
 	Screen  *Screener
@@ -331,7 +331,7 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 	var removals []enforce.Request
 	for id := range candidates {
 		m, err := r.Store.FindMedia(ctx, id)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
+		if parley.ErrorCode(err) == parley.ENotFound {
 			continue
 		} else if err != nil {
 			return err
@@ -380,7 +380,7 @@ const removalBatch = 100
 
 // applyInBatches takes automated actions a batch per transaction and
 // returns how many actions (copies included) were taken. An item that was
-// acted on meanwhile (ECONFLICT) is skipped.
+// acted on meanwhile (EConflict) is skipped.
 func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) (int64, error) {
 	var n int64
 	for len(reqs) > 0 {
@@ -394,7 +394,7 @@ func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) 
 			switch {
 			case errs[i] == nil:
 				n += int64(1 + a.Children)
-			case parley.ErrorCode(errs[i]) == parley.ECONFLICT:
+			case parley.ErrorCode(errs[i]) == parley.EConflict:
 			default:
 				r.log().Warn("re-screening: an action could not be taken", "target", chunk[i].Target.ID(), "err", errs[i])
 			}
@@ -452,7 +452,7 @@ func (r *Rescanner) actOnPost(ctx context.Context, m *parley.Message, sc *parley
 			return 0, nil
 		}
 		_, err := r.Screen.ActOnPost(ctx, m, sc)
-		if parley.ErrorCode(err) == parley.ECONFLICT {
+		if parley.ErrorCode(err) == parley.EConflict {
 			return 0, nil
 		}
 		if err != nil {

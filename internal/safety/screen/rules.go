@@ -43,17 +43,17 @@ type RuleVersion struct {
 // appends an audit entry and an outbox event (EventRuleChanged) in its
 // transaction.
 type RuleStore interface {
-	// CreateRule stores version 1 of a new rule, disabled. ECONFLICT if the
+	// CreateRule stores version 1 of a new rule, disabled. EConflict if the
 	// id is taken.
 	CreateRule(ctx context.Context, r rules.Rule, by int64, at time.Time) error
 	// AddRuleVersion stores r as the next version of its rule and makes it
-	// current; r.Version must be the current version + 1 (ECONFLICT
-	// otherwise: someone else edited it meanwhile). ENOTFOUND if there is no
+	// current; r.Version must be the current version + 1 (EConflict
+	// otherwise: someone else edited it meanwhile). ENotFound if there is no
 	// such rule.
 	AddRuleVersion(ctx context.Context, r rules.Rule, by int64, at time.Time) error
-	// SetRuleEnabled enables or disables a rule; ENOTFOUND if none.
+	// SetRuleEnabled enables or disables a rule; ENotFound if none.
 	SetRuleEnabled(ctx context.Context, id string, enabled bool, by int64, at time.Time) error
-	// FindRule returns a rule's current version; ENOTFOUND if none.
+	// FindRule returns a rule's current version; ENotFound if none.
 	FindRule(ctx context.Context, id string) (*StoredRule, error)
 	// ListRules returns every rule's current version, by id.
 	ListRules(ctx context.Context) ([]*StoredRule, error)
@@ -116,7 +116,7 @@ func (b *RuleBook) changed(ctx context.Context) {
 
 func canManage(u *parley.User) error {
 	if u == nil || !u.Role.CanModerate() {
-		return parley.Errorf(parley.EFORBIDDEN, "only moderators and admins manage screening rules")
+		return parley.Errorf(parley.EForbidden, "only moderators and admins manage screening rules")
 	}
 	return nil
 }
@@ -166,7 +166,7 @@ func (b *RuleBook) Edit(ctx context.Context, actor *parley.User, r rules.Rule) (
 		return nil, err
 	}
 	if r.Version != cur.Version {
-		return nil, parley.Errorf(parley.ECONFLICT, "rule %s is at version %d now, not %d: someone edited it meanwhile; reload it", r.ID, cur.Version, r.Version)
+		return nil, parley.Errorf(parley.EConflict, "rule %s is at version %d now, not %d: someone edited it meanwhile; reload it", r.ID, cur.Version, r.Version)
 	}
 	r.Version = cur.Version + 1
 	if _, err := checkRule(&r); err != nil {
@@ -274,7 +274,7 @@ func DecodeRule(data []byte) (rules.Rule, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return r, parley.Errorf(parley.EINVALID, "rule is not valid JSON: %v", err)
+		return r, parley.Errorf(parley.EInvalid, "rule is not valid JSON: %v", err)
 	}
 	return r, nil
 }

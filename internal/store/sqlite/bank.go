@@ -78,7 +78,7 @@ func (db *DB) commitBankAct(ctx context.Context, tx *sql.Tx, bankID int64, act b
 	return db.commit(tx, changed)
 }
 
-// CreateBank inserts b with one change, its audit entry and event; ECONFLICT
+// CreateBank inserts b with one change, its audit entry and event; EConflict
 // if the name is taken in any letter case.
 func (db *DB) CreateBank(ctx context.Context, b *banks.Bank, act banks.Act) error {
 	tx, err := db.beginWrite(ctx)
@@ -95,7 +95,7 @@ func (db *DB) CreateBank(ctx context.Context, b *banks.Bank, act banks.Act) erro
 		b.Name, bankKey(b.Name), b.Description, string(b.Kind), b.Category, encodeKeywords(b.Keywords), string(b.Action), b.Label,
 		b.Enabled, b.CreatedBy, toMicro(now), toMicro(now)).Scan(&id)
 	if isUnique(err) {
-		return parley.Errorf(parley.ECONFLICT, "a bank named %s exists", b.Name)
+		return parley.Errorf(parley.EConflict, "a bank named %s exists", b.Name)
 	} else if err != nil {
 		return internal("create bank", err)
 	}
@@ -111,7 +111,7 @@ func (db *DB) CreateBank(ctx context.Context, b *banks.Bank, act banks.Act) erro
 }
 
 // UpdateBank saves the fields of b that may change, with one change, its
-// audit entry and event; ENOTFOUND if there is no such bank.
+// audit entry and event; ENotFound if there is no such bank.
 func (db *DB) UpdateBank(ctx context.Context, b *banks.Bank, act banks.Act) (banks.Outcome, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -129,7 +129,7 @@ func (db *DB) UpdateBank(ctx context.Context, b *banks.Bank, act banks.Act) (ban
 	if n, err := res.RowsAffected(); err != nil {
 		return banks.Outcome{}, internal("update bank", err)
 	} else if n == 0 {
-		return banks.Outcome{}, parley.Errorf(parley.ENOTFOUND, "bank %d not found", b.ID)
+		return banks.Outcome{}, parley.Errorf(parley.ENotFound, "bank %d not found", b.ID)
 	}
 	change, err := insertBankChange(ctx, tx, b.ID, banks.OpBank, sql.NullInt64{}, act)
 	if err != nil {
@@ -143,22 +143,22 @@ func (db *DB) UpdateBank(ctx context.Context, b *banks.Bank, act banks.Act) (ban
 	return o, nil
 }
 
-// FindBankByID returns ENOTFOUND if there is no such bank.
+// FindBankByID returns ENotFound if there is no such bank.
 func (db *DB) FindBankByID(ctx context.Context, id int64) (*banks.Bank, error) {
 	b, err := scanBank(db.reads.QueryRowContext(ctx, `SELECT `+bankColumns+` FROM banks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "bank %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "bank %d not found", id)
 	} else if err != nil {
 		return nil, internal("find bank", err)
 	}
 	return b, nil
 }
 
-// FindBankByName matches without regard to case; ENOTFOUND if none.
+// FindBankByName matches without regard to case; ENotFound if none.
 func (db *DB) FindBankByName(ctx context.Context, name string) (*banks.Bank, error) {
 	b, err := scanBank(db.reads.QueryRowContext(ctx, `SELECT `+bankColumns+` FROM banks WHERE name_key = ?`, bankKey(name)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "bank %s not found", name)
+		return nil, parley.Errorf(parley.ENotFound, "bank %s not found", name)
 	} else if err != nil {
 		return nil, internal("find bank", err)
 	}
@@ -186,12 +186,12 @@ func (db *DB) ListBanks(ctx context.Context) ([]*banks.Bank, error) {
 	return out, nil
 }
 
-// bankExists returns ENOTFOUND unless the bank exists.
+// bankExists returns ENotFound unless the bank exists.
 func bankExists(ctx context.Context, q queryer, id int64) error {
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM banks WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "bank %d not found", id)
+		return parley.Errorf(parley.ENotFound, "bank %d not found", id)
 	} else if err != nil {
 		return internal("find bank", err)
 	}
@@ -343,7 +343,7 @@ func (db *DB) AddBankEntries(ctx context.Context, bankID int64, entries iter.Seq
 }
 
 // RemoveBankEntry marks an entry removed, with one change, its audit entry
-// and event; ENOTFOUND if the bank holds no such entry.
+// and event; ENotFound if the bank holds no such entry.
 func (db *DB) RemoveBankEntry(ctx context.Context, bankID, entryID int64, act banks.Act) (banks.Outcome, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -363,7 +363,7 @@ func (db *DB) RemoveBankEntry(ctx context.Context, bankID, entryID int64, act ba
 		if err := bankExists(ctx, tx, bankID); err != nil {
 			return banks.Outcome{}, err
 		}
-		return banks.Outcome{}, parley.Errorf(parley.ENOTFOUND, "bank %d holds no entry %d", bankID, entryID)
+		return banks.Outcome{}, parley.Errorf(parley.ENotFound, "bank %d holds no entry %d", bankID, entryID)
 	}
 	change, err := insertBankChange(ctx, tx, bankID, banks.OpRemove, sql.NullInt64{Int64: entryID, Valid: true}, act)
 	if err != nil {
@@ -401,12 +401,12 @@ func scanEntry(row interface{ Scan(...any) error }) (*banks.Entry, error) {
 }
 
 // FindBankEntry returns the entry the bank holds with that type and value;
-// ENOTFOUND if none.
+// ENotFound if none.
 func (db *DB) FindBankEntry(ctx context.Context, bankID int64, typ banks.EntryType, value string) (*banks.Entry, error) {
 	e, err := scanEntry(db.reads.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM bank_entries
 		WHERE bank_id = ? AND type = ? AND value = ? AND removed_at IS NULL`, bankID, string(typ), value))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "bank %d holds no %s %s", bankID, typ, value)
+		return nil, parley.Errorf(parley.ENotFound, "bank %d holds no %s %s", bankID, typ, value)
 	} else if err != nil {
 		return nil, internal("find bank entry", err)
 	}

@@ -126,11 +126,11 @@ func scanCampaign(row interface{ Scan(...any) error }) (*campaign.Stored, error)
 	return &c, nil
 }
 
-// FindCampaign returns ENOTFOUND if there is no such campaign.
+// FindCampaign returns ENotFound if there is no such campaign.
 func (db *DB) FindCampaign(ctx context.Context, id int64) (*campaign.Stored, error) {
 	c, err := scanCampaign(db.reads.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "campaign %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "campaign %d not found", id)
 	} else if err != nil {
 		return nil, internal("find campaign", err)
 	}
@@ -200,7 +200,7 @@ func (db *DB) DecideCampaign(ctx context.Context, id int64, status string, by in
 		return internal("decide campaign", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "campaign %d not found", id)
+		return parley.Errorf(parley.ENotFound, "campaign %d not found", id)
 	}
 	details, _ := json.Marshal(map[string]any{"status": status})
 	if err := appendAudit(ctx, tx, &parley.AuditEntry{At: at, ActorID: by, Action: "campaign.decided",

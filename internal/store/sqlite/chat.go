@@ -24,10 +24,10 @@ func pair(a, b int64) (lo, hi int64) {
 // CreateChat inserts chat with its owner as first member (role owner) and,
 // for a direct or secret chat, peerID as a regular member; it sets chat.ID,
 // chat.CreatedAt (when zero), chat.MemberCount and the counters, and writes
-// a chat.joined event for each member. It returns ECONFLICT if a channel
+// a chat.joined event for each member. It returns EConflict if a channel
 // handle is taken in any letter case or a direct chat between the two
-// accounts exists, EINVALID for an unknown kind, a handle on a chat that is
-// not a channel, or a two-person chat without a distinct peer, and ENOTFOUND
+// accounts exists, EInvalid for an unknown kind, a handle on a chat that is
+// not a channel, or a two-person chat without a distinct peer, and ENotFound
 // if the owner or peer does not exist.
 func (db *DB) CreateChat(ctx context.Context, chat *parley.Chat, peerID int64) error {
 	if !chat.Kind.Valid() {
@@ -79,9 +79,9 @@ func (db *DB) CreateChat(ctx context.Context, chat *parley.Chat, peerID int64) e
 	).Scan(&id)
 	if isUnique(err) {
 		if chat.Kind == parley.ChatDirect {
-			return parley.Errorf(parley.ECONFLICT, "a direct chat between users %d and %d already exists", chat.OwnerID, peerID)
+			return parley.Errorf(parley.EConflict, "a direct chat between users %d and %d already exists", chat.OwnerID, peerID)
 		}
-		return parley.Errorf(parley.ECONFLICT, "handle @%s is taken", chat.Handle)
+		return parley.Errorf(parley.EConflict, "handle @%s is taken", chat.Handle)
 	} else if err != nil {
 		return internal("create chat", err)
 	}
@@ -141,25 +141,25 @@ func scanChat(row interface{ Scan(...any) error }) (*parley.Chat, error) {
 func findChat(ctx context.Context, q queryer, id int64) (*parley.Chat, error) {
 	c, err := scanChat(q.QueryRowContext(ctx, `SELECT `+chatColumns+` FROM chats c WHERE c.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "chat %d not found", id)
 	} else if err != nil {
 		return nil, internal("find chat", err)
 	}
 	return c, nil
 }
 
-// FindChatByID returns ENOTFOUND if there is no such chat.
+// FindChatByID returns ENotFound if there is no such chat.
 func (db *DB) FindChatByID(ctx context.Context, id int64) (*parley.Chat, error) {
 	return findChat(ctx, db.reads, id)
 }
 
-// FindChatByHandle matches a channel's handle case-insensitively; ENOTFOUND
+// FindChatByHandle matches a channel's handle case-insensitively; ENotFound
 // if no channel has it.
 func (db *DB) FindChatByHandle(ctx context.Context, handle string) (*parley.Chat, error) {
 	c, err := scanChat(db.reads.QueryRowContext(ctx,
 		`SELECT `+chatColumns+` FROM chats c WHERE c.handle_key = ?`, handleKey(handle)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "channel @%s not found", handle)
+		return nil, parley.Errorf(parley.ENotFound, "channel @%s not found", handle)
 	} else if err != nil {
 		return nil, internal("find chat", err)
 	}
@@ -167,13 +167,13 @@ func (db *DB) FindChatByHandle(ctx context.Context, handle string) (*parley.Chat
 }
 
 // FindDirectChat returns the direct chat between two users, given in either
-// order, or ENOTFOUND.
+// order, or ENotFound.
 func (db *DB) FindDirectChat(ctx context.Context, userA, userB int64) (*parley.Chat, error) {
 	lo, hi := pair(userA, userB)
 	c, err := scanChat(db.reads.QueryRowContext(ctx,
 		`SELECT `+chatColumns+` FROM chats c WHERE c.kind = 'direct' AND c.pair_lo = ? AND c.pair_hi = ?`, lo, hi))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "no direct chat between users %d and %d", userA, userB)
+		return nil, parley.Errorf(parley.ENotFound, "no direct chat between users %d and %d", userA, userB)
 	} else if err != nil {
 		return nil, internal("find direct chat", err)
 	}

@@ -250,10 +250,10 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 		return err
 	}
 	if chat.Kind == parley.ChatSecret {
-		return parley.Errorf(parley.ECONFLICT, "a secret chat is end-to-end encrypted: there is no content the platform could act on")
+		return parley.Errorf(parley.EConflict, "a secret chat is end-to-end encrypted: there is no content the platform could act on")
 	}
 	if m.Deleted() {
-		return parley.Errorf(parley.ECONFLICT, "message %d of chat %d was deleted by its author", m.Seq, m.ChatID)
+		return parley.Errorf(parley.EConflict, "message %d of chat %d was deleted by its author", m.Seq, m.ChatID)
 	}
 	prior := m.Moderation
 	mod := prior.Clone()
@@ -267,7 +267,7 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 	switch a.Kind {
 	case enforce.RemoveMessage:
 		if mod.Removed != nil {
-			return parley.Errorf(parley.ECONFLICT, "message %d of chat %d was already removed (action %d)", m.Seq, m.ChatID, mod.Removed.ActionID)
+			return parley.Errorf(parley.EConflict, "message %d of chat %d was already removed (action %d)", m.Seq, m.ChatID, mod.Removed.ActionID)
 		}
 		mod.Removed = &parley.Restriction{ActionID: a.ID, Reason: reason}
 		if err := w.keepEvidence(a.ID, a.Target, m); err != nil {
@@ -277,16 +277,16 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 		mod.Withheld = append(mod.Withheld, parley.Withholding{ActionID: a.ID, Countries: a.Countries, Reason: reason})
 	case enforce.LabelMessage:
 		if mod.Label != nil {
-			return parley.Errorf(parley.ECONFLICT, "message %d of chat %d is already labelled (action %d); restore that first", m.Seq, m.ChatID, mod.Label.ActionID)
+			return parley.Errorf(parley.EConflict, "message %d of chat %d is already labelled (action %d); restore that first", m.Seq, m.ChatID, mod.Label.ActionID)
 		}
 		mod.Label = &parley.Restriction{ActionID: a.ID, Reason: a.Label}
 	case enforce.AgeRestrictMessage:
 		if mod.AgeRestricted != nil {
-			return parley.Errorf(parley.ECONFLICT, "message %d of chat %d is already age-restricted (action %d)", m.Seq, m.ChatID, mod.AgeRestricted.ActionID)
+			return parley.Errorf(parley.EConflict, "message %d of chat %d is already age-restricted (action %d)", m.Seq, m.ChatID, mod.AgeRestricted.ActionID)
 		}
 		mod.AgeRestricted = &parley.Restriction{ActionID: a.ID, Reason: reason}
 	default:
-		return parley.Errorf(parley.EINVALID, "%s does not act on a message", a.Kind)
+		return parley.Errorf(parley.EInvalid, "%s does not act on a message", a.Kind)
 	}
 	if a.Kind.Strike() {
 		if err := w.strike(m.SenderID, 1); err != nil {
@@ -300,7 +300,7 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 		if a.ActorID == 0 {
 			decision = review.DecisionAutomated
 		}
-		if err := closeCase(w.ctx, w.q, mod.Held.ActionID, decision, a.ActorID, a.ID, w.now); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+		if err := closeCase(w.ctx, w.q, mod.Held.ActionID, decision, a.ActorID, a.ID, w.now); err != nil && parley.ErrorCode(err) != parley.EConflict {
 			return err
 		}
 		mod.Held = nil
@@ -364,7 +364,7 @@ func (w *enforceTx) applyMedia(a *enforce.Action) error {
 		mod = &parley.Moderation{}
 	}
 	if mod.Removed != nil {
-		return parley.Errorf(parley.ECONFLICT, "media %s was already removed (action %d)", m.ID, mod.Removed.ActionID)
+		return parley.Errorf(parley.EConflict, "media %s was already removed (action %d)", m.ID, mod.Removed.ActionID)
 	}
 	f := enforce.Facts{AffectedUserID: m.UploaderID, ContentPosted: m.CreatedAt, Items: []sor.ItemKind{sor.ItemImage}}
 	if err := w.begin(a, f, prior); err != nil {
@@ -436,7 +436,7 @@ func (w *enforceTx) applyChat(a *enforce.Action) error {
 	case parley.ChatGroup:
 		item = sor.ItemGroup
 	default:
-		return parley.Errorf(parley.ECONFLICT, "only channels and groups can be banned or withheld; act on the messages or the account instead")
+		return parley.Errorf(parley.EConflict, "only channels and groups can be banned or withheld; act on the messages or the account instead")
 	}
 	prior := c.Moderation
 	mod := prior.Clone()
@@ -451,7 +451,7 @@ func (w *enforceTx) applyChat(a *enforce.Action) error {
 	switch a.Kind {
 	case enforce.BanChat:
 		if mod.Removed != nil {
-			return parley.Errorf(parley.ECONFLICT, "chat %d was already banned (action %d)", c.ID, mod.Removed.ActionID)
+			return parley.Errorf(parley.EConflict, "chat %d was already banned (action %d)", c.ID, mod.Removed.ActionID)
 		}
 		mod.Removed = &parley.Restriction{ActionID: a.ID, Reason: reason}
 		if err := w.strike(c.OwnerID, 1); err != nil {
@@ -460,7 +460,7 @@ func (w *enforceTx) applyChat(a *enforce.Action) error {
 	case enforce.WithholdChat:
 		mod.Withheld = append(mod.Withheld, parley.Withholding{ActionID: a.ID, Countries: a.Countries, Reason: reason})
 	default:
-		return parley.Errorf(parley.EINVALID, "%s does not act on a chat", a.Kind)
+		return parley.Errorf(parley.EInvalid, "%s does not act on a chat", a.Kind)
 	}
 	return w.setChatModeration(c.ID, mod)
 }
@@ -493,15 +493,15 @@ func (w *enforceTx) setChatModeration(chatID int64, mod *parley.Moderation) erro
 func (w *enforceTx) applyUser(a *enforce.Action) error {
 	u, err := scanUser(w.q.QueryRowContext(w.ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, a.Target.UserID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "user %d not found", a.Target.UserID)
+		return parley.Errorf(parley.ENotFound, "user %d not found", a.Target.UserID)
 	} else if err != nil {
 		return internal("find user", err)
 	}
 	if u.Status == parley.AccountTerminated {
-		return parley.Errorf(parley.ECONFLICT, "account %d is already terminated", u.ID)
+		return parley.Errorf(parley.EConflict, "account %d is already terminated", u.ID)
 	}
 	if u.Role != parley.RoleMember {
-		return parley.Errorf(parley.ECONFLICT, "staff accounts are not suspended by enforcement; an admin changes their role first")
+		return parley.Errorf(parley.EConflict, "staff accounts are not suspended by enforcement; an admin changes their role first")
 	}
 	prior := struct {
 		Status         string             `json:"status"`
@@ -562,10 +562,10 @@ func (db *DB) RestoreAction(ctx context.Context, id, byID int64, reason string, 
 		return nil, err
 	}
 	if !a.Standing() {
-		return nil, parley.Errorf(parley.ECONFLICT, "action %d was already restored", id)
+		return nil, parley.Errorf(parley.EConflict, "action %d was already restored", id)
 	}
 	if a.ParentID != 0 {
-		return nil, parley.Errorf(parley.ECONFLICT, "action %d is part of action %d; restore that one", id, a.ParentID)
+		return nil, parley.Errorf(parley.EConflict, "action %d is part of action %d; restore that one", id, a.ParentID)
 	}
 	at = micro(nowOr(at))
 	w.now = at
@@ -748,7 +748,7 @@ func scanAction(row interface{ Scan(...any) error }) (*enforce.Action, error) {
 func findAction(ctx context.Context, q queryer, id int64) (*enforce.Action, error) {
 	a, err := scanAction(q.QueryRowContext(ctx, `SELECT `+actionColumns+` FROM enforcement_actions a WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "action %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "action %d not found", id)
 	} else if err != nil {
 		return nil, internal("find action", err)
 	}
@@ -775,7 +775,7 @@ func listActions(ctx context.Context, q queryer, where string, args ...any) ([]*
 	return out, nil
 }
 
-// FindAction returns ENOTFOUND if there is no such action.
+// FindAction returns ENotFound if there is no such action.
 func (db *DB) FindAction(ctx context.Context, id int64) (*enforce.Action, error) {
 	return findAction(ctx, db.reads, id)
 }
@@ -846,12 +846,12 @@ func (db *DB) ReleaseLegalHold(ctx context.Context, id, byID int64, at time.Time
 	var released sql.NullInt64
 	err = tx.QueryRowContext(ctx, `SELECT target_type, target_id, released_at FROM legal_holds WHERE id = ?`, id).Scan(&ttype, &tid, &released)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "legal hold %d not found", id)
+		return parley.Errorf(parley.ENotFound, "legal hold %d not found", id)
 	} else if err != nil {
 		return internal("release legal hold", err)
 	}
 	if released.Valid {
-		return parley.Errorf(parley.ECONFLICT, "legal hold %d was already released", id)
+		return parley.Errorf(parley.EConflict, "legal hold %d was already released", id)
 	}
 	at = micro(nowOr(at))
 	if _, err := tx.ExecContext(ctx, `UPDATE legal_holds SET released_at = ?, released_by = ? WHERE id = ?`, toMicro(at), byID, id); err != nil {

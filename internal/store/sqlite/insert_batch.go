@@ -38,7 +38,7 @@ type insertResult struct {
 // InsertMessage assigns msg.Seq (the chat's next sequence number) and msg.ID,
 // stores it, appends a message.new update with the chat's next pts, writes
 // it to the outbox, and returns the update once the transaction is durable.
-// It also sets msg.CreatedAt when zero and msg.SenderName. ENOTFOUND if the
+// It also sets msg.CreatedAt when zero and msg.SenderName. ENotFound if the
 // chat or the sender does not exist; the errors of parley.CheckPost if the
 // sender may not post there, and of parley.CheckReply for a reply to a
 // message the chat does not have.

@@ -72,8 +72,8 @@ func TestCommitBatchIsolatesFailures(t *testing.T) {
 	if res[2].err != context.Canceled {
 		t.Fatalf("canceled request: %v, want context.Canceled", res[2].err)
 	}
-	if parley.ErrorCode(res[3].err) != parley.ENOTFOUND {
-		t.Fatalf("request into a missing chat: %v, want ENOTFOUND", res[3].err)
+	if parley.ErrorCode(res[3].err) != parley.ENotFound {
+		t.Fatalf("request into a missing chat: %v, want ENotFound", res[3].err)
 	}
 
 	c, err := db.FindChatByID(ctx, bad.ID)

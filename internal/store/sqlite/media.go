@@ -12,7 +12,7 @@ import (
 // SaveMedia inserts the media row unless one with the same ID exists: the ID
 // is the SHA-256 of the bytes, so a second upload of the same image is the
 // same media and its first row, with its first uploader, is kept. It sets
-// m.CreatedAt when zero. ENOTFOUND if the uploader does not exist.
+// m.CreatedAt when zero. ENotFound if the uploader does not exist.
 func (db *DB) SaveMedia(ctx context.Context, m *parley.Media) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -71,14 +71,14 @@ func scanMedia(row interface{ Scan(...any) error }) (*parley.Media, error) {
 func findMedia(ctx context.Context, q queryer, id string) (*parley.Media, error) {
 	m, err := scanMedia(q.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "media %s not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "media %s not found", id)
 	} else if err != nil {
 		return nil, internal("find media", err)
 	}
 	return m, nil
 }
 
-// FindMedia returns ENOTFOUND if there is no such media.
+// FindMedia returns ENotFound if there is no such media.
 func (db *DB) FindMedia(ctx context.Context, id string) (*parley.Media, error) {
 	return findMedia(ctx, db.reads, id)
 }

@@ -15,9 +15,9 @@ func insertMember(ctx context.Context, tx *sql.Tx, m *parley.Member) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO members (chat_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`,
 		m.ChatID, m.UserID, string(m.Role), toMicro(m.JoinedAt))
 	if isUnique(err) {
-		return parley.Errorf(parley.ECONFLICT, "user %d is already a member of chat %d", m.UserID, m.ChatID)
+		return parley.Errorf(parley.EConflict, "user %d is already a member of chat %d", m.UserID, m.ChatID)
 	} else if isForeignKey(err) {
-		return parley.Errorf(parley.ENOTFOUND, "user %d not found", m.UserID)
+		return parley.Errorf(parley.ENotFound, "user %d not found", m.UserID)
 	} else if err != nil {
 		return internal("add member", err)
 	}
@@ -44,7 +44,7 @@ func addMember(ctx context.Context, tx *sql.Tx, m *parley.Member) error {
 	err := tx.QueryRowContext(ctx, `SELECT kind, member_count, member_limit FROM chats WHERE id = ?`, m.ChatID).
 		Scan(&kind, &count, &limit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "chat %d not found", m.ChatID)
+		return parley.Errorf(parley.ENotFound, "chat %d not found", m.ChatID)
 	} else if err != nil {
 		return internal("add member", err)
 	}
@@ -54,12 +54,12 @@ func addMember(ctx context.Context, tx *sql.Tx, m *parley.Member) error {
 	var one int
 	err = tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE chat_id = ? AND user_id = ?`, m.ChatID, m.UserID).Scan(&one)
 	if err == nil {
-		return parley.Errorf(parley.ECONFLICT, "user %d is already a member of chat %d", m.UserID, m.ChatID)
+		return parley.Errorf(parley.EConflict, "user %d is already a member of chat %d", m.UserID, m.ChatID)
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return internal("add member", err)
 	}
 	if limit > 0 && count >= limit {
-		return parley.Errorf(parley.ETOOLARGE, "chat %d is full: it has reached its limit of %d members", m.ChatID, limit)
+		return parley.Errorf(parley.ETooLarge, "chat %d is full: it has reached its limit of %d members", m.ChatID, limit)
 	}
 	if m.Role == "" {
 		m.Role = defaultRole(parley.ChatKind(kind))
@@ -76,8 +76,8 @@ func addMember(ctx context.Context, tx *sql.Tx, m *parley.Member) error {
 
 // AddMember adds m (setting m.JoinedAt when zero, and m.Role when empty to
 // the chat kind's default), increments the chat's member count and writes a
-// chat.joined event. It returns ECONFLICT if m is already a member, ETOOLARGE
-// if the chat is at its member limit (0 means no limit), and ENOTFOUND if the
+// chat.joined event. It returns EConflict if m is already a member, ETooLarge
+// if the chat is at its member limit (0 means no limit), and ENotFound if the
 // chat or the account does not exist.
 func (db *DB) AddMember(ctx context.Context, m *parley.Member) error {
 	tx, err := db.beginWrite(ctx)
@@ -96,7 +96,7 @@ func (db *DB) AddMember(ctx context.Context, m *parley.Member) error {
 	return nil
 }
 
-// RemoveMember removes a membership (ENOTFOUND if none), decrements the
+// RemoveMember removes a membership (ENotFound if none), decrements the
 // chat's member count and writes chat.left.
 func (db *DB) RemoveMember(ctx context.Context, chatID, userID int64) error {
 	tx, err := db.beginWrite(ctx)
@@ -111,7 +111,7 @@ func (db *DB) RemoveMember(ctx context.Context, chatID, userID int64) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return internal("remove member", err)
 	} else if n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "user %d is not a member of chat %d", userID, chatID)
+		return parley.Errorf(parley.ENotFound, "user %d is not a member of chat %d", userID, chatID)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE chats SET member_count = member_count - 1 WHERE id = ?`, chatID); err != nil {
 		return internal("remove member", err)
@@ -122,12 +122,12 @@ func (db *DB) RemoveMember(ctx context.Context, chatID, userID int64) error {
 	return db.commit(tx, true)
 }
 
-// FindMember returns ENOTFOUND if the user is not a member.
+// FindMember returns ENotFound if the user is not a member.
 func (db *DB) FindMember(ctx context.Context, chatID, userID int64) (*parley.Member, error) {
 	m, err := scanMember(db.reads.QueryRowContext(ctx,
 		`SELECT chat_id, user_id, role, joined_at FROM members WHERE chat_id = ? AND user_id = ?`, chatID, userID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "user %d is not a member of chat %d", userID, chatID)
+		return nil, parley.Errorf(parley.ENotFound, "user %d is not a member of chat %d", userID, chatID)
 	} else if err != nil {
 		return nil, internal("find member", err)
 	}
@@ -136,7 +136,7 @@ func (db *DB) FindMember(ctx context.Context, chatID, userID int64) (*parley.Mem
 
 // FindChatWithMember returns a chat and userID's membership of it (nil when
 // the account is not a member), in one read: every post and most reads of a
-// chat need both. ENOTFOUND if there is no such chat.
+// chat need both. ENotFound if there is no such chat.
 func (db *DB) FindChatWithMember(ctx context.Context, chatID, userID int64) (*parley.Chat, *parley.Member, error) {
 	var cr chatRow
 	var role sql.NullString
@@ -146,7 +146,7 @@ func (db *DB) FindChatWithMember(ctx context.Context, chatID, userID int64) (*pa
 		WHERE c.id = ?`, userID, chatID,
 	).Scan(append(cr.dest(), &role, &joined)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
+		return nil, nil, parley.Errorf(parley.ENotFound, "chat %d not found", chatID)
 	} else if err != nil {
 		return nil, nil, internal("find chat", err)
 	}
@@ -172,7 +172,7 @@ func scanMember(row interface{ Scan(...any) error }) (*parley.Member, error) {
 	return &m, nil
 }
 
-// SetMemberRole changes a member's role; ENOTFOUND if not a member.
+// SetMemberRole changes a member's role; ENotFound if not a member.
 func (db *DB) SetMemberRole(ctx context.Context, chatID, userID int64, role parley.MemberRole) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -186,7 +186,7 @@ func (db *DB) SetMemberRole(ctx context.Context, chatID, userID int64, role parl
 	if n, err := res.RowsAffected(); err != nil {
 		return internal("set member role", err)
 	} else if n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "user %d is not a member of chat %d", userID, chatID)
+		return parley.Errorf(parley.ENotFound, "user %d is not a member of chat %d", userID, chatID)
 	}
 	return db.commit(tx, false)
 }
@@ -217,7 +217,7 @@ func (db *DB) ListMembers(ctx context.Context, chatID, afterUserID int64, limit 
 }
 
 // CreateInvite inserts an invite, setting inv.CreatedAt when zero. It returns
-// ECONFLICT if the token exists and ENOTFOUND if the chat or the creator
+// EConflict if the token exists and ENotFound if the chat or the creator
 // does not.
 func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 	tx, err := db.beginWrite(ctx)
@@ -237,7 +237,7 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		inv.Token, inv.ChatID, inv.CreatedBy, toMicro(created), nullMicro(inv.ExpiresAt), nullMicro(inv.RevokedAt), inv.Uses)
 	if isUnique(err) {
-		return parley.Errorf(parley.ECONFLICT, "invite token already exists")
+		return parley.Errorf(parley.EConflict, "invite token already exists")
 	} else if err != nil {
 		return internal("create invite", err)
 	}
@@ -272,7 +272,7 @@ func scanInvite(row interface{ Scan(...any) error }) (*parley.Invite, error) {
 func findInvite(ctx context.Context, q queryer, token string) (*parley.Invite, error) {
 	inv, err := scanInvite(q.QueryRowContext(ctx, `SELECT `+inviteColumns+` FROM invites WHERE token = ?`, token))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "invite not found")
+		return nil, parley.Errorf(parley.ENotFound, "invite not found")
 	} else if err != nil {
 		return nil, internal("find invite", err)
 	}
@@ -303,13 +303,13 @@ func (db *DB) ListInvites(ctx context.Context, chatID int64, now time.Time, limi
 	return invites, nil
 }
 
-// FindInvite returns ENOTFOUND if there is no such token.
+// FindInvite returns ENotFound if there is no such token.
 func (db *DB) FindInvite(ctx context.Context, token string) (*parley.Invite, error) {
 	return findInvite(ctx, db.reads, token)
 }
 
 // RevokeInvite marks the invite revoked at time at; an invite revoked before
-// keeps its first revocation time. ENOTFOUND if there is no such token.
+// keeps its first revocation time. ENotFound if there is no such token.
 func (db *DB) RevokeInvite(ctx context.Context, token string, at time.Time) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -323,7 +323,7 @@ func (db *DB) RevokeInvite(ctx context.Context, token string, at time.Time) erro
 	if n, err := res.RowsAffected(); err != nil {
 		return internal("revoke invite", err)
 	} else if n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "invite not found")
+		return parley.Errorf(parley.ENotFound, "invite not found")
 	}
 	return db.commit(tx, false)
 }
@@ -331,9 +331,9 @@ func (db *DB) RevokeInvite(ctx context.Context, token string, at time.Time) erro
 // UseInvite adds m to the invite's chat as AddMember does and counts one use
 // of the invite, in one transaction. m.ChatID may be zero, and is then set
 // to the invite's chat. The invite must be usable at m.JoinedAt (now, when
-// zero): a revoked or expired invite is ECONFLICT. Checking here, and not
+// zero): a revoked or expired invite is EConflict. Checking here, and not
 // only in the service, means an invite revoked a moment before cannot still
-// be used. ENOTFOUND if there is no such token.
+// be used. ENotFound if there is no such token.
 func (db *DB) UseInvite(ctx context.Context, token string, m *parley.Member) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -354,9 +354,9 @@ func (db *DB) UseInvite(ctx context.Context, token string, m *parley.Member) err
 	mm.JoinedAt = nowOr(mm.JoinedAt)
 	switch {
 	case inv.RevokedAt != nil:
-		return parley.Errorf(parley.ECONFLICT, "the invite has been revoked")
+		return parley.Errorf(parley.EConflict, "the invite has been revoked")
 	case !inv.Usable(mm.JoinedAt):
-		return parley.Errorf(parley.ECONFLICT, "the invite has expired")
+		return parley.Errorf(parley.EConflict, "the invite has expired")
 	}
 	if err := addMember(ctx, tx, &mm); err != nil {
 		return err

@@ -100,7 +100,7 @@ func findMessage(ctx context.Context, q queryer, chatID, seq int64) (*parley.Mes
 		SELECT `+messageColumns+` FROM messages m LEFT JOIN users s ON s.id = m.sender_id
 		WHERE m.chat_id = ? AND m.seq = ?`, chatID, seq).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d in chat %d not found", seq, chatID)
+		return nil, parley.Errorf(parley.ENotFound, "message %d in chat %d not found", seq, chatID)
 	} else if err != nil {
 		return nil, internal("find message", err)
 	}
@@ -149,7 +149,7 @@ func checkPost(ctx context.Context, st *hotStmts, msg *parley.Message) (string, 
 // that both refuse the same messages with the same errors.
 func checkPostState(m *parley.Message, sender *batchSender, chat *batchChat, member bool, role parley.MemberRole) error {
 	if sender == nil {
-		return parley.Errorf(parley.ENOTFOUND, "user %d not found", m.SenderID)
+		return parley.Errorf(parley.ENotFound, "user %d not found", m.SenderID)
 	}
 	// The message's own time is the clock here: the service sets it from
 	// the injected clock, so suspensions end when tests say they do.
@@ -157,7 +157,7 @@ func checkPostState(m *parley.Message, sender *batchSender, chat *batchChat, mem
 		return err
 	}
 	if chat == nil {
-		return parley.Errorf(parley.ENOTFOUND, "chat %d not found", m.ChatID)
+		return parley.Errorf(parley.ENotFound, "chat %d not found", m.ChatID)
 	}
 	if err := parley.CheckPost(chat.kind, m.ChatID, member, role); err != nil {
 		return err
@@ -183,7 +183,7 @@ func insertMessage(ctx context.Context, st *hotStmts, msg *parley.Message) (*par
 	var pts int64
 	err = st.nextSeq.QueryRowContext(ctx, toMicro(msg.CreatedAt), msg.ChatID).Scan(&msg.Seq, &pts)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "chat %d not found", msg.ChatID)
+		return nil, parley.Errorf(parley.ENotFound, "chat %d not found", msg.ChatID)
 	} else if err != nil {
 		return nil, internal("insert message", err)
 	}
@@ -242,7 +242,7 @@ func nextPts(ctx context.Context, tx queryer, chatID int64) (int64, error) {
 	var pts int64
 	err := tx.QueryRowContext(ctx, `UPDATE chats SET pts = pts + 1 WHERE id = ? RETURNING pts`, chatID).Scan(&pts)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, parley.Errorf(parley.ENOTFOUND, "chat %d not found", chatID)
+		return 0, parley.Errorf(parley.ENotFound, "chat %d not found", chatID)
 	} else if err != nil {
 		return 0, internal("next pts", err)
 	}
@@ -272,7 +272,7 @@ func (db *DB) InsertMessageSingle(ctx context.Context, msg *parley.Message) (*pa
 }
 
 // EditMessage replaces the text of a message, sets EditedAt to at (now when
-// zero) and appends a message.edited update, which it returns. ENOTFOUND if
+// zero) and appends a message.edited update, which it returns. ENotFound if
 // the message does not exist or was deleted.
 func (db *DB) EditMessage(ctx context.Context, chatID, seq int64, text string, at time.Time) (*parley.Update, error) {
 	tx, err := db.beginWrite(ctx)
@@ -285,7 +285,7 @@ func (db *DB) EditMessage(ctx context.Context, chatID, seq int64, text string, a
 	if err != nil {
 		return nil, err
 	} else if m.Deleted() {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d in chat %d not found", seq, chatID)
+		return nil, parley.Errorf(parley.ENotFound, "message %d in chat %d not found", seq, chatID)
 	}
 	at = nowOr(at)
 	if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = ?, edited_at = ? WHERE id = ?`, text, toMicro(at), m.ID); err != nil {
@@ -311,7 +311,7 @@ func (db *DB) EditMessage(ctx context.Context, chatID, seq int64, text string, a
 // zero) and a message.deleted update, carrying no content, is appended and
 // returned. The content is also removed from the snapshots in the chat's
 // earlier updates, so a client catching up with ListUpdates never sees what
-// was deleted. ENOTFOUND if the message does not exist or was deleted.
+// was deleted. ENotFound if the message does not exist or was deleted.
 func (db *DB) DeleteMessage(ctx context.Context, chatID, seq int64, at time.Time) (*parley.Update, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -323,7 +323,7 @@ func (db *DB) DeleteMessage(ctx context.Context, chatID, seq int64, at time.Time
 	if err != nil {
 		return nil, err
 	} else if m.Deleted() {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d in chat %d not found", seq, chatID)
+		return nil, parley.Errorf(parley.ENotFound, "message %d in chat %d not found", seq, chatID)
 	}
 	at = nowOr(at)
 	if _, err := tx.ExecContext(ctx, `
@@ -353,7 +353,7 @@ func (db *DB) DeleteMessage(ctx context.Context, chatID, seq int64, at time.Time
 	return u, nil
 }
 
-// FindMessage returns the message with the given seq, or ENOTFOUND. A
+// FindMessage returns the message with the given seq, or ENotFound. A
 // deleted message is returned as what is left of it (DeletedAt set, no
 // content), so a caller can tell "deleted" from "never existed".
 func (db *DB) FindMessage(ctx context.Context, chatID, seq int64) (*parley.Message, error) {
@@ -447,10 +447,10 @@ const maxViewBatch = parley.MaxPageSize
 // RecordViews counts one view by userID of each listed message that the user
 // had not viewed before, and returns the view counts, after counting, of the
 // listed messages that exist and are not deleted (others are left out). More
-// than MaxPageSize seqs is ETOOLARGE.
+// than MaxPageSize seqs is ETooLarge.
 func (db *DB) RecordViews(ctx context.Context, chatID, userID int64, seqs []int64) (map[int64]int64, error) {
 	if len(seqs) > maxViewBatch {
-		return nil, parley.Errorf(parley.ETOOLARGE, "at most %d messages may be viewed at once", maxViewBatch)
+		return nil, parley.Errorf(parley.ETooLarge, "at most %d messages may be viewed at once", maxViewBatch)
 	}
 	counts := make(map[int64]int64, len(seqs))
 	if len(seqs) == 0 {

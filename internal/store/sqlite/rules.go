@@ -32,7 +32,7 @@ func insertRuleVersion(ctx context.Context, tx *sql.Tx, r rules.Rule, by int64, 
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rule_versions (rule_id, version, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
 		r.ID, r.Version, string(def), by, toMicro(at)); err != nil {
 		if isUnique(err) {
-			return parley.Errorf(parley.ECONFLICT, "rule %s already has a version %d", r.ID, r.Version)
+			return parley.Errorf(parley.EConflict, "rule %s already has a version %d", r.ID, r.Version)
 		}
 		return internal("store rule", err)
 	}
@@ -77,12 +77,12 @@ func (db *DB) AddRuleVersion(ctx context.Context, r rules.Rule, by int64, at tim
 	var enabled bool
 	err = tx.QueryRowContext(ctx, `SELECT version, enabled FROM rules WHERE rule_id = ?`, r.ID).Scan(&cur, &enabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "rule %s not found", r.ID)
+		return parley.Errorf(parley.ENotFound, "rule %s not found", r.ID)
 	} else if err != nil {
 		return internal("edit rule", err)
 	}
 	if r.Version != cur+1 {
-		return parley.Errorf(parley.ECONFLICT, "rule %s is at version %d; version %d cannot follow it", r.ID, cur, r.Version)
+		return parley.Errorf(parley.EConflict, "rule %s is at version %d; version %d cannot follow it", r.ID, cur, r.Version)
 	}
 	if err := insertRuleVersion(ctx, tx, r, by, at); err != nil {
 		return err
@@ -144,7 +144,7 @@ func scanStoredRule(row interface{ Scan(...any) error }) (*screen.StoredRule, er
 func findRule(ctx context.Context, q queryer, id string) (*screen.StoredRule, error) {
 	r, err := scanStoredRule(q.QueryRowContext(ctx, storedRuleQuery+` WHERE r.rule_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "rule %s not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "rule %s not found", id)
 	} else if err != nil {
 		return nil, internal("find rule", err)
 	}
@@ -203,7 +203,7 @@ func (db *DB) ListRuleVersions(ctx context.Context, id string) ([]*screen.RuleVe
 		return nil, internal("list rule versions", err)
 	}
 	if len(out) == 0 {
-		return nil, parley.Errorf(parley.ENOTFOUND, "rule %s not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "rule %s not found", id)
 	}
 	return out, nil
 }

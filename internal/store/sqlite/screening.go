@@ -170,14 +170,14 @@ func scanCase(row interface{ Scan(...any) error }) (*review.Case, error) {
 func findCase(ctx context.Context, q queryer, id int64) (*review.Case, error) {
 	c, err := scanCase(q.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM review_cases WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "review case %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "review case %d not found", id)
 	} else if err != nil {
 		return nil, internal("find review case", err)
 	}
 	return c, nil
 }
 
-// FindCase returns ENOTFOUND if there is no such case.
+// FindCase returns ENotFound if there is no such case.
 func (db *DB) FindCase(ctx context.Context, id int64) (*review.Case, error) {
 	return findCase(ctx, db.reads, id)
 }
@@ -220,7 +220,7 @@ func (db *DB) CountCases(ctx context.Context, status string) (int64, error) {
 }
 
 // closeCase marks a case decided, inside tx; a case decided already is
-// ECONFLICT.
+// EConflict.
 func closeCase(ctx context.Context, tx queryer, id int64, decision string, by, actionID int64, at time.Time) error {
 	var action sql.NullInt64
 	if actionID != 0 {
@@ -232,7 +232,7 @@ func closeCase(ctx context.Context, tx queryer, id int64, decision string, by, a
 		return internal("decide review case", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.ECONFLICT, "review case %d was already decided", id)
+		return parley.Errorf(parley.EConflict, "review case %d was already decided", id)
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 		return err
 	}
 	if c.TargetType != review.TargetMessage {
-		return parley.Errorf(parley.ECONFLICT, "case %d is not about a held message", caseID)
+		return parley.Errorf(parley.EConflict, "case %d is not about a held message", caseID)
 	}
 	at = micro(nowOr(at))
 	w.now = at

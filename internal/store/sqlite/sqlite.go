@@ -162,7 +162,7 @@ func cloneValues(v url.Values) url.Values {
 }
 
 // Close stops the group-commit goroutine after the batch it is committing,
-// then closes both pools. Calls made after Close fail with EUNAVAILABLE.
+// then closes both pools. Calls made after Close fail with EUnavailable.
 func (db *DB) Close() error {
 	db.once.Do(func() { close(db.closing) })
 	<-db.done
@@ -192,7 +192,7 @@ func (db *DB) signalOutbox() {
 }
 
 // errClosed is returned by calls made after Close.
-var errClosed = parley.Errorf(parley.EUNAVAILABLE, "the database is closed")
+var errClosed = parley.Errorf(parley.EUnavailable, "the database is closed")
 
 // beginWrite starts a write transaction on the single writer connection.
 func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
@@ -289,7 +289,7 @@ func isForeignKey(err error) bool {
 }
 
 // internal wraps an unexpected error with what was being done. The wrapped
-// error is not a *parley.Error, so callers report it as EINTERNAL.
+// error is not a *parley.Error, so callers report it as EInternal.
 func internal(op string, err error) error {
 	var e *parley.Error
 	if errors.As(err, &e) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

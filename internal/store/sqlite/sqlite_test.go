@@ -83,8 +83,8 @@ func TestDataSurvivesReopen(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.InsertMessage(ctx, &parley.Message{ChatID: c.ID, SenderID: u.ID, Text: "after close"}); parley.ErrorCode(err) != parley.EUNAVAILABLE {
-		t.Fatalf("InsertMessage after Close: %v, want EUNAVAILABLE", err)
+	if _, err := db.InsertMessage(ctx, &parley.Message{ChatID: c.ID, SenderID: u.ID, Text: "after close"}); parley.ErrorCode(err) != parley.EUnavailable {
+		t.Fatalf("InsertMessage after Close: %v, want EUnavailable", err)
 	}
 
 	db = openPath(t, path)
@@ -149,8 +149,8 @@ func TestInsertMessageSingle(t *testing.T) {
 		t.Fatalf("events = %v", evs)
 	}
 	_, err = db.InsertMessageSingle(ctx, &parley.Message{ChatID: c.ID + 1, SenderID: u.ID, Text: "lost"})
-	if parley.ErrorCode(err) != parley.ENOTFOUND {
-		t.Fatalf("InsertMessageSingle into a missing chat: %v, want ENOTFOUND", err)
+	if parley.ErrorCode(err) != parley.ENotFound {
+		t.Fatalf("InsertMessageSingle into a missing chat: %v, want ENotFound", err)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 func usernameKey(username string) string { return strings.ToLower(username) }
 
 // CreateUser inserts u, setting u.ID, u.CreatedAt (when zero) and u.Role
-// (RoleMember when empty). It returns ECONFLICT if the username is taken in
+// (RoleMember when empty). It returns EConflict if the username is taken in
 // any letter case.
 func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 	tx, err := db.beginWrite(ctx)
@@ -40,7 +40,7 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 		toMicro(created),
 	).Scan(&id)
 	if isUnique(err) {
-		return parley.Errorf(parley.ECONFLICT, "username %s is taken", u.Username)
+		return parley.Errorf(parley.EConflict, "username %s is taken", u.Username)
 	} else if err != nil {
 		return internal("create user", err)
 	}
@@ -94,23 +94,23 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(cols, ", ")
 }
 
-// FindUserByID returns ENOTFOUND if there is no such user.
+// FindUserByID returns ENotFound if there is no such user.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*parley.User, error) {
 	u, err := scanUser(db.reads.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
+		return nil, parley.Errorf(parley.ENotFound, "user %d not found", id)
 	} else if err != nil {
 		return nil, internal("find user", err)
 	}
 	return u, nil
 }
 
-// FindUserByUsername matches case-insensitively; ENOTFOUND if none.
+// FindUserByUsername matches case-insensitively; ENotFound if none.
 func (db *DB) FindUserByUsername(ctx context.Context, username string) (*parley.User, error) {
 	u, err := scanUser(db.reads.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE username_key = ?`, usernameKey(username)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "user %s not found", username)
+		return nil, parley.Errorf(parley.ENotFound, "user %s not found", username)
 	} else if err != nil {
 		return nil, internal("find user", err)
 	}
@@ -118,21 +118,21 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (*parley.
 }
 
 // UpdateProfile saves DisplayName, Country and PublicKey of u; the username,
-// role and password are changed elsewhere. ENOTFOUND if there is no such user.
+// role and password are changed elsewhere. ENotFound if there is no such user.
 func (db *DB) UpdateProfile(ctx context.Context, u *parley.User) error {
 	return db.updateUser(ctx, u.ID, "update profile",
 		`UPDATE users SET display_name = ?, country = ?, public_key = ? WHERE id = ?`,
 		u.DisplayName, u.Country, u.PublicKey, u.ID)
 }
 
-// SetPasswordHash replaces a user's password hash; ENOTFOUND if none.
+// SetPasswordHash replaces a user's password hash; ENotFound if none.
 func (db *DB) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
 	return db.updateUser(ctx, userID, "set password hash",
 		`UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }
 
 // SetUserRole changes a user's platform role and records the change in the
-// audit log, in one transaction; ENOTFOUND if there is no such user.
+// audit log, in one transaction; ENotFound if there is no such user.
 func (db *DB) SetUserRole(ctx context.Context, actorID, userID int64, role parley.Role, at time.Time) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -142,7 +142,7 @@ func (db *DB) SetUserRole(ctx context.Context, actorID, userID int64, role parle
 	var old string
 	err = tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ?`, userID).Scan(&old)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "user %d not found", userID)
+		return parley.Errorf(parley.ENotFound, "user %d not found", userID)
 	} else if err != nil {
 		return internal("set user role", err)
 	}
@@ -172,7 +172,7 @@ func (db *DB) updateUser(ctx context.Context, id int64, op, query string, args .
 	if n, err := res.RowsAffected(); err != nil {
 		return internal(op, err)
 	} else if n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
+		return parley.Errorf(parley.ENotFound, "user %d not found", id)
 	}
 	return db.commit(tx, false)
 }
@@ -201,14 +201,14 @@ func (db *DB) ListUsers(ctx context.Context, afterID int64, limit int) ([]*parle
 	return users, nil
 }
 
-// userExists returns ENOTFOUND unless the user exists. Writes check it first
+// userExists returns ENotFound unless the user exists. Writes check it first
 // so that a missing account is reported by id rather than as a foreign-key
 // failure.
 func userExists(ctx context.Context, q queryer, id int64) error {
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Errorf(parley.ENOTFOUND, "user %d not found", id)
+		return parley.Errorf(parley.ENotFound, "user %d not found", id)
 	} else if err != nil {
 		return internal("find user", err)
 	}
@@ -217,7 +217,7 @@ func userExists(ctx context.Context, q queryer, id int64) error {
 
 // CreateSession inserts s and sets s.ID, and s.CreatedAt when zero. The
 // token hash is unique; a collision (which a random token makes impossible in
-// practice) is ECONFLICT. ENOTFOUND if the user does not exist.
+// practice) is EConflict. ENotFound if the user does not exist.
 func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -237,7 +237,7 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 		s.TokenHash, s.UserID, s.Kind, toMicro(created), toMicro(s.ExpiresAt), nullMicro(s.RevokedAt),
 	).Scan(&id)
 	if isUnique(err) {
-		return parley.Errorf(parley.ECONFLICT, "session token already exists")
+		return parley.Errorf(parley.EConflict, "session token already exists")
 	} else if err != nil {
 		return internal("create session", err)
 	}
@@ -249,7 +249,7 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 }
 
 // FindSessionByTokenHash returns the session with the given token hash,
-// whether active, expired or revoked (the caller checks Active); ENOTFOUND if
+// whether active, expired or revoked (the caller checks Active); ENotFound if
 // there is none.
 func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.Session, error) {
 	var s parley.Session
@@ -260,7 +260,7 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*parley.
 		FROM sessions WHERE token_hash = ?`, hash,
 	).Scan(&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "session not found")
+		return nil, parley.Errorf(parley.ENotFound, "session not found")
 	} else if err != nil {
 		return nil, internal("find session", err)
 	}
@@ -277,7 +277,7 @@ var sqlSessionWithUser = `
 
 // FindSessionWithUser returns the session whose token hashes to hash and
 // its account, in one read: every authenticated request makes it, and one
-// join costs half of two point reads. ENOTFOUND if there is no such session
+// join costs half of two point reads. ENotFound if there is no such session
 // (expired and revoked sessions are returned; the caller checks Active).
 func (db *DB) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Session, *parley.User, error) {
 	var s parley.Session
@@ -287,7 +287,7 @@ func (db *DB) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Ses
 	err := db.reads.QueryRowContext(ctx, sqlSessionWithUser, hash).Scan(
 		append([]any{&s.ID, &s.TokenHash, &s.UserID, &s.Kind, &created, &expires, &revoked}, ur.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, parley.Errorf(parley.ENOTFOUND, "session not found")
+		return nil, nil, parley.Errorf(parley.ENotFound, "session not found")
 	} else if err != nil {
 		return nil, nil, internal("find session", err)
 	}
@@ -300,7 +300,7 @@ func (db *DB) FindSessionWithUser(ctx context.Context, hash []byte) (*parley.Ses
 }
 
 // RevokeSession marks one session revoked at time at. A session revoked
-// before keeps its first revocation time. ENOTFOUND if there is no such
+// before keeps its first revocation time. ENotFound if there is no such
 // session.
 func (db *DB) RevokeSession(ctx context.Context, id int64, at time.Time) error {
 	tx, err := db.beginWrite(ctx)
@@ -316,7 +316,7 @@ func (db *DB) RevokeSession(ctx context.Context, id int64, at time.Time) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return internal("revoke session", err)
 	} else if n == 0 {
-		return parley.Errorf(parley.ENOTFOUND, "session %d not found", id)
+		return parley.Errorf(parley.ENotFound, "session %d not found", id)
 	}
 	return db.commit(tx, false)
 }

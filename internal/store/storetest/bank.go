@@ -156,15 +156,15 @@ func testBankCreateAndFind(t *testing.T, s Store) {
 		must(t, err)
 		sameJSON(t, "FindBankByName("+name+")", got, b)
 	}
-	wantCode(t, s.CreateBank(ctx, &banks.Bank{Name: "ncmec-CSAM", Kind: banks.KindAllow, CreatedBy: 7}, act), parley.ECONFLICT)
+	wantCode(t, s.CreateBank(ctx, &banks.Bank{Name: "ncmec-CSAM", Kind: banks.KindAllow, CreatedBy: 7}, act), parley.EConflict)
 	allow := newBank(t, s, "known-memes", banks.KindAllow)
 	list, err := s.ListBanks(ctx)
 	must(t, err)
 	sameJSON(t, "ListBanks", list, []*banks.Bank{b, allow})
 	_, err = s.FindBankByID(ctx, allow.ID+100)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindBankByName(ctx, "nope")
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 
 	// One change each, in order; the first bank's audit entry and event.
 	cs := allChanges(t, s)
@@ -223,7 +223,7 @@ func testBankUpdate(t *testing.T, s Store) {
 	missing := change
 	missing.ID = b.ID + 100
 	_, err = s.UpdateBank(ctx, &missing, bankAct(banks.AuditBankUpdated, time.Minute))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 func testBankAddEntries(t *testing.T, s Store) {
@@ -252,9 +252,9 @@ func testBankAddEntries(t *testing.T, s Store) {
 	must(t, err)
 	sameJSON(t, "FindBankEntry", found, es[1])
 	_, err = s.FindBankEntry(ctx, other.ID, banks.TypeMD5, es[1].Value)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindBankEntry(ctx, b.ID, banks.TypeSHA256, es[1].Value) // same text, other type
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 
 	// One add change per entry, in the entries' order, carrying the entry.
 	cs, err := s.ListBankChanges(ctx, o.FirstChange-1, 0)
@@ -300,7 +300,7 @@ func testBankAddEntries(t *testing.T, s Store) {
 		t.Fatalf("bank holds %d entries, want 6", got2.Entries)
 	}
 	_, err = s.AddBankEntries(ctx, b.ID+100, seq(entry(banks.TypeMD5, 9)), bankAct(banks.AuditEntryAdded, 0))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 // testBankAddAllOrNothing: a sequence that fails part-way stores nothing,
@@ -386,7 +386,7 @@ func testBankRemoveEntry(t *testing.T, s Store) {
 	takeEvents(t, s)
 
 	_, err = s.RemoveBankEntry(ctx, other.ID, es[0].ID, bankAct(banks.AuditEntryRemoved, 0))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	o, err := s.RemoveBankEntry(ctx, b.ID, es[0].ID, bankAct(banks.AuditEntryRemoved, time.Minute))
 	must(t, err)
 	if o.Removed != 1 || o.EntryID != es[0].ID || o.FirstChange == 0 || o.FirstChange != o.LastChange {
@@ -397,11 +397,11 @@ func testBankRemoveEntry(t *testing.T, s Store) {
 		t.Fatalf("audit %+v", a)
 	}
 	_, err = s.RemoveBankEntry(ctx, b.ID, es[0].ID, bankAct(banks.AuditEntryRemoved, time.Minute))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.RemoveBankEntry(ctx, b.ID+100, es[0].ID, bankAct(banks.AuditEntryRemoved, time.Minute))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindBankEntry(ctx, b.ID, banks.TypeSHA256, es[0].Value)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	got, err := s.ListBankEntries(ctx, b.ID, 0, 0)
 	must(t, err)
 	sameJSON(t, "entries after removal", got, es[1:])

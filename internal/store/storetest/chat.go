@@ -89,13 +89,13 @@ func testChatCreateDirect(t *testing.T, s Store) {
 	// Direct chats are unique per pair, whichever account opens the second.
 	for _, pair := range [][2]*parley.User{{a, b}, {b, a}} {
 		err := s.CreateChat(ctx, &parley.Chat{Kind: parley.ChatDirect, OwnerID: pair[0].ID, CreatedAt: t0}, pair[1].ID)
-		wantCode(t, err, parley.ECONFLICT)
+		wantCode(t, err, parley.EConflict)
 	}
 	if evs := takeEvents(t, s); len(evs) != 0 {
 		t.Fatalf("a refused CreateChat wrote %d events", len(evs))
 	}
 	_, err := s.FindDirectChat(ctx, a.ID, c.ID)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	// Another pair may have its own.
 	must(t, s.CreateChat(ctx, &parley.Chat{Kind: parley.ChatDirect, OwnerID: c.ID, CreatedAt: t0}, a.ID))
 }
@@ -126,7 +126,7 @@ func testChatCreateSecret(t *testing.T, s Store) {
 	}
 	// A secret chat is not the pair's direct chat.
 	_, err := s.FindDirectChat(ctx, a.ID, b.ID)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	must(t, s.CreateChat(ctx, &parley.Chat{Kind: parley.ChatDirect, OwnerID: b.ID, CreatedAt: t0}, a.ID))
 }
 
@@ -143,10 +143,10 @@ func testChatChannelHandle(t *testing.T, s Store) {
 	}
 	for _, h := range []string{"DailyNews", "dailyNEWS"} {
 		err := s.CreateChat(ctx, &parley.Chat{Kind: parley.ChatChannel, Handle: h, Title: "Copy", OwnerID: owner.ID, CreatedAt: t0}, 0)
-		wantCode(t, err, parley.ECONFLICT)
+		wantCode(t, err, parley.EConflict)
 	}
 	_, err := s.FindChatByHandle(ctx, "WeeklyNews")
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	// Groups have no handle, and any number of them coexist.
 	newGroup(t, s, owner, "One", 0)
 	newGroup(t, s, owner, "Two", 0)
@@ -158,11 +158,11 @@ func testChatNotFound(t *testing.T, s Store) {
 	owner := newUser(t, s, "owner")
 	c := newGroup(t, s, owner, "Group", 0)
 	_, err := s.FindChatByID(ctx, c.ID+1000)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindChatByHandle(ctx, "nothing")
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindDirectChat(ctx, owner.ID, owner.ID+1000)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 func testChatSearchChannels(t *testing.T, s Store) {
@@ -360,7 +360,7 @@ func testMemberFindChatWithMember(t *testing.T, s Store) {
 		sameJSON(t, "member", m, want)
 	}
 	_, _, err := s.FindChatWithMember(ctx, ch.ID+1000, owner.ID)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 func testMemberAddRemove(t *testing.T, s Store) {
@@ -383,8 +383,8 @@ func testMemberAddRemove(t *testing.T, s Store) {
 	}
 	wantMembershipEvent(t, evs[0], parley.EventChatJoined, g.ID, u.ID)
 
-	wantCode(t, s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: u.ID, Role: parley.MemberRegular, JoinedAt: t0}), parley.ECONFLICT)
-	wantCode(t, s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: owner.ID, Role: parley.MemberRegular, JoinedAt: t0}), parley.ECONFLICT)
+	wantCode(t, s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: u.ID, Role: parley.MemberRegular, JoinedAt: t0}), parley.EConflict)
+	wantCode(t, s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: owner.ID, Role: parley.MemberRegular, JoinedAt: t0}), parley.EConflict)
 	if c := findChat(t, s, g.ID); c.MemberCount != 2 {
 		t.Fatalf("MemberCount after refused joins = %d, want 2", c.MemberCount)
 	}
@@ -397,14 +397,14 @@ func testMemberAddRemove(t *testing.T, s Store) {
 		t.Fatalf("MemberCount after leaving = %d, want 1", c.MemberCount)
 	}
 	_, err = s.FindMember(ctx, g.ID, u.ID)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	evs = takeEvents(t, s)
 	if len(evs) != 1 {
 		t.Fatalf("RemoveMember wrote %d events, want 1", len(evs))
 	}
 	wantMembershipEvent(t, evs[0], parley.EventChatLeft, g.ID, u.ID)
 
-	wantCode(t, s.RemoveMember(ctx, g.ID, u.ID), parley.ENOTFOUND)
+	wantCode(t, s.RemoveMember(ctx, g.ID, u.ID), parley.ENotFound)
 	if evs := takeEvents(t, s); len(evs) != 0 {
 		t.Fatalf("refused RemoveMember wrote %d events", len(evs))
 	}
@@ -420,7 +420,7 @@ func testMemberLimit(t *testing.T, s Store) {
 	join(t, s, g, us[0], parley.MemberRegular)
 	join(t, s, g, us[1], parley.MemberRegular)
 	err := s.AddMember(ctx, &parley.Member{ChatID: g.ID, UserID: us[2].ID, Role: parley.MemberRegular, JoinedAt: t0})
-	wantCode(t, err, parley.ETOOLARGE)
+	wantCode(t, err, parley.ETooLarge)
 	if c := findChat(t, s, g.ID); c.MemberCount != 3 {
 		t.Fatalf("MemberCount = %d, want 3", c.MemberCount)
 	}
@@ -463,7 +463,7 @@ func testMemberLimitConcurrent(t *testing.T, s Store) {
 		switch parley.ErrorCode(err) {
 		case "":
 			joined++
-		case parley.ETOOLARGE:
+		case parley.ETooLarge:
 		default:
 			t.Fatalf("concurrent AddMember: %v", err)
 		}
@@ -499,9 +499,9 @@ func testMemberRoleAndList(t *testing.T, s Store) {
 		t.Fatalf("role = %q, want admin", m.Role)
 	}
 	stranger := newUser(t, s, "stranger")
-	wantCode(t, s.SetMemberRole(ctx, g.ID, stranger.ID, parley.MemberAdmin), parley.ENOTFOUND)
+	wantCode(t, s.SetMemberRole(ctx, g.ID, stranger.ID, parley.MemberAdmin), parley.ENotFound)
 	_, err = s.FindMember(ctx, g.ID, stranger.ID)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 
 	all := []int64{owner.ID, us[0].ID, us[1].ID, us[2].ID, us[3].ID}
 	var got []int64
@@ -551,9 +551,9 @@ func testInviteCreateFindUse(t *testing.T, s Store) {
 	g := newGroup(t, s, owner, "Group", 10)
 	inv := newInvite(t, s, g, owner, "tok-1", ptr(at(time.Hour)))
 	sameJSON(t, "invite", findInvite(t, s, "tok-1"), inv)
-	wantCode(t, s.CreateInvite(ctx, &parley.Invite{Token: "tok-1", ChatID: g.ID, CreatedBy: owner.ID, CreatedAt: t0}), parley.ECONFLICT)
+	wantCode(t, s.CreateInvite(ctx, &parley.Invite{Token: "tok-1", ChatID: g.ID, CreatedBy: owner.ID, CreatedAt: t0}), parley.EConflict)
 	_, err := s.FindInvite(ctx, "no-such-token")
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	takeEvents(t, s)
 
 	for i, u := range us {
@@ -577,13 +577,13 @@ func testInviteCreateFindUse(t *testing.T, s Store) {
 
 	// A member using the link again is refused and not counted.
 	err = s.UseInvite(ctx, "tok-1", &parley.Member{ChatID: g.ID, UserID: us[0].ID, Role: parley.MemberRegular, JoinedAt: at(time.Minute)})
-	wantCode(t, err, parley.ECONFLICT)
+	wantCode(t, err, parley.EConflict)
 	if got := findInvite(t, s, "tok-1").Uses; got != 2 {
 		t.Fatalf("Uses after a refused use = %d, want 2", got)
 	}
 	stranger := newUser(t, s, "stranger")
 	err = s.UseInvite(ctx, "no-such-token", &parley.Member{ChatID: g.ID, UserID: stranger.ID, Role: parley.MemberRegular, JoinedAt: t0})
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 func testInviteRevokedExpiredFull(t *testing.T, s Store) {
@@ -601,26 +601,26 @@ func testInviteRevokedExpiredFull(t *testing.T, s Store) {
 		t.Fatalf("revoked invite = %+v", inv)
 	}
 	sameTime(t, "RevokedAt", *inv.RevokedAt, at(time.Minute))
-	wantCode(t, s.RevokeInvite(ctx, "no-such-token", t0), parley.ENOTFOUND)
+	wantCode(t, s.RevokeInvite(ctx, "no-such-token", t0), parley.ENotFound)
 
 	use := func(token string, u *parley.User, when time.Time) error {
 		return s.UseInvite(ctx, token, &parley.Member{ChatID: g.ID, UserID: u.ID, Role: parley.MemberRegular, JoinedAt: when})
 	}
 	// A revoked or expired invite is refused inside the store too, so that
 	// one revoked a moment after the service checked it is not used.
-	wantCode(t, use("revoked", us[0], at(2*time.Minute)), parley.ECONFLICT)
-	wantCode(t, use("expiring", us[0], at(2*time.Hour)), parley.ECONFLICT)
+	wantCode(t, use("revoked", us[0], at(2*time.Minute)), parley.EConflict)
+	wantCode(t, use("expiring", us[0], at(2*time.Hour)), parley.EConflict)
 	for _, tok := range []string{"revoked", "expiring"} {
 		if n := findInvite(t, s, tok).Uses; n != 0 {
 			t.Fatalf("refused invite %s counted %d uses", tok, n)
 		}
 	}
 	_, err := s.FindMember(ctx, g.ID, us[0].ID)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 
 	// Before it expires it works; then the group is full.
 	must(t, use("expiring", us[0], at(30*time.Minute)))
-	wantCode(t, use("open", us[1], t0), parley.ETOOLARGE)
+	wantCode(t, use("open", us[1], t0), parley.ETooLarge)
 	if n := findInvite(t, s, "open").Uses; n != 0 {
 		t.Fatalf("invite to a full group counted %d uses", n)
 	}

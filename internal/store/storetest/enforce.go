@@ -150,7 +150,7 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 
 	// Twice is a conflict, and changes nothing.
 	again := &enforce.Action{Kind: enforce.RemoveMessage, Target: a.Target, Grounds: testGrounds, CreatedAt: at(time.Hour)}
-	wantCode(t, s.ApplyAction(ctx, again, buildStatement(nil), at(time.Hour)), parley.ECONFLICT)
+	wantCode(t, s.ApplyAction(ctx, again, buildStatement(nil), at(time.Hour)), parley.EConflict)
 
 	// Restore takes it back exactly.
 	r, err := s.RestoreAction(ctx, a.ID, owner.ID, "appeal upheld", at(2*time.Hour))
@@ -178,9 +178,9 @@ func testEnforceRemoveAndRestoreMessage(t *testing.T, s Store) {
 		t.Fatalf("audit entry of the restore = %+v", e)
 	}
 	_, err = s.RestoreAction(ctx, a.ID, owner.ID, "again", at(3*time.Hour))
-	wantCode(t, err, parley.ECONFLICT)
+	wantCode(t, err, parley.EConflict)
 	_, err = s.RestoreAction(ctx, a.ID+100, owner.ID, "none", at(3*time.Hour))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 // testEnforceApplyActionsIsolated: in a batch, an action that cannot be
@@ -216,7 +216,7 @@ func testEnforceApplyActionsIsolated(t *testing.T, s Store) {
 		var applied []*enforce.Action
 		for i, a := range as {
 			if i == round.conflict {
-				wantCode(t, errs[i], parley.ECONFLICT)
+				wantCode(t, errs[i], parley.EConflict)
 				continue
 			}
 			must(t, errs[i])
@@ -334,7 +334,7 @@ func testEnforceRemoveMediaEveryCopy(t *testing.T, s Store) {
 		t.Fatalf("%d events, want one update per copy (3)", n)
 	}
 	_, err = s.RestoreAction(ctx, children[0].ID, a.ID, "just this one", at(2*time.Hour))
-	wantCode(t, err, parley.ECONFLICT)
+	wantCode(t, err, parley.EConflict)
 
 	_, err = s.RestoreAction(ctx, parent.ID, a.ID, "false positive", at(2*time.Hour))
 	must(t, err)
@@ -385,14 +385,14 @@ func testEnforceBanChat(t *testing.T, s Store) {
 		t.Fatalf("events of a ban = %+v", evs)
 	}
 	_, err := s.InsertMessage(ctx, &parley.Message{ChatID: ch.ID, SenderID: owner.ID, Text: "still here", CreatedAt: t0})
-	wantCode(t, err, parley.EFORBIDDEN)
+	wantCode(t, err, parley.EForbidden)
 	found, err := s.SearchChannels(ctx, "scam", 10)
 	must(t, err)
 	if len(found) != 0 {
 		t.Fatalf("a banned channel is still found: %+v", found)
 	}
 	// The handle stays reserved.
-	wantCode(t, s.CreateChat(ctx, &parley.Chat{Kind: parley.ChatChannel, Handle: "scamchan", Title: "Again", OwnerID: owner.ID, CreatedAt: t0}, 0), parley.ECONFLICT)
+	wantCode(t, s.CreateChat(ctx, &parley.Chat{Kind: parley.ChatChannel, Handle: "scamchan", Title: "Again", OwnerID: owner.ID, CreatedAt: t0}, 0), parley.EConflict)
 
 	_, err = s.RestoreAction(ctx, a.ID, owner.ID, "mistaken", at(2*time.Hour))
 	must(t, err)
@@ -422,7 +422,7 @@ func testEnforceSuspendAccount(t *testing.T, s Store) {
 		t.Fatalf("session of a suspended account = %+v", ss)
 	}
 	_, err := s.InsertMessage(ctx, &parley.Message{ChatID: g.ID, SenderID: u.ID, Text: "still posting", CreatedAt: t0})
-	wantCode(t, err, parley.EFORBIDDEN)
+	wantCode(t, err, parley.EForbidden)
 	evs := takeEvents(t, s)
 	if len(evs) != 1 || evs[0].Kind != parley.EventAccountRestricted || evs[0].Subject != parley.UserSubject(u.ID) {
 		t.Fatalf("events of a suspension = %+v", evs)
@@ -431,7 +431,7 @@ func testEnforceSuspendAccount(t *testing.T, s Store) {
 	staff := newUser(t, s, "staffer")
 	must(t, s.SetUserRole(ctx, owner.ID, staff.ID, parley.RoleModerator, t0))
 	st := &enforce.Action{Kind: enforce.TerminateAccount, Target: enforce.Target{Type: enforce.TargetUser, UserID: staff.ID}, Grounds: testGrounds, CreatedAt: at(time.Hour)}
-	wantCode(t, s.ApplyAction(ctx, st, buildStatement(nil), at(time.Hour)), parley.ECONFLICT)
+	wantCode(t, s.ApplyAction(ctx, st, buildStatement(nil), at(time.Hour)), parley.EConflict)
 
 	_, err = s.RestoreAction(ctx, a.ID, owner.ID, "appeal upheld", at(2*time.Hour))
 	must(t, err)
@@ -484,7 +484,7 @@ func testEnforceEvidenceAndHolds(t *testing.T, s Store) {
 		t.Fatalf("holds = %+v", holds)
 	}
 	must(t, s.ReleaseLegalHold(ctx, h.ID, owner.ID, at(73*time.Hour)))
-	wantCode(t, s.ReleaseLegalHold(ctx, h.ID, owner.ID, at(73*time.Hour)), parley.ECONFLICT)
+	wantCode(t, s.ReleaseLegalHold(ctx, h.ID, owner.ID, at(73*time.Hour)), parley.EConflict)
 	purged, err = s.PurgeEvidence(ctx, at(74*time.Hour))
 	must(t, err)
 	if len(purged) != 1 || purged[0].Target.Seq != 1 {

@@ -89,9 +89,9 @@ func testMessageInsertAndFind(t *testing.T, s Store) {
 		t.Fatalf("chat counters: last seq %d pts %d, want 3 3", c.LastSeq, c.Pts)
 	}
 	_, err = s.FindMessage(ctx, g.ID, 4)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindMessage(ctx, g.ID+1000, 1)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 
 	evs := takeEvents(t, s)
 	if len(evs) != 2 {
@@ -125,11 +125,11 @@ func testMessageInsertChecksSender(t *testing.T, s Store) {
 	}{
 		{"member posts in group", parley.Message{ChatID: g.ID, SenderID: member.ID, Text: "hi"}, ""},
 		{"owner posts in channel", parley.Message{ChatID: ch.ID, SenderID: owner.ID, Text: "news"}, ""},
-		{"outsider in group", parley.Message{ChatID: g.ID, SenderID: outsider.ID, Text: "x"}, parley.ENOTFOUND},
-		{"former member in group", parley.Message{ChatID: g.ID, SenderID: reader.ID, Text: "x"}, parley.ENOTFOUND},
-		{"subscriber in channel", parley.Message{ChatID: ch.ID, SenderID: reader.ID, Text: "x"}, parley.EFORBIDDEN},
-		{"outsider in channel", parley.Message{ChatID: ch.ID, SenderID: outsider.ID, Text: "x"}, parley.EFORBIDDEN},
-		{"reply to a future message", parley.Message{ChatID: g.ID, SenderID: member.ID, Text: "x", ReplyToSeq: 1000}, parley.EINVALID},
+		{"outsider in group", parley.Message{ChatID: g.ID, SenderID: outsider.ID, Text: "x"}, parley.ENotFound},
+		{"former member in group", parley.Message{ChatID: g.ID, SenderID: reader.ID, Text: "x"}, parley.ENotFound},
+		{"subscriber in channel", parley.Message{ChatID: ch.ID, SenderID: reader.ID, Text: "x"}, parley.EForbidden},
+		{"outsider in channel", parley.Message{ChatID: ch.ID, SenderID: outsider.ID, Text: "x"}, parley.EForbidden},
+		{"reply to a future message", parley.Message{ChatID: g.ID, SenderID: member.ID, Text: "x", ReplyToSeq: 1000}, parley.EInvalid},
 	}
 	// Concurrently, so that an adapter that commits in groups checks each
 	// message of a group on its own.
@@ -170,7 +170,7 @@ func testMessageInsertUnknownChat(t *testing.T, s Store) {
 	g := newGroup(t, s, owner, "Group", 0)
 	takeEvents(t, s)
 	_, err := s.InsertMessage(ctx, &parley.Message{ChatID: g.ID + 1000, SenderID: owner.ID, Text: "lost", CreatedAt: t0})
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.InsertMessage(ctx, &parley.Message{ChatID: g.ID, SenderID: owner.ID + 1000, Text: "nobody", CreatedAt: t0})
 	if err == nil {
 		t.Fatal("InsertMessage from an account that does not exist succeeded")
@@ -321,7 +321,7 @@ func testMessageBatchFailureIsolated(t *testing.T, s Store) {
 	for r := range results {
 		switch {
 		case r.chatID == missing:
-			wantCode(t, r.err, parley.ENOTFOUND)
+			wantCode(t, r.err, parley.ENotFound)
 		case r.senderID != owner.ID:
 			if r.err == nil {
 				t.Fatal("insert from an account that does not exist succeeded")
@@ -411,12 +411,12 @@ func testMessageEditDelete(t *testing.T, s Store) {
 	// A deleted or missing message can be neither edited nor deleted.
 	for _, seq := range []int64{1, 99} {
 		_, err = s.EditMessage(ctx, g.ID, seq, "again", at(3*time.Hour))
-		wantCode(t, err, parley.ENOTFOUND)
+		wantCode(t, err, parley.ENotFound)
 		_, err = s.DeleteMessage(ctx, g.ID, seq, at(3*time.Hour))
-		wantCode(t, err, parley.ENOTFOUND)
+		wantCode(t, err, parley.ENotFound)
 	}
 	_, err = s.EditMessage(ctx, g.ID+1000, 1, "again", at(3*time.Hour))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	if evs := takeEvents(t, s); len(evs) != 0 {
 		t.Fatalf("refused edits and deletes wrote %d events", len(evs))
 	}
@@ -594,7 +594,7 @@ func testMedia(t *testing.T, s Store) {
 	sameJSON(t, "media after saving it twice", got, m)
 
 	_, err = s.FindMedia(ctx, strings.Repeat("00", 32))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 // --- outbox ---

@@ -333,7 +333,7 @@ func testUserUsernameUnique(t *testing.T, s Store) {
 	newUser(t, s, "Bob")
 	for _, name := range []string{"Bob", "bob", "BOB"} {
 		err := s.CreateUser(ctx, &parley.User{Username: name, Role: parley.RoleMember, CreatedAt: t0})
-		wantCode(t, err, parley.ECONFLICT)
+		wantCode(t, err, parley.EConflict)
 	}
 	newUser(t, s, "bobby") // a different name is fine
 }
@@ -342,11 +342,11 @@ func testUserNotFound(t *testing.T, s Store) {
 	ctx := t.Context()
 	u := newUser(t, s, "carol")
 	_, err := s.FindUserByID(ctx, u.ID+1000)
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 	_, err = s.FindUserByUsername(ctx, "nobody")
-	wantCode(t, err, parley.ENOTFOUND)
-	wantCode(t, s.SetUserRole(ctx, u.ID, u.ID+1000, parley.RoleAdmin, t0), parley.ENOTFOUND)
-	wantCode(t, s.SetPasswordHash(ctx, u.ID+1000, "x"), parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
+	wantCode(t, s.SetUserRole(ctx, u.ID, u.ID+1000, parley.RoleAdmin, t0), parley.ENotFound)
+	wantCode(t, s.SetPasswordHash(ctx, u.ID+1000, "x"), parley.ENotFound)
 }
 
 func testUserUpdateProfile(t *testing.T, s Store) {
@@ -501,7 +501,7 @@ func testSessionCreateAndFind(t *testing.T, s Store) {
 		t.Fatalf("expired session = %+v", got)
 	}
 	_, err := s.FindSessionByTokenHash(ctx, []byte("no-such-token"))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 func testSessionFindWithUser(t *testing.T, s Store) {
@@ -528,7 +528,7 @@ func testSessionFindWithUser(t *testing.T, s Store) {
 		t.Fatalf("second session's user = %+v, %v; want %s", u2, err, other.Username)
 	}
 	_, _, err = s.FindSessionWithUser(ctx, []byte("no-such-token"))
-	wantCode(t, err, parley.ENOTFOUND)
+	wantCode(t, err, parley.ENotFound)
 }
 
 func testSessionRevoke(t *testing.T, s Store) {
@@ -588,7 +588,7 @@ func testSessionDeleteExpired(t *testing.T, s Store) {
 	}
 	for _, tok := range []string{"old-1", "old-2"} {
 		_, err := s.FindSessionByTokenHash(ctx, []byte(tok))
-		wantCode(t, err, parley.ENOTFOUND)
+		wantCode(t, err, parley.ENotFound)
 	}
 	findSession(t, s, "fresh")
 	n, err = s.DeleteExpiredSessions(ctx, t0)
