@@ -2,10 +2,7 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"parley"
 	"parley/internal/api"
@@ -182,70 +179,4 @@ func (s *Server) renderBankForm(w http.ResponseWriter, r *http.Request, u *parle
 		"external_id": "The external id", "tags": "The tags", "note": "The note", "quality": "The quality",
 		"reason": "The reason", "import_source": "The source"})
 	return s.renderBank(w, r, u, api.StatusOf(err), p)
-}
-
-// bankSetEnabled enables or disables a bank.
-func (s *Server) bankSetEnabled(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	enabled := r.PostFormValue("enabled") == "true"
-	b, err := s.Banks.SetBankEnabled(r.Context(), banks.UserActor(u), id, enabled)
-	if err != nil {
-		return err
-	}
-	if b.Enabled {
-		setFlash(w, "Bank "+b.Name+" enabled: its entries match from now on.")
-	} else {
-		setFlash(w, "Bank "+b.Name+" disabled: it matches nothing until enabled again.")
-	}
-	return seeOther(w, r, bankURL(b.ID))
-}
-
-// entryAdd adds one entry to a bank.
-func (s *Server) entryAdd(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadBankPage(r.Context(), r, u)
-	if err != nil {
-		return err
-	}
-	p.Add = formFrom(r, entryFields...)
-	in := banks.Entry{Type: banks.EntryType(p.Add.Get("type")), Value: p.Add.Get("value"), Source: p.Add.Get("source"),
-		ExternalID: p.Add.Get("external_id"), Tags: splitList(p.Add.Get("tags")), Note: p.Add.Get("note")}
-	if q := p.Add.Get("quality"); q != "" {
-		if in.Quality, err = strconv.Atoi(strings.TrimSpace(q)); err != nil {
-			return s.renderBankForm(w, r, u, p, p.Add, parley.FieldError("quality", "is a number from 50 to 100, or empty when not known"), nil)
-		}
-	}
-	e, added, err := s.Banks.AddEntry(r.Context(), banks.UserActor(u), p.Bank.ID, in)
-	if err != nil {
-		return s.renderBankForm(w, r, u, p, p.Add, err, nil)
-	}
-	if added {
-		setFlash(w, fmt.Sprintf("Entry %d added to %s.", e.ID, p.Bank.Name))
-	} else {
-		setFlash(w, fmt.Sprintf("%s already holds that value (entry %d); nothing changed.", p.Bank.Name, e.ID))
-	}
-	return seeOther(w, r, bankURL(p.Bank.ID))
-}
-
-// entryRemove removes one entry from a bank, with an optional reason.
-func (s *Server) entryRemove(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadBankPage(r.Context(), r, u)
-	if err != nil {
-		return err
-	}
-	entryID, err := pathID(r, "entryID")
-	if err != nil {
-		return err
-	}
-	p.Remove = formFrom(r, "reason")
-	if err := s.Banks.RemoveEntry(r.Context(), banks.UserActor(u), p.Bank.ID, entryID, p.Remove.Get("reason")); err != nil {
-		if parley.ErrorCode(err) == parley.ENotFound {
-			err = parley.Errorf(parley.ENotFound, "entry %d is not in %s (any more)", entryID, p.Bank.Name)
-		}
-		return s.renderBankForm(w, r, u, p, p.Remove, err, nil)
-	}
-	setFlash(w, fmt.Sprintf("Entry %d removed from %s.", entryID, p.Bank.Name))
-	return seeOther(w, r, bankURL(p.Bank.ID))
 }

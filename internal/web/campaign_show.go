@@ -9,7 +9,6 @@ import (
 	"parley/internal/api"
 	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
-	"parley/internal/sor"
 )
 
 // campaignPage is the data of a campaign's page: its posts, and the forms
@@ -44,47 +43,6 @@ func (s *Server) campaignShow(w http.ResponseWriter, r *http.Request, u *parley.
 	}
 	s.render(w, r, http.StatusOK, "campaign_show", p)
 	return nil
-}
-
-// campaignRemove removes every post of a campaign that is still up, each
-// with a statement of reasons for its author, on the grounds of the form
-// (campaign.DefaultGrounds unless the moderator changes them).
-func (s *Server) campaignRemove(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f := formFrom(r, groundsFields...)
-	keywords := f.readList(r, "keywords")
-	g, err := readGrounds(f, keywords)
-	removed := 0
-	if err == nil {
-		g.Source = sor.SourceVoluntary
-		removed, err = s.Campaigns.Remove(r.Context(), u, id, &g)
-	}
-	if err != nil {
-		if removed > 0 {
-			// Part of the campaign was removed before the error: the page
-			// shows which posts are still up.
-			s.Log.Warn("web: campaign removal stopped part way", "campaign", id, "removed", removed, "err", err)
-		}
-		return s.renderCampaignForm(w, r, u, func(p *campaignPage) *form { p.Remove = f; return f }, err)
-	}
-	setFlash(w, fmt.Sprintf("Campaign #%d: %s removed, each with a statement of reasons for its author.", id, plural(int64(removed), "post", "posts")))
-	return seeOther(w, r, fmt.Sprintf("/moderation/campaigns/%d", id))
-}
-
-// campaignDismiss records that a campaign is harmless; its posts stay up.
-func (s *Server) campaignDismiss(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.Campaigns.Dismiss(r.Context(), u, id); err != nil {
-		return s.renderCampaignForm(w, r, u, func(p *campaignPage) *form { return p.Dismiss }, err)
-	}
-	setFlash(w, fmt.Sprintf("Campaign #%d dismissed: its posts stay up.", id))
-	return seeOther(w, r, "/moderation/campaigns")
 }
 
 // renderCampaignForm shows the campaign's page, loaded only now, with err

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,38 +60,6 @@ func (s *Server) holdList(w http.ResponseWriter, r *http.Request, u *parley.User
 // placeErrorFields names the form field of each field the enforcement
 // service reports problems of a hold on.
 var placeErrorFields = mergeFields(targetFields, map[string]string{"target.type": "target_type"})
-
-// holdPlace places a legal hold from the form.
-func (s *Server) holdPlace(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	f := formFrom(r, holdFields...)
-	typ := f.Get("target_type")
-	t, err := s.targetForm(r.Context(), f, typ)
-	if err == nil {
-		if typ == "" {
-			err = parley.FieldError("target_type", "choose what the hold keeps")
-		} else {
-			_, err = s.Enforce.PlaceHold(r.Context(), u, t, f.Get("reason"))
-		}
-	}
-	if err != nil {
-		return s.renderHoldForm(w, r, u, func(p *holdPage) *form { p.Place = f; return f }, err, placeErrorFields)
-	}
-	setFlash(w, "Legal hold placed: evidence about the target is kept until the hold is released.")
-	return seeOther(w, r, "/moderation/holds")
-}
-
-// holdRelease ends a legal hold.
-func (s *Server) holdRelease(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.Enforce.ReleaseHold(r.Context(), u, id); err != nil {
-		return s.renderHoldForm(w, r, u, func(p *holdPage) *form { return p.Release }, err, nil)
-	}
-	setFlash(w, fmt.Sprintf("Legal hold %d released. Evidence it kept is deleted when its retention ends.", id))
-	return seeOther(w, r, "/moderation/holds")
-}
 
 // renderHoldForm shows the holds page, loaded only now, with err on the
 // form which picks (or puts in place), or returns err when the page cannot

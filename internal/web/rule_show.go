@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"parley"
-	"parley/internal/api"
 	"parley/internal/safety/enforce"
 	"parley/internal/safety/review"
 	"parley/internal/safety/rules"
@@ -66,87 +65,6 @@ func (s *Server) ruleShow(w http.ResponseWriter, r *http.Request, u *parley.User
 	p, err := s.loadRulePage(r.Context(), r, u)
 	if err != nil {
 		return err
-	}
-	s.render(w, r, http.StatusOK, "rule_show", p)
-	return nil
-}
-
-// ruleSetEnabled enables or disables a rule.
-func (s *Server) ruleSetEnabled(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	enabled := r.PostFormValue("enabled") == "true"
-	sr, err := s.Rules.SetEnabled(r.Context(), u, r.PathValue("id"), enabled)
-	if err != nil {
-		return err
-	}
-	switch {
-	case !sr.Enabled:
-		setFlash(w, "Rule "+sr.ID+" disabled: it matches nothing until enabled again.")
-	case sr.Mode == rules.ModeShadow:
-		setFlash(w, "Rule "+sr.ID+" enabled in shadow mode: its matches are recorded below, and nothing is acted on.")
-	default:
-		setFlash(w, "Rule "+sr.ID+" enabled in enforce mode: it acts on every new post it matches.")
-	}
-	return seeOther(w, r, ruleURL(sr.ID))
-}
-
-// ruleSwitchMode moves a rule from shadow to enforce mode or back. The
-// switch is an edit, so it makes a new version; the form carries the
-// version it was shown with, and a stale one is refused.
-func (s *Server) ruleSwitchMode(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	sr, _, err := s.Rules.Find(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	// The switch has no fields to correct (only hidden ones), so any
-	// refusal is the form's message, on the rule's page loaded only then.
-	next := sr.Rule
-	next.Mode = rules.Mode(r.PostFormValue("mode"))
-	if _, err := fmt.Sscan(r.PostFormValue("version"), &next.Version); err != nil {
-		next.Version = 0
-	}
-	saved, err := s.Rules.Edit(r.Context(), u, next)
-	if err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden || parley.ErrorCode(err) == parley.ENotFound {
-			return err
-		}
-		p, perr := s.loadRulePage(r.Context(), r, u)
-		if perr != nil {
-			return perr
-		}
-		p.Switch.fail(err, nil)
-		s.render(w, r, api.StatusOf(err), "rule_show", p)
-		return nil
-	}
-	switch {
-	case saved.Mode == rules.ModeEnforce && saved.Enabled:
-		setFlash(w, fmt.Sprintf("Rule %s switched to enforce mode (version %d): it acts on every new post it matches.", saved.ID, saved.Version))
-	case saved.Mode == rules.ModeEnforce:
-		setFlash(w, fmt.Sprintf("Rule %s switched to enforce mode (version %d); it acts once enabled.", saved.ID, saved.Version))
-	default:
-		setFlash(w, fmt.Sprintf("Rule %s back in shadow mode (version %d): its matches are only recorded.", saved.ID, saved.Version))
-	}
-	return seeOther(w, r, ruleURL(saved.ID))
-}
-
-// ruleBacktest runs the rule's current version over the stored posts and
-// shows the report on its page.
-func (s *Server) ruleBacktest(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	p, err := s.loadRulePage(r.Context(), r, u)
-	if err != nil {
-		return err
-	}
-	p.BacktestForm = formFrom(r, "limit")
-	limit, err := backtestLimit(p.BacktestForm)
-	if err == nil {
-		p.Backtest, err = s.Rules.Backtest(r.Context(), u, p.Rule, limit)
-	}
-	if err != nil {
-		if !formError(err) || parley.ErrorCode(err) == parley.EForbidden {
-			return err
-		}
-		p.BacktestForm.fail(err, nil)
-		s.render(w, r, api.StatusOf(err), "rule_show", p)
-		return nil
 	}
 	s.render(w, r, http.StatusOK, "rule_show", p)
 	return nil

@@ -69,22 +69,6 @@ func (s *Server) caseQueue(w http.ResponseWriter, r *http.Request, u *parley.Use
 	return nil
 }
 
-// caseDecided lists decided cases, in the order the review service gives
-// them (the queue's: the most urgent first).
-func (s *Server) caseDecided(w http.ResponseWriter, r *http.Request, u *parley.User) error {
-	cases, err := s.Review.Decided(r.Context(), u, caseListSize)
-	if err != nil {
-		return err
-	}
-	p := &caseListPage{page: modPage("Decided cases", "queue"), Decided: true}
-	n := s.names(r.Context())
-	for _, c := range cases {
-		p.Cases = append(p.Cases, n.caseRow(c))
-	}
-	s.render(w, r, http.StatusOK, "case_list", p)
-	return nil
-}
-
 func (n *names) caseRow(c *review.Case) caseRow {
 	row := caseRow{Case: c, KindLabel: labelOr(caseKindLabels, c.Kind), DecisionLabel: labelOr(caseDecisionLabels, c.Decision),
 		Author: n.username(c.UserID, "unknown"), DecidedBy: n.username(c.DecidedBy, "the screen")}
