@@ -21,7 +21,11 @@ type Restriction struct {
 type Withholding struct {
 	ActionID  int64    `json:"action_id"`
 	Countries []string `json:"countries"` // ISO 3166-1 alpha-2, upper case, sorted
-	Reason    string   `json:"reason"`
+	// AlsoUnknown withholds the item as well from viewers whose country is
+	// not known (no trusted source says where they are), when the order
+	// asks for it: otherwise hiding a proxy's header would escape it.
+	AlsoUnknown bool   `json:"also_unknown,omitempty"`
+	Reason      string `json:"reason"`
 }
 
 // Moderation is what enforcement and screening have done to a message, a

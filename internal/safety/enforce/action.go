@@ -194,6 +194,9 @@ type Request struct {
 	Target Target `json:"target"`
 	// Countries for WithholdMessage and WithholdChat (ISO 3166-1 alpha-2).
 	Countries []string `json:"countries,omitempty"`
+	// AlsoUnknown withholds as well from viewers whose country is unknown
+	// (WithholdMessage and WithholdChat).
+	AlsoUnknown bool `json:"also_unknown,omitempty"`
 	// Label for LabelMessage: the text shown beside the message.
 	Label string `json:"label,omitempty"`
 	// Until ends a SuspendAccount (required) or a visibility restriction
@@ -211,14 +214,16 @@ type Request struct {
 
 // Action is one enforcement decision as stored.
 type Action struct {
-	ID        int64     `json:"id"`
-	Kind      Kind      `json:"kind"`
-	Target    Target    `json:"target"`
-	Countries []string  `json:"countries,omitempty"`
-	Label     string    `json:"label,omitempty"`
-	Until     time.Time `json:"until,omitzero"`
-	Grounds   Grounds   `json:"grounds"`
-	Note      string    `json:"note,omitempty"`
+	ID        int64    `json:"id"`
+	Kind      Kind     `json:"kind"`
+	Target    Target   `json:"target"`
+	Countries []string `json:"countries,omitempty"`
+	// AlsoUnknown: see Request.AlsoUnknown.
+	AlsoUnknown bool      `json:"also_unknown,omitempty"`
+	Label       string    `json:"label,omitempty"`
+	Until       time.Time `json:"until,omitzero"`
+	Grounds     Grounds   `json:"grounds"`
+	Note        string    `json:"note,omitempty"`
 	// AffectedUserID is the account the statement of reasons is for: the
 	// author, uploader, owner or the account itself.
 	AffectedUserID int64 `json:"affected_user_id"`

@@ -344,7 +344,7 @@ func (s *Service) check(req Request, now time.Time) (*Action, error) {
 				return nil, parley.FieldError("countries", "%q is not an ISO 3166-1 alpha-2 country code", c)
 			}
 		}
-		a.Countries = cs
+		a.Countries, a.AlsoUnknown = cs, req.AlsoUnknown
 	case LabelMessage:
 		label := strings.TrimSpace(req.Label)
 		if label == "" || utf8.RuneCountInString(label) > MaxLabelLen {

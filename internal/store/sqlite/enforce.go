@@ -20,11 +20,12 @@ var _ enforce.Store = (*DB)(nil)
 // actionDecision is what the decision column holds: the request's own
 // parameters, apart from the kind and target that have columns of their own.
 type actionDecision struct {
-	Countries []string        `json:"countries,omitempty"`
-	Label     string          `json:"label,omitempty"`
-	Until     time.Time       `json:"until,omitzero"`
-	Grounds   enforce.Grounds `json:"grounds"`
-	Note      string          `json:"note,omitempty"`
+	Countries   []string        `json:"countries,omitempty"`
+	AlsoUnknown bool            `json:"also_unknown,omitempty"`
+	Label       string          `json:"label,omitempty"`
+	Until       time.Time       `json:"until,omitzero"`
+	Grounds     enforce.Grounds `json:"grounds"`
+	Note        string          `json:"note,omitempty"`
 }
 
 // enforceTx applies actions inside one write transaction.
@@ -174,7 +175,7 @@ func (w *enforceTx) begin(a *enforce.Action, f enforce.Facts, prior any) error {
 }
 
 func (w *enforceTx) insertAction(a *enforce.Action, prior any) error {
-	decision, err := json.Marshal(actionDecision{Countries: a.Countries, Label: a.Label, Until: a.Until, Grounds: a.Grounds, Note: a.Note})
+	decision, err := json.Marshal(actionDecision{Countries: a.Countries, AlsoUnknown: a.AlsoUnknown, Label: a.Label, Until: a.Until, Grounds: a.Grounds, Note: a.Note})
 	if err != nil {
 		return internal("store action", err)
 	}
@@ -274,7 +275,7 @@ func (w *enforceTx) applyMessage(a *enforce.Action) error {
 			return err
 		}
 	case enforce.WithholdMessage:
-		mod.Withheld = append(mod.Withheld, parley.Withholding{ActionID: a.ID, Countries: a.Countries, Reason: reason})
+		mod.Withheld = append(mod.Withheld, parley.Withholding{ActionID: a.ID, Countries: a.Countries, AlsoUnknown: a.AlsoUnknown, Reason: reason})
 	case enforce.LabelMessage:
 		if mod.Label != nil {
 			return parley.Errorf(parley.EConflict, "message %d of chat %d is already labelled (action %d); restore that first", m.Seq, m.ChatID, mod.Label.ActionID)
@@ -458,7 +459,7 @@ func (w *enforceTx) applyChat(a *enforce.Action) error {
 			return err
 		}
 	case enforce.WithholdChat:
-		mod.Withheld = append(mod.Withheld, parley.Withholding{ActionID: a.ID, Countries: a.Countries, Reason: reason})
+		mod.Withheld = append(mod.Withheld, parley.Withholding{ActionID: a.ID, Countries: a.Countries, AlsoUnknown: a.AlsoUnknown, Reason: reason})
 	default:
 		return parley.Errorf(parley.EInvalid, "%s does not act on a chat", a.Kind)
 	}
@@ -737,7 +738,7 @@ func scanAction(row interface{ Scan(...any) error }) (*enforce.Action, error) {
 	if err := json.Unmarshal([]byte(decision), &d); err != nil {
 		return nil, fmt.Errorf("action %d decision: %w", a.ID, err)
 	}
-	a.Countries, a.Label, a.Until, a.Grounds, a.Note = d.Countries, d.Label, d.Until, d.Grounds, d.Note
+	a.Countries, a.AlsoUnknown, a.Label, a.Until, a.Grounds, a.Note = d.Countries, d.AlsoUnknown, d.Label, d.Until, d.Grounds, d.Note
 	a.Statement = &sor.Statement{}
 	if err := json.Unmarshal([]byte(statement), a.Statement); err != nil {
 		return nil, fmt.Errorf("action %d statement: %w", a.ID, err)
