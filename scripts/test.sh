@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Parley's whole test suite: format and vet checks, then every Go test,
 # including the browser tests (Debian's chromium) and the tests against the
-# local PostgreSQL and NATS when they are reachable.
+# local NATS when it is reachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +17,6 @@ fi
 reachable() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 if [ -z "${PARLEY_TEST_NATS_URL:-}" ] && reachable 127.0.0.1 4222; then
   export PARLEY_TEST_NATS_URL=nats://127.0.0.1:4222
-fi
-if [ -z "${PARLEY_TEST_DATABASE_URL:-}" ] && reachable 127.0.0.1 5432; then
-  export PARLEY_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
