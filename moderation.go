@@ -53,14 +53,18 @@ func (m *Moderation) IsZero() bool {
 	return m == nil || (m.Removed == nil && len(m.Withheld) == 0 && m.Label == nil && m.AgeRestricted == nil && m.Held == nil)
 }
 
-// WithheldIn returns the withholding that hides the item in country, or nil.
+// WithheldIn returns the withholding that hides the item from a viewer in
+// country, or nil. An unknown country ("") is covered by the withholdings
+// that ask for it (AlsoUnknown) and by no other: a viewer whom no trusted
+// source places could be anywhere.
 func (m *Moderation) WithheldIn(country string) *Withholding {
-	if m == nil || country == "" {
+	if m == nil {
 		return nil
 	}
 	for i := range m.Withheld {
-		if slices.Contains(m.Withheld[i].Countries, country) {
-			return &m.Withheld[i]
+		w := &m.Withheld[i]
+		if country == "" && w.AlsoUnknown || country != "" && slices.Contains(w.Countries, country) {
+			return w
 		}
 	}
 	return nil
@@ -117,10 +121,14 @@ type Notice struct {
 	StatementID int64  `json:"statement_id,omitempty"`
 }
 
-// Viewer is who is looking: what may be shown depends on it.
+// Viewer is who is looking: what may be shown depends on it. Make it with
+// ViewerOf, which every path that shows content to a member goes through.
 type Viewer struct {
-	UserID  int64  // 0 for a reader who is not signed in
-	Country string // ISO 3166-1 alpha-2 of where the viewer is; "" when unknown
+	UserID int64 // 0 for a reader who is not signed in
+	// Country is the ISO 3166-1 alpha-2 code of where the viewer is, as a
+	// trusted source told it; "" when none did. Never the country of the
+	// account's profile, which its owner chooses.
+	Country string
 }
 
 // MessageStatus values, as stored: a message is listed to everyone only
@@ -184,7 +192,7 @@ func ViewMessage(m *Message, chatMod *Moderation, v Viewer) *Message {
 }
 
 // ViewChat returns the chat as v may see it: a banned chat, or one
-// withheld in the viewer's country, carries a Notice (with the statement
+// withheld from the viewer (see WithheldIn), carries a Notice (with the statement
 // for its owner). Its messages are then not shown at all.
 func ViewChat(c *Chat, v Viewer) *Chat {
 	out := *c
@@ -207,7 +215,8 @@ func ViewChat(c *Chat, v Viewer) *Chat {
 }
 
 // Hidden reports whether the chat's messages are hidden from v (banned, or
-// withheld in v's country).
+// withheld from v: in v's country, or for a v whose country is unknown
+// when the order asks for it).
 func (c *Chat) Hidden(v Viewer) bool {
 	return c.Moderation != nil && (c.Moderation.Removed != nil || c.Moderation.WithheldIn(v.Country) != nil)
 }
@@ -219,8 +228,15 @@ func chatNoun(k ChatKind) string {
 	return "chat"
 }
 
+// withheldText is the notice of a withholding. For a viewer whose country
+// is unknown it names no country: the item is withheld because the viewer
+// might be where the order applies.
 func withheldText(what, country, reason string) string {
-	text := "This " + what + " is not available in your country (" + country + ") because it violated local law"
+	where := "in your country (" + country + ")"
+	if country == "" {
+		where = "where you are"
+	}
+	text := "This " + what + " is not available " + where + " because it violated local law"
 	if reason != "" {
 		text += ": " + reason
 	}
@@ -293,22 +309,26 @@ func NormalizeCountries(cs []string) []string {
 
 type countryKey struct{}
 
-// WithCountry returns a context saying where the viewer of the request is,
-// as a trusted proxy in front of the server told (see the
-// -country-header setting); it takes precedence over the account's country.
+// WithCountry returns a context saying where the viewer of the request is.
+// Only the server's middleware calls it, with what a trusted source told:
+// a trusted proxy's header, or the client's address looked up in the
+// operator's table of address ranges (see internal/api and internal/geo).
 func WithCountry(ctx context.Context, country string) context.Context {
 	return context.WithValue(ctx, countryKey{}, country)
 }
 
 // ViewerOf returns the viewer of a request by account u (nil for a reader
-// who is not signed in): in the country the request context names, or else
-// the account's country.
+// who is not signed in), in the country the request context names ("" when
+// it names none). It is the one place a viewer is made: history, catch-up
+// and live delivery, the chat list, the web pages, the API and media all
+// ask it. The country of u's profile is deliberately not used: its owner
+// edits it, and a withholding order must not be escaped by editing a field.
 func ViewerOf(ctx context.Context, u *User) Viewer {
 	var v Viewer
 	if u != nil {
-		v.UserID, v.Country = u.ID, u.Country
+		v.UserID = u.ID
 	}
-	if c, ok := ctx.Value(countryKey{}).(string); ok && c != "" {
+	if c, ok := ctx.Value(countryKey{}).(string); ok {
 		v.Country = c
 	}
 	return v

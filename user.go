@@ -39,7 +39,7 @@ type User struct {
 	ID          int64     `json:"id"`
 	Username    string    `json:"username"`
 	DisplayName string    `json:"display_name"`
-	Country     string    `json:"country"` // ISO 3166-1 alpha-2, upper case; "" when unknown
+	Country     string    `json:"country"` // ISO 3166-1 alpha-2, upper case, "" for none; self-declared: shown, never used to withhold (see ViewerOf)
 	Role        Role      `json:"role"`
 	CreatedAt   time.Time `json:"created_at"`
 	// PublicKey is the account's secret-chat public key (an ECDH P-256 key in

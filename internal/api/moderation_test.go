@@ -137,7 +137,8 @@ func TestWithheldOnlyInItsCountry(t *testing.T) {
 	if got := history("FR"); got.Text != "a contested report" || got.Notice != nil {
 		t.Fatalf("viewer in FR sees %+v", got)
 	}
-	// Without the header the account's country decides: none was given.
+	// Without the header the viewer's country is unknown, which the order
+	// does not cover.
 	if got := history(""); got.Text != "a contested report" {
 		t.Fatalf("viewer with no country sees %+v", got)
 	}
@@ -220,10 +221,12 @@ func TestLegalHoldsAndStatementExport(t *testing.T) {
 
 // TestWithheldByClientAddress: a proxy that passes on the client's address
 // (X-Forwarded-For) and a table of address ranges decide the viewer's
-// country; a forged left part of the header is not believed.
+// country; a forged left part of the header is not believed, and the
+// proxy's own address (which the table places in Germany here) says
+// nothing about the client.
 func TestWithheldByClientAddress(t *testing.T) {
 	ranges := filepath.Join(t.TempDir(), "ranges.csv")
-	if err := os.WriteFile(ranges, []byte("203.0.113.0/24,DE\n198.51.100.0/24,FR\n"), 0o644); err != nil {
+	if err := os.WriteFile(ranges, []byte("203.0.113.0/24,DE\n198.51.100.0/24,FR\n127.0.0.0/8,DE\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := start(t, func(c *app.Config) {
@@ -256,5 +259,8 @@ func TestWithheldByClientAddress(t *testing.T) {
 	// The client wrote "203.0.113.9" itself; the proxy appended the real address.
 	if got := seen("203.0.113.9, 198.51.100.4"); got == "" {
 		t.Fatal("a forged left part of X-Forwarded-For was believed")
+	}
+	if got := seen(""); got == "" {
+		t.Fatal("a request from the proxy that forwarded no client address was placed where the proxy is")
 	}
 }

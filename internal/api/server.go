@@ -56,16 +56,22 @@ type Server struct {
 	// HTTP on loopback for development and tests).
 	SecureCookies bool
 
+	// The viewer's country, which decides what is withheld from whom, comes
+	// only from these trusted sources (see viewerCountry), never from the
+	// account's profile:
+	//
 	// CountryHeader, when set, names a header carrying the viewer's country
-	// (ISO 3166-1 alpha-2), believed only from TrustedProxies; it decides
-	// what is withheld from the viewer, before the account's own country.
+	// (ISO 3166-1 alpha-2), believed only from TrustedProxies.
 	CountryHeader  string
 	TrustedProxies []netip.Prefix
 	// ClientAddressHeader, when set, names a header carrying the client's
 	// address (X-Forwarded-For), believed only from TrustedProxies, whose
 	// country CountryRanges tells; used when no CountryHeader says it.
 	ClientAddressHeader string
-	CountryRanges       *geo.Ranges
+	// CountryRanges tells the country of an address: the client's as a
+	// trusted proxy forwarded it, or the connection's own peer for a
+	// request that did not come through a trusted proxy.
+	CountryRanges *geo.Ranges
 }
 
 func (s *Server) trustedProxy(a netip.Addr) bool {
@@ -78,27 +84,40 @@ func (s *Server) trustedProxy(a netip.Addr) bool {
 	return false
 }
 
-// requestCountry returns the viewer's country as a trusted proxy told it,
-// or "".
-func (s *Server) requestCountry(r *http.Request) string {
-	if s.CountryHeader == "" && s.ClientAddressHeader == "" {
+// TrustsCountrySource reports whether any trusted source of the viewer's
+// country is configured. Without one every viewer's country is unknown, and
+// a withholding hides its item only from those it also covers with
+// AlsoUnknown.
+func (s *Server) TrustsCountrySource() bool {
+	return s.CountryHeader != "" || s.CountryRanges != nil
+}
+
+// viewerCountry returns where the client of r is, as a trusted source says,
+// or "" when none does. A request that came through a trusted proxy is
+// placed by the proxy's headers: its country header, else the client
+// address it forwarded looked up in CountryRanges; the proxy's own address
+// says nothing about the client. Any other request came straight from its
+// client, whose headers are its own words and are ignored; its address is
+// the TCP peer, which cannot be forged (the handshake needs the replies to
+// reach it), so it is looked up in CountryRanges.
+func (s *Server) viewerCountry(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
 		return ""
 	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil || !s.trustedProxy(ap.Addr()) {
-		return ""
+	peer := ap.Addr().Unmap()
+	if !s.trustedProxy(peer) {
+		return s.CountryRanges.Country(peer)
 	}
 	if s.CountryHeader != "" {
 		c := strings.ToUpper(strings.TrimSpace(r.Header.Get(s.CountryHeader)))
-		if c != "" && auth.IsCountryCode(c) {
+		if auth.IsCountryCode(c) {
 			return c
 		}
 	}
-	if s.ClientAddressHeader != "" && s.CountryRanges != nil {
-		if h := r.Header.Get(s.ClientAddressHeader); h != "" {
-			if client, ok := geo.ClientAddress(h, s.trustedProxy); ok {
-				return s.CountryRanges.Country(client)
-			}
+	if s.ClientAddressHeader != "" {
+		if client, ok := geo.ClientAddress(r.Header.Get(s.ClientAddressHeader), s.trustedProxy); ok {
+			return s.CountryRanges.Country(client)
 		}
 	}
 	return ""
@@ -299,9 +318,7 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		ctx := r.Context()
-		if c := s.requestCountry(r); c != "" {
-			ctx = parley.WithCountry(ctx, c)
-		}
+		ctx = parley.WithCountry(ctx, s.viewerCountry(r))
 		if token := sessionToken(r); token != "" {
 			u, sess, err := s.Auth.Authenticate(ctx, token)
 			if err == nil {

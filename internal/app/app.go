@@ -292,8 +292,17 @@ func (a *App) Start() error {
 		}
 	}()
 	a.Log.Info("parley listening", "url", a.URL(), "data_dir", a.Config.DataDir, "nats", natsDescription(a.Config))
+	if !a.API.TrustsCountrySource() {
+		a.Log.Warn(NoCountrySourceWarning)
+	}
 	return nil
 }
+
+// NoCountrySourceWarning is logged at start when no trusted source of the
+// viewer's country is configured.
+const NoCountrySourceWarning = "no trusted source of viewers' countries is configured (-country-header with -trusted-proxies, or -country-ranges): " +
+	"every viewer's country is unknown, so a withholding by country hides its item only from viewers it also covers when their country is unknown (also_unknown); " +
+	"the country in a member's profile is never used"
 
 // handleEvent takes every event of the stream, in order, once per process:
 // the live hub fans chat updates out, and the hash-bank matcher follows the

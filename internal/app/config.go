@@ -37,14 +37,19 @@ type Config struct {
 	PUIDNamespace string
 	// EvidenceRetention is how long removed content is kept as evidence.
 	EvidenceRetention time.Duration
-	// CountryHeader names a request header carrying the viewer's country
-	// (such as CF-IPCountry), set by a proxy in TrustedProxies; it decides
-	// what is withheld from whom. Empty: the account's country decides.
+	// The viewer's country decides what is withheld from whom; it comes
+	// only from these trusted sources, never from an account's profile.
+	// With none of them set every viewer's country is unknown (the server
+	// warns at start). CountryHeader names a request header carrying the
+	// viewer's country (such as CF-IPCountry), set by a proxy in
+	// TrustedProxies.
 	CountryHeader  string
 	TrustedProxies string // comma-separated addresses or CIDR ranges
-	// ClientAddressHeader (such as X-Forwarded-For), set by a trusted proxy,
-	// gives the client's address; CountryRanges is a file of "CIDR,CC"
-	// lines that tells its country. Used when no CountryHeader says it.
+	// CountryRanges is a file of "CIDR,CC" lines that tells the country of
+	// a client address: of the connection's peer when the request did not
+	// come through a trusted proxy, and of the address a trusted proxy
+	// passed on in ClientAddressHeader (such as X-Forwarded-For) when no
+	// CountryHeader says the country.
 	ClientAddressHeader string
 	CountryRanges       string
 	// CampaignMinMembers is the size from which a group's posts go to the
@@ -110,13 +115,13 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(envDuration(&c.ShutdownTimeout, "PARLEY_SHUTDOWN_TIMEOUT"), "shutdown-timeout", "how long a graceful shutdown waits for requests to finish (PARLEY_SHUTDOWN_TIMEOUT)")
 	str(&c.PUIDNamespace, "puid-namespace", "PARLEY_PUID_NAMESPACE", "prefix of the puids of statements of reasons sent to the EU Transparency Database; set once per deployment and never reuse one")
 	fs.Var(envDuration(&c.EvidenceRetention, "PARLEY_EVIDENCE_RETENTION"), "evidence-retention", "how long removed content is kept as evidence, unless a legal hold keeps it longer (PARLEY_EVIDENCE_RETENTION)")
-	str(&c.CountryHeader, "country-header", "PARLEY_COUNTRY_HEADER", "request header with the viewer's ISO country code, set by a trusted proxy (e.g. CF-IPCountry); decides what is withheld where")
+	str(&c.CountryHeader, "country-header", "PARLEY_COUNTRY_HEADER", "request header with the viewer's ISO country code, set by a proxy in -trusted-proxies (e.g. CF-IPCountry); decides what is withheld where")
 	fs.Var(envInt(&c.CampaignMinMembers, "PARLEY_CAMPAIGN_MIN_MEMBERS"), "campaign-min-members", "smallest group whose posts the campaign detector reads; channels always (PARLEY_CAMPAIGN_MIN_MEMBERS)")
 	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "loopback address to serve Go's profiler on (net/http/pprof), e.g. 127.0.0.1:6060; empty: off")
 	fs.Var(envBool(&c.Rescan, "PARLEY_RESCAN"), "rescan", "screen stored content again when hash banks or rules change; one process of a deployment is enough (PARLEY_RESCAN)")
 	str(&c.ClientAddressHeader, "client-address-header", "PARLEY_CLIENT_ADDRESS_HEADER", "request header with the client's address, set by a trusted proxy (e.g. X-Forwarded-For); its country comes from -country-ranges")
-	str(&c.CountryRanges, "country-ranges", "PARLEY_COUNTRY_RANGES", "file of CIDR,COUNTRY lines telling the country of a client address (e.g. an export of a GeoIP database)")
-	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose country header is believed")
+	str(&c.CountryRanges, "country-ranges", "PARLEY_COUNTRY_RANGES", "file of CIDR,COUNTRY lines telling the country of a client address (e.g. an export of a GeoIP database): of a direct connection's peer, or of the address a trusted proxy forwards in -client-address-header")
+	str(&c.TrustedProxies, "trusted-proxies", "PARLEY_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of proxies whose -country-header and -client-address-header are believed; other requests' headers are ignored")
 	str(&c.UserContact, "user-contact", "PARLEY_USER_CONTACT", "email address or web address where members reach the platform about a decision, shown with every statement of reasons")
 }
 
@@ -165,8 +170,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: -debug-addr %q must be a loopback address such as 127.0.0.1:6060: the profiler must not be reachable from the network", c.DebugAddr)
 		}
 	}
-	if (c.ClientAddressHeader == "") != (c.CountryRanges == "") {
-		return fmt.Errorf("config: -client-address-header and -country-ranges go together: the address is looked up in the ranges")
+	if c.ClientAddressHeader != "" && c.CountryRanges == "" {
+		return fmt.Errorf("config: -client-address-header needs -country-ranges: the address is looked up in the ranges")
 	}
 	if c.ClientAddressHeader != "" && c.TrustedProxies == "" {
 		return fmt.Errorf("config: -client-address-header needs -trusted-proxies: a header anyone can set must not decide what is withheld")

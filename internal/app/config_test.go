@@ -26,8 +26,10 @@ func TestUserContactIsAnEmailOrWebAddress(t *testing.T) {
 }
 
 // A header anyone can set must not decide what is withheld from whom, so the
-// viewer's-country settings are refused unless the proxies setting them are
+// viewer's-country headers are refused unless the proxies setting them are
 // named, and a client address is useless without ranges to look it up in.
+// The ranges alone are a trusted source: they place a direct connection's
+// peer, which cannot be forged.
 func TestViewerCountrySettingsNeedTrustedProxies(t *testing.T) {
 	for _, c := range []struct {
 		name                            string
@@ -41,7 +43,8 @@ func TestViewerCountrySettingsNeedTrustedProxies(t *testing.T) {
 		{name: "address header with ranges and proxies", addrHeader: "X-Forwarded-For", rngs: "ranges.csv", proxies: "10.0.0.1", ok: true},
 		{name: "address header without proxies", addrHeader: "X-Forwarded-For", rngs: "ranges.csv"},
 		{name: "address header without ranges", addrHeader: "X-Forwarded-For", proxies: "10.0.0.1"},
-		{name: "ranges without address header", rngs: "ranges.csv", proxies: "10.0.0.1"},
+		{name: "ranges without address header", rngs: "ranges.csv", proxies: "10.0.0.1", ok: true},
+		{name: "ranges alone, for direct connections", rngs: "ranges.csv", ok: true},
 	} {
 		cfg := app.DefaultConfig()
 		cfg.CountryHeader, cfg.ClientAddressHeader, cfg.CountryRanges, cfg.TrustedProxies = c.countryHeader, c.addrHeader, c.rngs, c.proxies

@@ -1,8 +1,9 @@
 // Package geo tells the country of a client address from a table of
 // address ranges the operator provides (for example an export of a GeoIP
-// database as "CIDR,country" lines), for deployments whose proxy passes on
-// the client's address but not its country. What is withheld in which
-// country depends on it (see parley.ViewerOf).
+// database as "CIDR,country" lines): the address a trusted proxy passes on
+// (for deployments whose proxy does not pass on the country), or the
+// connection's own peer when clients connect straight to the server. What
+// is withheld in which country depends on it (see parley.ViewerOf).
 package geo
 
 import (

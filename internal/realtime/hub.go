@@ -388,11 +388,14 @@ func (h *Hub) HandleEvent(subject, kind string, data []byte) {
 
 // renderKey names one way of showing an update to a viewer the chat is not
 // hidden from: whether the viewer sent the message (which matters only
-// when the message itself is moderated), and the viewer's country when the
-// message is withheld there (viewers in every other country see the same).
+// when the message itself is moderated), and whether the message is
+// withheld from the viewer, with the viewer's country then ("" when
+// unknown, for a withholding that covers it): the notice names it, and
+// viewers from whom it is not withheld all see the same.
 type renderKey struct {
-	own     bool
-	country string
+	own      bool
+	withheld bool
+	country  string
 }
 
 type rendering struct {
@@ -450,7 +453,7 @@ func (h *Hub) HandleUpdate(u *parley.Update) {
 		if moderated {
 			key.own = c.Viewer.UserID != 0 && c.Viewer.UserID == u.Message.SenderID
 			if msgMod.WithheldIn(c.Viewer.Country) != nil {
-				key.country = c.Viewer.Country
+				key.withheld, key.country = true, c.Viewer.Country
 			}
 		}
 		r, ok := renderings[key]

@@ -100,6 +100,8 @@ type conn struct {
 }
 
 // connect registers a client and runs it, as the WebSocket handler does.
+// The test user's Country stands for where a trusted source places the
+// connection (the server never takes it from the profile).
 func (w *world) connect(t *testing.T, u *parley.User, resume map[int64]int64) *conn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -545,3 +545,43 @@ func TestJoiningAChatWithheldHere(t *testing.T) {
 	}
 	k.quiet(t)
 }
+
+// TestWithheldFromUnknownCountryIsRenderedApart withholds a post in Germany
+// and from viewers whose country is unknown: the viewer whom nothing places
+// gets a notice that names no country, the viewer in Germany one that
+// names it, and the viewer in France the post. The viewer of unknown
+// country and the one in France both have no country in common with the
+// order, so they must not share a rendering.
+func TestWithheldFromUnknownCountryIsRenderedApart(t *testing.T) {
+	m := newModeration(t)
+	author := m.userIn(t, "author", "FR")
+	de, fr, nowhere := m.userIn(t, "hans", "DE"), m.userIn(t, "jeanne", "FR"), m.userIn(t, "anon", "")
+	ch := m.channel(t, author, "bulletin", de, fr, nowhere)
+	kde, kfr, knowhere := m.connect(t, de, nil), m.connect(t, fr, nil), m.connect(t, nowhere, nil)
+	for _, k := range []*conn{kde, kfr, knowhere} {
+		k.ready(t)
+	}
+	const text = "a report under a court order"
+	m.post(t, author, ch.ID, text)
+	m.relay(t, nil)
+	for _, k := range []*conn{kde, kfr, knowhere} {
+		k.update(t, ch.ID, 1, parley.UpdateMessageNew)
+	}
+
+	before := m.hub.Encoded()
+	m.act(t, enforce.Request{Kind: enforce.WithholdMessage, Target: messageTarget(ch.ID, 1), Countries: []string{"DE"}, AlsoUnknown: true, Grounds: byLaw})
+	u := knowhere.update(t, ch.ID, 2, parley.UpdateMessageModerated)
+	if u.Message.Text != "" || u.Message.Notice == nil || u.Message.Notice.Kind != parley.NoticeWithheld ||
+		!strings.Contains(u.Message.Notice.Text, "not available where you are") || strings.Contains(u.Message.Notice.Text, "(") {
+		t.Fatalf("the viewer of unknown country got %+v (notice %+v); want a withheld notice naming no country", u.Message, u.Message.Notice)
+	}
+	if u := kde.update(t, ch.ID, 2, parley.UpdateMessageModerated); u.Message.Text != "" || u.Message.Notice == nil || !strings.Contains(u.Message.Notice.Text, "(DE)") {
+		t.Fatalf("the viewer in DE got %+v", u.Message)
+	}
+	if u := kfr.update(t, ch.ID, 2, parley.UpdateMessageModerated); u.Message.Text != text || u.Message.Notice != nil {
+		t.Fatalf("the viewer in FR got %+v (notice %+v); want the post", u.Message, u.Message.Notice)
+	}
+	if n := m.hub.Encoded() - before; n != 3 {
+		t.Errorf("the withholding was encoded %d times for 3 viewers in 3 renderings; want 3", n)
+	}
+}

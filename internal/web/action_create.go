@@ -76,7 +76,7 @@ func (s *Server) actionCreate(w http.ResponseWriter, r *http.Request, u *parley.
 	g.Automation = sor.AutomatedDecision(f.Get("automation"))
 	req := enforce.Request{Kind: kind, Target: target, Until: until, Grounds: g, Note: f.Get("note")}
 	if kind == enforce.WithholdMessage || kind == enforce.WithholdChat {
-		req.Countries = splitList(f.Get("countries"))
+		req.Countries, req.AlsoUnknown = splitList(f.Get("countries")), f.Get("also_unknown") != ""
 	}
 	if kind == enforce.LabelMessage {
 		req.Label = f.Get("label")

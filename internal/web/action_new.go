@@ -14,7 +14,7 @@ type actionFormPage struct {
 }
 
 // actionFields are the fields of the take-action form.
-var actionFields = []string{"kind", "chat_id", "seq", "media_id", "username", "countries", "label", "until",
+var actionFields = []string{"kind", "chat_id", "seq", "media_id", "username", "countries", "also_unknown", "label", "until",
 	"ground", "ground_text", "also_illegal", "category", "source", "notifier", "automation", "automated_detection", "note"}
 
 // The choices of the form, for its template.
@@ -24,6 +24,16 @@ func (p *actionFormPage) CategoryOptions() []option   { return categoryOptions("
 func (p *actionFormPage) KeywordOptions() []option    { return keywordOptions() }
 func (p *actionFormPage) SourceOptions() []option     { return sourceChoices }
 func (p *actionFormPage) AutomationOptions() []option { return automationChoices }
+
+// AlsoUnknownHint explains the choice to withhold from viewers whose
+// country is unknown, and what it means where no viewer's country is known.
+func (p *actionFormPage) AlsoUnknownHint() string {
+	hint := "Withholdings only: hide it as well from viewers whom no trusted source places (a hidden proxy, an address not in the table), who could be in these countries."
+	if p.CountryUnknown {
+		hint += " No source is configured on this server: without this, the withholding hides nothing from anyone."
+	}
+	return hint
+}
 
 // actionNew shows the form to take an enforcement action. The target and
 // kind may be given in the query (?kind=remove_message&chat_id=3&seq=7), so

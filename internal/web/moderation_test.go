@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"parley"
+	"parley/internal/app"
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/safety/enforce"
@@ -350,11 +351,14 @@ func TestActionListDetailAndRestore(t *testing.T) {
 }
 
 func TestChatPageShowsLabelsAgeGatesAndWithholdings(t *testing.T) {
-	s := startServer(t)
+	// The German reader is placed in Germany by the trusted proxy in front
+	// of the server (its country header); the author is placed nowhere.
+	s := startServer(t, func(c *app.Config) { c.CountryHeader, c.TrustedProxies = "X-Viewer-Country", "127.0.0.1" })
 	legal := staffBrowser(t, s, "officer", parley.RoleLegalOfficer)
 	author, german := newBrowser(t, s), newBrowser(t, s)
+	german.header = http.Header{"X-Viewer-Country": {"DE"}}
 	author.signUp("author")
-	german.post("/signup", url.Values{"username": {"german"}, "password": {"correct horse battery"}, "country": {"DE"}}).wantRedirect(t, "sign up", "/chats")
+	german.signUp("german")
 	chat, chatID := channelWithPost(t, author, "streetnews", "Street news", "a contested report")
 	for _, text := range []string{"an adult story", "a disputed claim"} {
 		author.postMultipart(chat+"/messages", map[string]string{"text": text}, "", "", nil).wantRedirect(t, "post", chat)

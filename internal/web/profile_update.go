@@ -8,8 +8,10 @@ import (
 	"parley/internal/auth"
 )
 
-// profileUpdate saves the display name and country. The country matters
-// beyond the profile: jurisdiction rules key on it.
+// profileUpdate saves the display name and country. The country is the
+// member's own say (screening rules may read it as the author's declared
+// country); what is withheld from the member never follows it, but where a
+// trusted source places the request (see parley.ViewerOf).
 func (s *Server) profileUpdate(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	f := formFrom(r, "display_name", "country")
 	name, country := f.Get("display_name"), f.Get("country")

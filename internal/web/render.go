@@ -86,6 +86,11 @@ type page struct {
 	// set by a page that counted them already (the queue's own).
 	QueueOpen    int64
 	queueCounted bool
+	// CountryUnknown is set on the moderation pages when no trusted source
+	// of viewers' countries is configured, so that staff know a
+	// withholding by country hides nothing from anyone unless it also
+	// covers viewers whose country is unknown.
+	CountryUnknown bool
 }
 
 func (p *page) base() *page { return p }
@@ -115,6 +120,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			s.Log.Warn("web: count open review cases", "err", err)
 		}
 		p.QueueOpen = n
+	}
+	if p.Section == "moderation" && s.API != nil {
+		p.CountryUnknown = !s.API.TrustsCountrySource()
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {

@@ -156,7 +156,7 @@ func describe(n *names, a *enforce.Action) summary {
 		}
 	}
 	message := "your message" + of + in
-	withheldIn := countryList(a.Countries)
+	withheldFrom := withheldFrom(a)
 	var sm summary
 	switch a.Kind {
 	case enforce.RemoveMessage:
@@ -164,7 +164,7 @@ func describe(n *names, a *enforce.Action) summary {
 		sm.What = "We removed " + message + ". Nobody can see its content any more: people in the chat see a notice in its place."
 	case enforce.WithholdMessage:
 		sm.Headline = "Your message is not shown in some countries"
-		sm.What = "We withheld " + message + " from people in " + withheldIn + ". Everyone else still sees it."
+		sm.What = "We withheld " + message + " from " + withheldFrom + ". Everyone else still sees it."
 	case enforce.LabelMessage:
 		sm.Headline = "A label was added to your message"
 		sm.What = fmt.Sprintf("We added the label “%s” to %s. The message is still shown, with the label beside it.", a.Label, message)
@@ -185,7 +185,7 @@ func describe(n *names, a *enforce.Action) summary {
 		sm.What = "We banned your " + noun + titleOf(chat) + ". Its posts are hidden and nothing more can be posted in it."
 	case enforce.WithholdChat:
 		sm.Headline = "Your " + noun + " is not shown in some countries"
-		sm.What = "We withheld your " + noun + titleOf(chat) + " from people in " + withheldIn + ". Everyone else still sees it."
+		sm.What = "We withheld your " + noun + titleOf(chat) + " from " + withheldFrom + ". Everyone else still sees it."
 	case enforce.SuspendAccount:
 		sm.Headline = "Your account was suspended"
 		sm.What = "We suspended your account. While it is suspended you cannot sign in, post or send messages."
@@ -228,12 +228,23 @@ func duration(a *enforce.Action) string {
 // scope says where a restriction applies.
 func scope(a *enforce.Action) string {
 	if len(a.Countries) > 0 {
-		return "Only for people in " + countryList(a.Countries) + "."
+		return "Only for " + withheldFrom(a) + "."
 	}
 	if a.Target.Type == enforce.TargetUser {
 		return "Everywhere."
 	}
 	return "Everywhere: for everyone who could see it."
+}
+
+// withheldFrom names whom a withholding hides the item from: "people in
+// Germany (DE)", and "people whose country we cannot tell" as well when it
+// also covers viewers whose country is unknown.
+func withheldFrom(a *enforce.Action) string {
+	people := "people in " + countryList(a.Countries)
+	if a.AlsoUnknown {
+		people += " and people whose country we cannot tell"
+	}
+	return people
 }
 
 // sourcePhrase says how the case came to the platform.
