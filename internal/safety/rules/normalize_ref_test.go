@@ -150,11 +150,15 @@ var refLeet = map[rune]rune{
 	'@': 'a', '$': 's', '!': 'i', '|': 'i',
 }
 
-// refLookalikes is the look-alike folding of step 4, built from the two
-// tables above and the regional indicator symbols, each target already
-// through step 6 ("l" is "i").
-var refLookalikes = func() map[rune]rune {
-	m := map[rune]rune{}
+// unicodeLookalike is one line of unicodeLookalikes.
+type unicodeLookalike struct {
+	line     string
+	from, to rune // to is an ASCII letter
+}
+
+// parseUnicodeLookalikes reads the lines of unicodeLookalikes.
+func parseUnicodeLookalikes() []unicodeLookalike {
+	var out []unicodeLookalike
 	for _, line := range strings.Split(strings.TrimSpace(unicodeLookalikes), "\n") {
 		fields := strings.Split(line, ";")
 		from, err1 := strconv.ParseUint(strings.TrimSpace(fields[0]), 16, 32)
@@ -162,7 +166,18 @@ var refLookalikes = func() map[rune]rune {
 		if err1 != nil || err2 != nil || to >= utf8.RuneSelf || !unicode.IsLetter(rune(to)) {
 			panic("unicodeLookalikes: bad line " + line)
 		}
-		m[rune(from)] = refASCII(rune(to))
+		out = append(out, unicodeLookalike{line, rune(from), rune(to)})
+	}
+	return out
+}
+
+// refLookalikes is the look-alike folding of step 4, built from the two
+// tables above and the regional indicator symbols, each target already
+// through step 6 ("l" is "i").
+var refLookalikes = func() map[rune]rune {
+	m := map[rune]rune{}
+	for _, l := range parseUnicodeLookalikes() {
+		m[l.from] = refASCII(l.to)
 	}
 	for _, l := range parleyLookalikes {
 		m[l.from] = l.to
@@ -335,13 +350,10 @@ func TestNormalizeMatchesReference(t *testing.T) {
 // Normalization Forms) shows in its figures, with the skeleton's own steps
 // after them.
 func TestNormalizeUnicodeExamples(t *testing.T) {
-	for _, line := range strings.Split(strings.TrimSpace(unicodeLookalikes), "\n") {
-		fields := strings.Split(line, ";")
-		from, _ := strconv.ParseUint(strings.TrimSpace(fields[0]), 16, 32)
-		to, _ := strconv.ParseUint(strings.TrimSpace(fields[1]), 16, 32)
-		want := strings.ReplaceAll(strings.ToLower(string(rune(to))), "l", "i")
-		if got := Normalize("x" + string(rune(from)) + "x"); got != "x"+want+"x" {
-			t.Errorf("%s\n\tNormalize(%q) = %q, want %q", line, "x"+string(rune(from))+"x", got, "x"+want+"x")
+	for _, l := range parseUnicodeLookalikes() {
+		in, want := "x"+string(l.from)+"x", "x"+strings.ReplaceAll(strings.ToLower(string(l.to)), "l", "i")+"x"
+		if got := Normalize(in); got != want {
+			t.Errorf("%s\n\tNormalize(%q) = %q, want %q", l.line, in, got, want)
 		}
 	}
 	for _, l := range parleyLookalikes {
