@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,7 +195,12 @@ func TestBankImportThroughTheAPI(t *testing.T) {
 }
 
 // TestCampaignsSkipSmallGroups: the same spam in a group smaller than
-// -campaign-min-members is not looked at.
+// -campaign-min-members is not looked at. The same three accounts then post
+// it in channels of their own, which the detector reads: the campaign it
+// finds there is the positive control (a broken detector finds nothing and
+// fails the test) and the synchronisation point (the detector reads posts
+// in the order they were made, so by the time it has found the channel
+// posts it has passed the group's, which it must have left out).
 func TestCampaignsSkipSmallGroups(t *testing.T) {
 	s := start(t) // the default: groups of 20 or more
 	mod := s.staffClient(t, "moddy", parley.RoleModerator)
@@ -205,13 +211,46 @@ func TestCampaignsSkipSmallGroups(t *testing.T) {
 		spammers = append(spammers, s.signUp(t, fmt.Sprintf("spammer%d", i)))
 	}
 	owner.invite(t, g.ID, spammers...)
+	const spam = "Congratulations! You have been selected to receive a free gift card worth 500 euros, claim it today at our official page before the offer ends"
 	for _, c := range spammers {
-		c.post(t, g.ID, "Congratulations! You have been selected to receive a free gift card worth 500 euros, claim it today at our official page before the offer ends")
+		c.post(t, g.ID, spam)
 	}
-	time.Sleep(500 * time.Millisecond)
+	inChannels := map[int64]bool{} // message ID → found in the campaign
+	for i, c := range spammers {
+		ch := c.channel(t, fmt.Sprintf("offers_%d", i), "Offers")
+		inChannels[c.post(t, ch.ID, spam).ID] = false
+	}
+
 	var list struct{ Campaigns []campaign.Stored }
-	mod.mustJSON(t, "GET", "/api/v1/moderation/campaigns", nil, http.StatusOK, &list)
-	if len(list.Campaigns) != 0 {
-		t.Fatalf("a campaign was found in a group of 4 with the default threshold of 20: %+v", list.Campaigns)
+	var found struct {
+		Campaign campaign.Stored
+		Members  []campaign.StoredMember
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mod.mustJSON(t, "GET", "/api/v1/moderation/campaigns", nil, http.StatusOK, &list)
+		if len(list.Campaigns) > 0 {
+			mod.mustJSON(t, "GET", fmt.Sprintf("/api/v1/moderation/campaigns/%d", list.Campaigns[0].ID), nil, http.StatusOK, &found)
+			all := true
+			for id := range inChannels {
+				inChannels[id] = slices.ContainsFunc(found.Members, func(m campaign.StoredMember) bool { return m.MessageID == id })
+				all = all && inChannels[id]
+			}
+			if all {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the channel posts formed no campaign within 10 s (the positive control): campaigns %+v, members %+v", list.Campaigns, found.Members)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(list.Campaigns) != 1 || found.Campaign.Posts != 3 {
+		t.Errorf("campaigns = %+v; want one of the 3 channel posts", list.Campaigns)
+	}
+	for _, m := range found.Members {
+		if m.ChatID == g.ID {
+			t.Errorf("a post in a group of 4 (the default threshold is 20) is in the campaign: %+v", m)
+		}
 	}
 }

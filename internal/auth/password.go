@@ -74,8 +74,9 @@ type Hasher struct {
 	// dummy is a hash of a random password, verified by DummyVerify so that
 	// an unknown username costs the same time as a wrong password.
 	dummy string
-	// inSlot, when set by a test, runs while a slot is held.
-	inSlot func()
+	// inSlot, when set by a test, runs while a slot is held; noSlot runs
+	// when a caller finds every slot taken, before it waits for one.
+	inSlot, noSlot func()
 }
 
 // NewHasher returns a Hasher that makes new hashes with params and runs at
@@ -145,8 +146,15 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Arg
 	}
 	select {
 	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		if h.noSlot != nil {
+			h.noSlot()
+		}
+		select {
+		case h.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	defer func() { <-h.slots }()
 	if h.inSlot != nil {

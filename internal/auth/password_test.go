@@ -171,29 +171,38 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 }
 
 // TestHasherRunsUpToTheBound checks the other side: with two slots, two
-// hashes run together and a third waits.
+// hashes run together and a third waits. The third is started once the two
+// hold their slots, and the hasher tells when a caller finds every slot
+// taken, so the test knows it waits rather than guessing from a pause.
 func TestHasherRunsUpToTheBound(t *testing.T) {
 	h := NewHasher(2, TestArgon2Params)
 	entered := make(chan struct{})
 	release := make(chan struct{})
+	waiting := make(chan struct{}, 1)
 	h.inSlot = func() {
 		entered <- struct{}{}
 		<-release
 	}
+	h.noSlot = func() { waiting <- struct{}{} }
 	var wg sync.WaitGroup
-	for range 3 {
+	hash := func() {
 		wg.Go(func() {
 			if _, err := h.Hash(context.Background(), "password"); err != nil {
 				t.Error(err)
 			}
 		})
 	}
+	hash()
+	hash()
 	<-entered
 	<-entered
+	hash()
 	select {
+	case <-waiting:
 	case <-entered:
-		t.Error("a third hash started while two slots were taken")
-	case <-time.After(50 * time.Millisecond):
+		t.Fatal("a third hash started while two slots were taken")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a third hash neither started nor waited for a slot")
 	}
 	close(release)
 	<-entered

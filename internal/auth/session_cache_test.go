@@ -4,43 +4,25 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"parley"
 	"parley/internal/auth"
 	"parley/internal/store/sqlite"
+	"parley/internal/testclock"
 )
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // twoProcesses returns two account services on one database, as two
 // server processes would be, sharing one clock.
-func twoProcesses(t *testing.T) (a, b *auth.Service, clock *fakeClock) {
+func twoProcesses(t *testing.T) (a, b *auth.Service, clock *testclock.Clock) {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock = &fakeClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	clock = testclock.At(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	hasher := auth.NewHasher(2, auth.TestArgon2Params)
 	mk := func() *auth.Service {
 		return &auth.Service{Store: db, Hasher: hasher, Clock: clock, Log: slog.New(slog.DiscardHandler)}
@@ -119,7 +101,7 @@ func TestSessionCacheChangesElsewhereTakeEffectWithinTTL(t *testing.T) {
 		t.Fatalf("the process that signed out still accepts the token: %v", err)
 	}
 	// This process may trust what it read for up to the TTL, never longer.
-	clock.Add(auth.DefaultSessionCacheTTL)
+	clock.Advance(auth.DefaultSessionCacheTTL)
 	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("Authenticate a TTL after signing out elsewhere = %v, want unauthorized", err)
 	}
@@ -132,11 +114,11 @@ func TestSessionCacheNeverOutlivesTheSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(sess.ExpiresAt.Sub(clock.Now()) - time.Millisecond)
+	clock.Advance(sess.ExpiresAt.Sub(clock.Now()) - time.Millisecond)
 	if _, _, err := a.Authenticate(ctx, token); err != nil {
 		t.Fatalf("session a millisecond before it expires: %v", err)
 	}
-	clock.Add(time.Millisecond)
+	clock.Advance(time.Millisecond)
 	if _, _, err := a.Authenticate(ctx, token); parley.ErrorCode(err) != parley.EUnauthorized {
 		t.Fatalf("cached session after it expired = %v, want unauthorized", err)
 	}
@@ -188,12 +170,12 @@ func TestSessionCacheReadsOncePerTTL(t *testing.T) {
 		if _, _, err := a.Authenticate(ctx, token); err != nil {
 			t.Fatal(err)
 		}
-		clock.Add(auth.DefaultSessionCacheTTL / 4)
+		clock.Advance(auth.DefaultSessionCacheTTL / 4)
 	}
 	if store.reads != 1 {
 		t.Fatalf("three requests within the TTL read the session %d times; want once", store.reads)
 	}
-	clock.Add(auth.DefaultSessionCacheTTL)
+	clock.Advance(auth.DefaultSessionCacheTTL)
 	if _, _, err := a.Authenticate(ctx, token); err != nil {
 		t.Fatal(err)
 	}

@@ -23,32 +23,15 @@ import (
 	"parley/internal/safety/rules"
 	"parley/internal/safety/screen"
 	"parley/internal/store/sqlite"
+	"parley/internal/testclock"
 )
-
-// fakeClock is a clock the test sets and moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fixture is a messaging service on a real SQLite store in a temporary
 // directory, with a clock the test controls.
 type fixture struct {
 	svc      *messaging.Service
 	db       *sqlite.DB
-	clock    *fakeClock
+	clock    *testclock.Clock
 	mediaDir string
 }
 
@@ -69,7 +52,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.At(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	svc := &messaging.Service{Store: db, Blobs: blobs, Clock: clock, Users: db,
 		Limits: media.Limits{MaxBytes: 256 << 10, MaxPixels: 1 << 20}}
 	return &fixture{svc: svc, db: db, clock: clock, mediaDir: mediaDir}

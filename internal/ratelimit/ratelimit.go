@@ -9,17 +9,23 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultMaxKeys is how many keys a Limiter remembers at most. At roughly 200
-// bytes a key, 100,000 keys take about 20 MB: an attacker who sends from
-// millions of addresses cannot make the limiter itself exhaust memory.
+// bytes a key (TestMemoryPerKey checks it stays under 300), 100,000 keys take
+// about 20 MB: an attacker who sends from millions of addresses cannot make
+// the limiter itself exhaust memory.
 const DefaultMaxKeys = 100_000
 
-// Limiter is a token bucket per key, typically per client IP address. Each
-// bucket holds at most burst tokens and gains rate tokens a second; a request
-// takes one token or is refused. Bursts of normal use pass, while a sustained
-// stream is held to the rate.
+// Limiter is a token bucket per key, typically per client IP address or
+// account. Each bucket holds at most burst tokens and gains rate tokens a
+// second; a request takes one token or is refused. Bursts of normal use
+// pass, while a sustained stream is held to the rate. The buckets are
+// golang.org/x/time/rate limiters, always given the time explicitly, so that
+// tests can move the clock; this package adds the keys and bounds their
+// number.
 //
 // Memory is bounded two ways. A bucket left alone long enough to refill is
 // indistinguishable from a new one, so it is forgotten. And when MaxKeys are
@@ -30,7 +36,7 @@ const DefaultMaxKeys = 100_000
 // A Limiter is safe for use by many goroutines.
 type Limiter struct {
 	rate    float64
-	burst   float64
+	burst   int
 	clock   func() time.Time
 	maxKeys int
 	// fullAfter is how long an untouched bucket takes to refill from empty.
@@ -44,8 +50,11 @@ type Limiter struct {
 // bucket is the state of one key.
 type bucket struct {
 	key    string
-	tokens float64
-	last   time.Time // when tokens was last brought up to date
+	tokens *rate.Limiter
+	// last is the latest time the key was used. The bucket is always asked
+	// at this time or later: a clock that steps backwards gives no tokens,
+	// and the step is not counted twice when the clock comes back.
+	last time.Time
 }
 
 // New returns a Limiter allowing rate requests a second per key after an
@@ -62,7 +71,7 @@ func New(rate float64, burst int, clock func() time.Time) *Limiter {
 	}
 	return &Limiter{
 		rate:      rate,
-		burst:     float64(burst),
+		burst:     burst,
 		clock:     clock,
 		maxKeys:   DefaultMaxKeys,
 		fullAfter: seconds(float64(burst) / rate),
@@ -84,27 +93,22 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	if e, found := l.keys[key]; found {
 		l.lru.MoveToBack(e)
 		b = e.Value.(*bucket)
-		// A clock that steps backwards gives no tokens, and the bucket keeps
-		// its later time so the step is not counted twice.
-		if elapsed := now.Sub(b.last); elapsed > 0 {
-			b.tokens = min(l.burst, b.tokens+elapsed.Seconds()*l.rate)
+		if now.After(b.last) {
 			b.last = now
 		}
 	} else {
 		if len(l.keys) >= l.maxKeys {
 			l.forget(l.lru.Front())
 		}
-		b = &bucket{key: key, tokens: l.burst, last: now}
+		b = &bucket{key: key, tokens: rate.NewLimiter(rate.Limit(l.rate), l.burst), last: now}
 		l.keys[key] = l.lru.PushBack(b)
 	}
 
-	// The tolerance absorbs floating-point error, so that waiting exactly
-	// retryAfter is always enough.
-	if b.tokens >= 1-1e-9 {
-		b.tokens = max(0, b.tokens-1)
+	// A refused AllowN changes nothing in the bucket.
+	if b.tokens.AllowN(b.last, 1) {
 		return true, 0
 	}
-	return false, seconds((1 - b.tokens) / l.rate)
+	return false, seconds((1 - b.tokens.TokensAt(b.last)) / l.rate)
 }
 
 // Len returns how many keys the limiter remembers, for metrics and tests.

@@ -2,33 +2,14 @@ package ratelimit
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"parley/internal/testclock"
 )
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // step is one call to Allow after moving the clock.
 type step struct {
@@ -91,10 +72,15 @@ func TestAllow(t *testing.T) {
 			{time.Hour, "ip", false, time.Second},
 			{time.Second, "ip", true, 0},
 		}},
+		{"a step back and forth is not counted as time passed", 1, 2, []step{
+			{0, "ip", true, 0},
+			{-time.Hour, "ip", true, 0},
+			{time.Hour, "ip", false, time.Second},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testclock.New()
 			l := New(tt.rate, tt.burst, clock.Now)
 			for i, s := range tt.steps {
 				clock.Advance(s.advance)
@@ -112,7 +98,7 @@ func TestAllow(t *testing.T) {
 // always succeeds, whatever rounding the rate causes.
 func TestRetryAfterIsEnough(t *testing.T) {
 	for _, rate := range []float64{1, 3, 7.0 / 60, 1.0 / 3600, 0.3, 1000} {
-		clock := newFakeClock()
+		clock := testclock.New()
 		l := New(rate, 2, clock.Now)
 		for i := range 50 {
 			ok, retry := l.Allow("ip")
@@ -128,7 +114,7 @@ func TestRetryAfterIsEnough(t *testing.T) {
 }
 
 func TestForgetsIdleKeys(t *testing.T) {
-	clock := newFakeClock()
+	clock := testclock.New()
 	l := New(1, 10, clock.Now) // a bucket is full again after 10 s
 	for i := range 100 {
 		l.Allow(fmt.Sprint("10.0.0.", i))
@@ -146,7 +132,7 @@ func TestForgetsIdleKeys(t *testing.T) {
 }
 
 func TestMaxKeysDropsLeastRecentlyUsed(t *testing.T) {
-	clock := newFakeClock()
+	clock := testclock.New()
 	l := New(1.0/60, 1, clock.Now) // a bucket needs a minute to refill
 	l.maxKeys = 3
 	for _, key := range []string{"a", "b", "c"} {
@@ -180,7 +166,7 @@ func TestMaxKeysDropsLeastRecentlyUsed(t *testing.T) {
 // TestMemoryBoundUnderFlood checks that a flood of distinct keys never grows
 // the limiter past MaxKeys.
 func TestMemoryBoundUnderFlood(t *testing.T) {
-	clock := newFakeClock()
+	clock := testclock.New()
 	l := New(1.0/60, 5, clock.Now)
 	l.maxKeys = 1000
 	for i := range 50_000 {
@@ -197,7 +183,7 @@ func TestMemoryBoundUnderFlood(t *testing.T) {
 // TestConcurrentAllow checks that racing callers share one bucket exactly:
 // with the clock stopped, burst requests pass and no more.
 func TestConcurrentAllow(t *testing.T) {
-	clock := newFakeClock()
+	clock := testclock.New()
 	const burst = 25
 	l := New(1, burst, clock.Now)
 	var allowed atomic.Int32
@@ -216,6 +202,33 @@ func TestConcurrentAllow(t *testing.T) {
 	if got := allowed.Load(); got != burst {
 		t.Errorf("%d requests passed, want %d", got, burst)
 	}
+}
+
+// TestMemoryPerKey checks the figure DefaultMaxKeys is sized by: a
+// remembered key costs about 200 bytes and at most 300, so DefaultMaxKeys of
+// them stay within 30 MB.
+func TestMemoryPerKey(t *testing.T) {
+	const n = 20_000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("2001:db8::%x", i) // an IPv6 address, the longest usual key
+	}
+	clock := testclock.New()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	l := New(1.0/60, 5, clock.Now)
+	for _, k := range keys {
+		l.Allow(k)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perKey := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f bytes per key", perKey)
+	if perKey > 300 {
+		t.Errorf("%.0f bytes per remembered key, want at most 300 (DefaultMaxKeys is sized by it)", perKey)
+	}
+	runtime.KeepAlive(l)
 }
 
 func TestNewRefusesUselessSettings(t *testing.T) {

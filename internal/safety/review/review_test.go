@@ -11,11 +11,8 @@ import (
 	"parley/internal/safety/review"
 	"parley/internal/sor"
 	"parley/internal/store/sqlite"
+	"parley/internal/testclock"
 )
-
-type fixedClock struct{ now time.Time }
-
-func (c fixedClock) Now() time.Time { return c.now }
 
 func screening(decision string, category sor.Category) *parley.Screening {
 	m := parley.ScreeningMatch{Source: parley.MatchRule, SourceID: "r", Decision: decision, Category: string(category)}
@@ -54,16 +51,16 @@ func TestQueueSortsItselfAndChecksRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock := fixedClock{now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.At(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	svc := &review.Service{Store: db, Enforce: &enforce.Service{Store: db, Clock: clock, Namespace: "test"}, Clock: clock}
 
 	mk := func(name string, role parley.Role) *parley.User {
-		u := &parley.User{Username: name, Role: parley.RoleMember, Country: "FR", CreatedAt: clock.now}
+		u := &parley.User{Username: name, Role: parley.RoleMember, Country: "FR", CreatedAt: clock.Now()}
 		if err := db.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		if role != parley.RoleMember {
-			if err := db.SetUserRole(ctx, 0, u.ID, role, clock.now); err != nil {
+			if err := db.SetUserRole(ctx, 0, u.ID, role, clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			u.Role = role
@@ -75,7 +72,7 @@ func TestQueueSortsItselfAndChecksRoles(t *testing.T) {
 	// Three flagged images, opened least urgent first and at different times.
 	open := func(id string, sc *parley.Screening, at time.Duration) *review.Case {
 		c := &review.Case{Kind: review.KindFlaggedMedia, TargetType: review.TargetMedia, TargetID: id,
-			UserID: member.ID, Priority: review.Priority(sc), Screening: sc, CreatedAt: clock.now.Add(at)}
+			UserID: member.ID, Priority: review.Priority(sc), Screening: sc, CreatedAt: clock.Now().Add(at)}
 		if err := db.OpenCase(ctx, c); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,9 @@ func TestCanonicalURL(t *testing.T) {
 		{"  t.me/x  ", "t.me/x"},
 		{"www.www.x.example/p", "www.www.x.example/p"}, // one "www." is stripped when read, so two stay two
 		{"https://evil.example/r?u=http://x.example", "https://evil.example/r?u=http://x.example"},
+		{"evil.example/r?u=http://x.example", "https://evil.example/r?u=http://x.example"}, // the "://" of a query is no scheme
+		{"evil.example?next=hxxp://x.example", "https://evil.example?next=hxxp://x.example"},
+		{"t.me/go#x://y", "t.me/go"}, // nor is that of a fragment, which goes
 		{"ｅｖｉｌ．ｅｘａｍｐｌｅ/Ｐ", "evil.example/p"},
 		{"203.0.113.9/x", "203.0.113.9/x"},
 	}
@@ -59,6 +62,7 @@ func TestCanonicalRefusals(t *testing.T) {
 		{"x." + strings.Repeat("a", 2100) + ".example", true, "longer than"},
 		{"evil.example/a[(.)]b", true, "ambiguous"},
 		{"3.14", false, "not a valid host name"},
+		{"evil.example?u=https://x.example", false, "has a path"}, // not x.example
 	} {
 		var err error
 		if tt.withPath {
@@ -81,12 +85,14 @@ var linkTexts = []string{
 	"раураl.example", "paypa1.example/login", "write to me@evil.example", "203.0.113.9/x",
 	"www.www.x.example/p www.x.example/p", "evil.example/r?u=http://x.example",
 	"notevil.example evil.examples", "a.b.c.evil.example/path, t.me/other",
+	"t.me/go?next=https://evil.example/x", "https://t.me/go?next=https://evil.example/x&utm=1", "https://evil.example/x",
 }
 
 // linkEntries are entries as staff or feeds write them.
 var linkEntries = struct{ urls, domains []string }{
 	urls: []string{"https://t.me/scamchannel", "HXXPS://www.Evil[.]example:8443/Join/#top",
-		"www.www.x.example/p", "https://evil.example/r?u=http://x.example", "paypal.example/login", "203.0.113.9/x"},
+		"www.www.x.example/p", "https://evil.example/r?u=http://x.example", "paypal.example/login", "203.0.113.9/x",
+		"t.me/go?next=https://evil.example/x"},
 	domains: []string{"evil.example", "*.mail(dot)evil.example.", "раураl.example", "x.example"},
 }
 
@@ -202,6 +208,8 @@ func FuzzCanonicalLink(f *testing.F) {
 	}
 	f.Add("evil.example/a[(.)]b")
 	f.Add("www.www.www.x.example")
+	f.Add("example.com/r?u=https://evil.test/x")
+	f.Add("example.com?u=https://evil.test")
 	rs := linkRuleSet(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, withPath := range []bool{true, false} {
@@ -233,4 +241,51 @@ func FuzzCanonicalLink(f *testing.F) {
 		}
 		checkLinksAgree(t, rs, s)
 	})
+}
+
+// TestURLEntryWithSchemeInItsQuery: a URLs entry whose query holds another
+// URL ("example.com/r?u=https://evil.test/x", an open redirect to a scam)
+// means the redirect, host example.com, whether or not the entry is written
+// with a scheme. The "://" of the query is not the end of a scheme: read so,
+// the entry would list evil.test/x instead, matching that page linked
+// directly and missing the redirect that was listed.
+func TestURLEntryWithSchemeInItsQuery(t *testing.T) {
+	const canonical = "https://example.com/r?u=https://evil.test/x"
+	entries := []string{
+		"https://example.com/r?u=https://evil.test/x",
+		"example.com/r?u=https://evil.test/x",
+		"hxxps://example[.]com/r?u=https://evil.test/x",
+		"HTTP://www.Example.com:8080/r?u=https://evil.test/x#top",
+		"example[.]com/r?u=https://evil(.)test/x",
+	}
+	texts := []struct {
+		text  string
+		match bool
+	}{
+		{"go to https://example.com/r?u=https://evil.test/x now", true},
+		{"example.com/r?u=https://evil.test/x&utm=1", true},
+		{"www.example.com/r?u=https://evil.test/x/more", true},
+		{"https://evil.test/x", false},                          // the target linked directly is another link
+		{"see evil.test/x", false},                              // the same without a scheme
+		{"https://example.com/r?u=https://other.test/x", false}, // the redirect to elsewhere
+		{"https://example.com/r", false},
+		{"https://example.com/r?u=https://evil.test/xyz", false}, // not below the entry's path
+	}
+	for _, entry := range entries {
+		t.Run(entry, func(t *testing.T) {
+			if got, err := CanonicalURL(entry); err != nil || got != canonical {
+				t.Errorf("CanonicalURL = %q, %v; want %q", got, err, canonical)
+			}
+			rs := mustCompile(t, Rule{ID: "redirect", Version: 1, URLs: []string{entry}, Action: ActionBlock, Mode: ModeEnforce})
+			for _, tt := range texts {
+				if got := len(rs.Screen(tt.text, Context{}).Matches) > 0; got != tt.match {
+					t.Errorf("%q: matched %v, want %v (links %q)", tt.text, got, tt.match, Links(tt.text))
+				}
+			}
+		})
+	}
+	// A domain entry with such a query has a path, whatever follows.
+	if _, err := CanonicalDomain("example.com?u=https://evil.test"); err == nil || !strings.Contains(err.Error(), "has a path") {
+		t.Errorf("CanonicalDomain of a host with a query: %v; want an error saying it has a path", err)
+	}
 }

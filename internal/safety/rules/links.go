@@ -290,7 +290,10 @@ func splitLinkEntry(s string, withPath bool) (host, path, msg string) {
 	var tmp []byte
 	clean := appendClean(nil, s, &tmp)
 	v := string(appendLinkView(nil, clean))
-	if i := strings.Index(v, "://"); i >= 0 {
+	// A "://" ends a scheme only if it comes before the path, query and
+	// fragment: in "t.me/go?next=https://evil.example" it is part of the
+	// query, and the entry is the t.me link, not evil.example.
+	if i := strings.Index(v, "://"); i >= 0 && !strings.ContainsAny(v[:i], "/?#") {
 		v = v[i+3:]
 	}
 	host, rest := v, ""
@@ -333,9 +336,10 @@ func splitLinkEntry(s string, withPath bool) (host, path, msg string) {
 // written without what matching ignores (scheme, user, port, fragment,
 // "www.", trailing slashes, disguised dots, upper-case ASCII), so that two
 // spellings of one URL have one canonical text: "HXXPS://www.Evil[.]example:8443/Join/#top"
-// becomes "evil.example/join". Entries whose path holds "://" keep a scheme
-// ("https://evil.example/r?u=http://x"), because without one the first "://"
-// would be read as the end of a scheme. It returns an EInvalid
+// becomes "evil.example/join". Entries whose path holds "://" are written
+// with a scheme ("https://evil.example/r?u=http://x"), which shows a reader
+// that the host is the one before the path, not the one after "://" (both
+// forms read the same). It returns an EInvalid
 // *parley.Error saying what is wrong for an entry that Compile would refuse,
 // or one that cannot be written in a form that reads back the same.
 func CanonicalURL(s string) (string, error) { return canonicalLink(s, true) }

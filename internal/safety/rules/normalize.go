@@ -32,7 +32,10 @@ import (
 //     marks.
 //  4. Look-alike letters from Cyrillic, Greek, Armenian and Latin extensions
 //     become the Latin letter they imitate (the table confusables below),
-//     and regional-indicator symbols become letters.
+//     and regional-indicator symbols become letters. A look-alike is
+//     replaced before step 2 too: NFKD turns a few of them into letters
+//     that look different (the lunate sigma "ϲ", which looks like "c",
+//     into "ς").
 //  5. Full case folding: lower case, "ß" becomes "ss", final sigma is sigma.
 //  6. "l" becomes "i". Lower case removes the difference between "I" and
 //     "l" that a reader cannot see anyway ("kiII" written with capital I's
@@ -406,7 +409,7 @@ const (
 	fSpace                  // whitespace
 	fLetter                 // a letter
 	fWord                   // a letter, digit or mark: part of a word
-	fDecomposes             // has an NFKD decomposition
+	fDecomposes             // has an NFKD decomposition and is no look-alike (step 4)
 )
 
 const bmpSize = 0x10000
@@ -452,7 +455,8 @@ func runeFlags(r rune) uint8 {
 		f |= fWord
 	}
 	var b [utf8.UTFMax]byte
-	if norm.NFKD.Properties(b[:utf8.EncodeRune(b[:], r)]).Decomposition() != nil {
+	if _, lookalike := confusables[r]; !lookalike && norm.NFKD.Properties(b[:utf8.EncodeRune(b[:], r)]).Decomposition() != nil {
+		// A look-alike is replaced before it would be decomposed (step 4).
 		f |= fDecomposes
 	}
 	return f

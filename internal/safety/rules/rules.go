@@ -99,7 +99,9 @@ type Rule struct {
 	// "t.me/joinchat/abc/x" and "t.me/joinchat/abc?start=1", not
 	// "t.me/joinchat/abcd" and not other hosts. Scheme, "www.", port and
 	// fragment are ignored and paths compare without case. An entry
-	// without a path matches every link to that exact host.
+	// without a path matches every link to that exact host. A "://" after
+	// the start of the path is part of it: "t.me/go?next=https://x.example"
+	// lists that t.me link, with or without a scheme of its own.
 	URLs []string `json:"urls,omitempty"`
 
 	// Domains match a domain and all its subdomains in any link, e-mail

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,14 +19,8 @@ import (
 	"parley/internal/safety/screen"
 	"parley/internal/sor"
 	"parley/internal/store/sqlite"
+	"parley/internal/testclock"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 // pipeline is the posting path with the whole inline screen, as the server
 // wires it, on a real SQLite store: messaging, hash banks and their
@@ -41,7 +34,7 @@ type pipeline struct {
 	screen  *screen.Screener
 	enforce *enforce.Service
 	review  *review.Service
-	clock   *fakeClock
+	clock   *testclock.Clock
 
 	mod, author, reader *parley.User
 	channel, group      *parley.Chat
@@ -61,7 +54,7 @@ func setup(t *testing.T) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline{db: db, clock: &fakeClock{now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}}
+	p := &pipeline{db: db, clock: testclock.At(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))}
 	p.enforce = &enforce.Service{Store: db, Clock: p.clock, Namespace: "test"}
 	p.banks = banks.NewService(db, p.clock)
 	p.matcher = banks.NewMatcher(db)
