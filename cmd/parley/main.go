@@ -107,6 +107,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, demo bo
 	if err := parseConfig(name, args, stderr, &cfg); err != nil {
 		return err
 	}
+	var demoCountry string
+	if demo && cfg.CountryHeader == "" && cfg.CountryRanges == "" {
+		// The demo withholds a post in France on an order. So that the
+		// withholding shows, the demo places the browsers on this machine
+		// in France, as an operator's address ranges file would.
+		var err error
+		if cfg.CountryRanges, demoCountry, err = app.WriteDemoCountryRanges(cfg.DataDir); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
 	log := cfg.NewLogger()
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -124,6 +134,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, demo bo
 		fmt.Fprintf(stdout, "\nParley demo is running at %s\n\nSign in with any of these accounts (passwords are new at every start):\n", a.URL())
 		for _, acc := range accounts {
 			fmt.Fprintf(stdout, "  %-14s %-10s password %s\n", acc.Role, acc.Username, acc.Password)
+		}
+		if demoCountry != "" {
+			fmt.Fprintf(stdout, "\nBrowsers on this machine are placed in %s by %s (what -country-ranges does for\nreal addresses), so the post withheld there shows its notice.\n", demoCountry, cfg.CountryRanges)
 		}
 		fmt.Fprintf(stdout, "\nData is kept in %s. Press Ctrl-C to stop.\n\n", cfg.DataDir)
 	}

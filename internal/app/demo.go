@@ -10,6 +10,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 
 	"parley"
 	"parley/internal/auth"
@@ -184,7 +186,7 @@ func seedSafety(ctx context.Context, a *App, u map[string]*parley.User) error {
 	}
 	// Withheld in one country on an order, with its statement for alice.
 	_, err = a.Enforce.Apply(ctx, legal, enforce.Request{Kind: enforce.WithholdMessage,
-		Target: enforce.Target{Type: enforce.TargetMessage, ChatID: photos.ID, Seq: 2}, Countries: []string{"FR"},
+		Target: enforce.Target{Type: enforce.TargetMessage, ChatID: photos.ID, Seq: 2}, Countries: []string{DemoCountry},
 		Grounds: enforce.Grounds{Ground: sor.GroundIllegalContent, LegalGround: "Article L.335-2 of the French Intellectual Property Code (demo)",
 			Category: sor.CategoryIntellectualPropertyInfringements, Keywords: []sor.Keyword{sor.KeywordCopyrightInfringement},
 			Source: sor.SourceTypeOtherNotification, Notifier: "A French court (demo)", Automation: sor.NotAutomated},
@@ -329,4 +331,26 @@ func randomPassword() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// DemoCountry is where the demo places the browsers on the machine it runs
+// on: the country its seeded withholding order names.
+const DemoCountry = "FR"
+
+// WriteDemoCountryRanges writes, in dataDir, an address ranges file (the
+// format of -country-ranges) that places the loopback addresses in
+// DemoCountry, and returns its path and the country. The demo uses it when
+// no trusted source of viewers' countries is configured, so that its
+// withheld post is withheld for whoever explores it.
+func WriteDemoCountryRanges(dataDir string) (path, country string, err error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", "", err
+	}
+	path = filepath.Join(dataDir, "demo-country-ranges.csv")
+	data := "# Written by parley demo: this machine's loopback addresses are in " + DemoCountry + ".\n" +
+		"127.0.0.0/8," + DemoCountry + "\n::1/128," + DemoCountry + "\n"
+	if err := os.WriteFile(path, []byte(data), 0o640); err != nil {
+		return "", "", err
+	}
+	return path, DemoCountry, nil
 }
