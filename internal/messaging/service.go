@@ -257,7 +257,15 @@ func (s *Service) Leave(ctx context.Context, actor *parley.User, chatID int64) e
 		return err
 	}
 	if m.Role == parley.MemberOwner {
-		return parley.Errorf(parley.EConflict, "the owner cannot leave their own chat")
+		// A two-person chat has no one in charge: either may leave, and
+		// opening it again brings them back (reopenDirectChat).
+		chat, err := s.Store.FindChatByID(ctx, chatID)
+		if err != nil {
+			return err
+		}
+		if !twoPerson(chat.Kind) {
+			return parley.Errorf(parley.EConflict, "the owner cannot leave their own chat")
+		}
 	}
 	s.permits.forget(chatID, actor.ID)
 	return s.Store.RemoveMember(ctx, chatID, actor.ID)
@@ -278,6 +286,8 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID,
 		return err
 	}
 	switch {
+	case twoPerson(chat.Kind):
+		return parley.Errorf(parley.EConflict, "a chat between two people has no roles to change")
 	case userID == actor.ID:
 		return parley.FieldError("user_id", "the owner's own role cannot change")
 	case role == parley.MemberAdmin:
@@ -622,10 +632,10 @@ func (s *Service) EditMessage(ctx context.Context, actor *parley.User, chatID, s
 	return s.Store.EditMessage(ctx, chatID, seq, text, now)
 }
 
-// DeleteMessage deletes a message for everyone. The sender may, and so may
-// the chat's owner and admins.
+// DeleteMessage deletes a message for everyone. The sender may, and in a
+// group or channel so may its owner and admins (ModeratesOthers).
 func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID, seq int64) (*parley.Update, error) {
-	_, me, err := s.GetChat(ctx, actor, chatID)
+	chat, me, err := s.GetChat(ctx, actor, chatID)
 	if err != nil {
 		return nil, err
 	}
@@ -636,11 +646,29 @@ func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID,
 	if msg.Deleted() {
 		return nil, parley.Errorf(parley.ENotFound, "message %d was already deleted", seq)
 	}
-	if msg.SenderID != actor.ID && (me == nil || !me.Role.CanManage()) {
+	if msg.SenderID != actor.ID && (me == nil || !ModeratesOthers(chat.Kind, me.Role)) {
+		if twoPerson(chat.Kind) {
+			return nil, parley.Errorf(parley.EForbidden, "in a chat between two people each deletes only their own messages")
+		}
 		return nil, parley.Errorf(parley.EForbidden, "only the sender or the chat's admins can delete a message")
 	}
 	return s.Store.DeleteMessage(ctx, chatID, seq, s.Clock.Now())
 }
+
+// ModeratesOthers reports whether a member with role r may delete other
+// members' messages in a chat of kind k: the owner and admins of a group or
+// a channel. In a direct or secret chat neither party moderates the other,
+// whoever opened it: each deletes only their own messages, so that what one
+// person wrote to another cannot be erased by its recipient, nor the
+// recipient's answers by the one who started the conversation.
+func ModeratesOthers(k parley.ChatKind, r parley.MemberRole) bool {
+	return !twoPerson(k) && r.CanManage()
+}
+
+// twoPerson reports whether chats of kind k are between two accounts, with
+// no one in charge: the one who opened it is recorded as its owner only
+// because the store keeps who created each chat.
+func twoPerson(k parley.ChatKind) bool { return k == parley.ChatDirect || k == parley.ChatSecret }
 
 // History returns a page of messages older than beforeSeq (newest first).
 func (s *Service) History(ctx context.Context, actor *parley.User, chatID, beforeSeq int64, limit int) ([]*parley.Message, error) {

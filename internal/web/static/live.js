@@ -108,7 +108,7 @@
     var secret = el.dataset.kind === "secret";
     var latest = el.dataset.latest === "true";
     var canPost = el.dataset.canPost === "true";
-    var canManage = el.dataset.canManage === "true";
+    var canDeleteOthers = el.dataset.canDeleteOthers === "true";
     var hasOlder = el.dataset.hasOlder === "true";
     // A page rendered while the chat was hidden has no history to go on
     // from; when the chat is restored it is loaded afresh.
@@ -297,7 +297,7 @@
       if (canPost && !secret) action(li, "reply", "/chats/" + chatId + "?reply=" + m.seq + "#compose", " to message " + m.seq);
       if (!secret && !m.notice) action(li, "forward", base + "/forward", " message " + m.seq);
       if (own && !secret && !contentHidden) action(li, "edit", base + "/edit", " message " + m.seq);
-      if (own || canManage) {
+      if (own || canDeleteOthers) {
         var del = show(li.querySelector('[data-action="delete"]'));
         del.action = base + "/delete";
         del.querySelector(".visually-hidden").textContent = " message " + m.seq;
