@@ -73,14 +73,14 @@ type CreateChatInput struct {
 // already exists returns the existing one.
 func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateChatInput) (*parley.Chat, error) {
 	chat := &parley.Chat{Kind: in.Kind, OwnerID: actor.ID, CreatedAt: s.Clock.Now()}
-	title := strings.TrimSpace(in.Title)
-	desc := strings.TrimSpace(in.Description)
 	switch in.Kind {
 	case parley.ChatChannel, parley.ChatGroup:
-		if err := checkText("title", title, 1, MaxTitleLen); err != nil {
+		title, err := cleanText("title", in.Title, true, 1, MaxTitleLen)
+		if err != nil {
 			return nil, err
 		}
-		if err := checkText("description", desc, 0, MaxDescriptionLen); err != nil {
+		desc, err := cleanText("description", in.Description, false, 0, MaxDescriptionLen)
+		if err != nil {
 			return nil, err
 		}
 		chat.Title, chat.Description = title, desc
@@ -449,9 +449,13 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 				return nil, err
 			}
 		}
-		if err := checkMessageText(msg.Text); err != nil {
+		// A forward's text is cleaned too: it may have been stored before
+		// text was cleaned.
+		text, err := cleanMessageText(msg.Text)
+		if err != nil {
 			return nil, err
 		}
+		msg.Text = text
 		if msg.MediaID != "" {
 			m, err := s.Store.FindMedia(ctx, msg.MediaID)
 			if parley.ErrorCode(err) == parley.ENotFound || (err == nil && m.Status != "") {
@@ -623,7 +627,7 @@ func (s *Service) EditMessage(ctx context.Context, actor *parley.User, chatID, s
 	if now.Sub(msg.CreatedAt) > parley.EditWindow {
 		return nil, parley.Errorf(parley.EConflict, "messages can be edited for %d hours after sending", int(parley.EditWindow.Hours()))
 	}
-	if err := checkMessageText(text); err != nil {
+	if text, err = cleanMessageText(text); err != nil {
 		return nil, err
 	}
 	if text == "" && msg.MediaID == "" {
@@ -822,28 +826,40 @@ func (s *Service) member(ctx context.Context, chatID, userID int64) (*parley.Mem
 	return m, err
 }
 
-func checkMessageText(text string) error {
+// cleanMessageText returns a message's text (or an image's caption) as it
+// is stored: checked to be UTF-8 and cleaned (parley.CleanText), then
+// counted against the limit.
+func cleanMessageText(text string) (string, error) {
 	if !utf8.ValidString(text) {
-		return parley.FieldError("text", "text must be valid UTF-8")
+		return "", parley.FieldError("text", "text must be valid UTF-8")
 	}
+	text = parley.CleanText(text)
 	if n := utf8.RuneCountInString(text); n > parley.MaxMessageRunes {
-		return parley.FieldError("text", "text is %d characters; the limit is %d", n, parley.MaxMessageRunes)
+		return "", parley.FieldError("text", "text is %d characters; the limit is %d", n, parley.MaxMessageRunes)
 	}
-	return nil
+	return text, nil
 }
 
-func checkText(field, v string, min, max int) error {
+// cleanText returns a member-written field as it is stored: checked to be
+// UTF-8, cleaned (parley.CleanLine for a title, parley.CleanText and
+// trimmed otherwise), and between min and max characters once cleaned.
+func cleanText(field, v string, oneLine bool, min, max int) (string, error) {
 	if !utf8.ValidString(v) {
-		return parley.FieldError(field, "%s must be valid UTF-8", field)
+		return "", parley.FieldError(field, "%s must be valid UTF-8", field)
+	}
+	if oneLine {
+		v = parley.CleanLine(v)
+	} else {
+		v = strings.TrimSpace(parley.CleanText(strings.TrimSpace(v)))
 	}
 	n := utf8.RuneCountInString(v)
 	if n < min {
-		return parley.FieldError(field, "%s is required", field)
+		return "", parley.FieldError(field, "%s is required", field)
 	}
 	if n > max {
-		return parley.FieldError(field, "%s must be at most %d characters", field, max)
+		return "", parley.FieldError(field, "%s must be at most %d characters", field, max)
 	}
-	return nil
+	return v, nil
 }
 
 // checkBase64 checks that v is standard base64 decoding to between min and
