@@ -125,6 +125,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, demo bo
 		for _, acc := range accounts {
 			fmt.Fprintf(stdout, "  %-14s %-10s password %s\n", acc.Role, acc.Username, acc.Password)
 		}
+		if m := a.MetricsURL(); m != "" {
+			fmt.Fprintf(stdout, "\nMetrics (Prometheus) are at %s\n", m)
+		}
 		fmt.Fprintf(stdout, "\nData is kept in %s. Press Ctrl-C to stop.\n\n", cfg.DataDir)
 	}
 	<-ctx.Done()

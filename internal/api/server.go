@@ -45,15 +45,22 @@ type Server struct {
 	SignInLimiter *ratelimit.Limiter
 	// Ready reports whether the server can take traffic (store and stream).
 	Ready func(ctx context.Context) error
-	// Metrics is registered by NewMetrics; nil disables /metrics.
-	Metrics *Metrics
+	// Metrics counts requests; NewMetrics makes it. Register serves it at
+	// /metrics when MetricsOnPublicPort is set (the app decides where it
+	// is safe); MetricsToken, when set, is the bearer token it asks for
+	// (see MetricsHandler).
+	Metrics             *Metrics
+	MetricsOnPublicPort bool
+	MetricsToken        string
 	// LiveContext ends every live connection when cancelled (on shutdown);
 	// nil means live connections end only when their clients leave.
 	LiveContext context.Context
 	live        sync.WaitGroup
 
-	// SecureCookies marks the session cookie Secure (on unless serving plain
-	// HTTP on loopback for development and tests).
+	// SecureCookies marks the session cookie Secure, so that browsers send
+	// it over HTTPS only. The app sets it from -secure-cookies: on by
+	// default, off when the server listens on loopback only (the demo and
+	// development over plain http://127.0.0.1) or when the flag says false.
 	SecureCookies bool
 
 	// CountryHeader, when set, names a header carrying the viewer's country
@@ -208,8 +215,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
-	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics.Handler())
+	if s.Metrics != nil && s.MetricsOnPublicPort {
+		mux.Handle("GET /metrics", s.MetricsHandler())
 	}
 	// Unknown API paths answer in the API's error format, not with HTML.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -269,8 +276,8 @@ func CurrentSession(ctx context.Context) *parley.Session {
 // SessionCookie is the name of the web session cookie.
 const SessionCookie = "parley_session"
 
-// SetSessionCookie sets the web session cookie: HttpOnly, SameSite=Lax and
-// Secure where the server is reached over HTTPS.
+// SetSessionCookie sets the web session cookie: HttpOnly, SameSite=Lax and,
+// with SecureCookies, Secure.
 func (s *Server) SetSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
