@@ -290,7 +290,8 @@ func (s *Server) ClearSessionCookie(w http.ResponseWriter) {
 }
 
 // Middleware resolves the session (bearer token or cookie) of every
-// request, refuses cross-origin form posts, records metrics and logs.
+// request, refuses cross-origin form posts, records metrics and writes the
+// access log (logAccess).
 func (s *Server) Middleware(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -305,6 +306,15 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			// r is the request as it was served: with the account and,
+			// from the mux, the route pattern and its path values.
+			d := time.Since(start)
+			if s.Metrics != nil {
+				s.Metrics.observe(r, sw.status, d)
+			}
+			s.logAccess(r, sw, d)
+		}()
 		ctx := r.Context()
 		if c := s.requestCountry(r); c != "" {
 			ctx = parley.WithCountry(ctx, c)
@@ -329,15 +339,77 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 		} else {
 			inner.ServeHTTP(sw, r)
 		}
-		if s.Metrics != nil {
-			s.Metrics.observe(r, sw.status, time.Since(start))
-		}
-		if sw.status >= 500 {
-			s.Log.Warn("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
-		} else {
-			s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
-		}
 	})
+}
+
+// quietPaths are logged at debug, not info: monitoring asks for them every
+// few seconds, and a line for each would bury the requests of people.
+var quietPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// secretPathValues name the path wildcards that carry a secret: an invite
+// token is the invitation itself, and whoever reads the log must not be
+// able to join with it.
+var secretPathValues = []string{"token"}
+
+// logAccess writes one line per request, as operators expect of a server:
+// method, path, status, bytes, duration, the account when signed in and the
+// proxy's request id when there is one. Nothing that grants access is
+// written: the query string is left out (it may hold an invite token, as
+// the invite page's does), secret path values are replaced by their name,
+// and no header but the request id is read (never Authorization or Cookie).
+// Server errors are logged at warn, health checks and metrics at debug.
+func (s *Server) logAccess(r *http.Request, sw *statusWriter, d time.Duration) {
+	level := slog.LevelInfo
+	switch {
+	case sw.status >= 500:
+		level = slog.LevelWarn
+	case quietPaths[r.URL.Path]:
+		level = slog.LevelDebug
+	}
+	if !s.Log.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("method", r.Method), slog.String("path", loggedPath(r)),
+		slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Duration("dur", d))
+	if u := CurrentUser(r.Context()); u != nil {
+		attrs = append(attrs, slog.Int64("user", u.ID))
+	}
+	if id := requestID(r); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	s.Log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// loggedPath is the request's path with secret path values replaced by
+// their wildcard's name: /join/{token}.
+func loggedPath(r *http.Request) string {
+	p := r.URL.Path
+	for _, name := range secretPathValues {
+		v := r.PathValue(name)
+		if v == "" {
+			continue
+		}
+		if i := strings.LastIndex(p, "/"+v); i >= 0 {
+			p = p[:i+1] + "{" + name + "}" + p[i+1+len(v):]
+		}
+	}
+	return p
+}
+
+// requestID is the id a proxy gave the request (X-Request-Id), when it is
+// a short printable token; anything else is not worth a log line.
+func requestID(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if len(id) > 128 {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return ""
+		}
+	}
+	return id
 }
 
 func sessionToken(r *http.Request) string {
@@ -366,6 +438,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	bytes  int64 // of the body, for the access log
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -377,7 +450,9 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController and the WebSocket upgrade reach the
