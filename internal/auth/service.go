@@ -247,8 +247,8 @@ func (s *Service) UpdateProfile(ctx context.Context, u *parley.User, in ProfileI
 
 // SetRole changes another account's platform role. Only an admin may.
 func (s *Service) SetRole(ctx context.Context, actor *parley.User, userID int64, role parley.Role) error {
-	if actor.Role != parley.RoleAdmin {
-		return parley.Errorf(parley.EForbidden, "only an admin may change roles")
+	if err := requireAdmin(actor, "change roles"); err != nil {
+		return err
 	}
 	if !role.Valid() {
 		return parley.FieldError("role", "role must be member, moderator, legal_officer or admin")

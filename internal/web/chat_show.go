@@ -224,7 +224,7 @@ func queryID(r *http.Request, name string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v <= 0 {
-		return 0, parley.FieldError(name, "%s must be a message number", name)
+		return 0, parley.FieldError(name, "%s must be a positive whole number", name)
 	}
 	return v, nil
 }
