@@ -5,42 +5,38 @@ import (
 	"unicode/utf8"
 )
 
-func TestCleanText(t *testing.T) {
-	for _, c := range []struct{ name, in, want string }{
-		{"plain text is kept", "Hello, wörld! 👋🏽", "Hello, wörld! 👋🏽"},
-		{"line breaks and tabs are kept", "one\n\ttwo", "one\n\ttwo"},
-		{"CR LF and lone CR become a line break", "a\r\nb\rc", "a\nb\nc"},
-		{"line and paragraph separators become line breaks", "a\u2028b\u2029c", "a\nb\nc"},
-		{"NUL, ESC, BEL and DEL are dropped", "a\x00b\x1b[31mc\x07d\x7f", "ab[31mcd"},
-		{"C1 controls are dropped", "a\u0085b\u009bc", "abc"},
-		{"embeddings and overrides are dropped", "file\u202egpj.exe \u202aLRE\u202b\u202c\u202d", "filegpj.exe LRE"},
-		{"deprecated format characters are dropped", "a\u206ab\u206fc", "abc"},
-		{"direction marks are kept", "a\u200eb\u200fc\u061c", "a\u200eb\u200fc\u061c"},
-		{"joiners are kept", "👩\u200d💻", "👩\u200d💻"},
-		{"balanced isolates are kept", "x \u2067שלום\u2069 y", "x \u2067שלום\u2069 y"},
-		{"an isolate left open is closed at the end", "x \u2068abc", "x \u2068abc\u2069"},
-		{"an isolate is closed before a line break", "\u2067a\nb", "\u2067a\u2069\nb"},
-		{"nested isolates are closed in turn", "\u2066\u2067a", "\u2066\u2067a\u2069\u2069"},
-		{"a PDI that closes nothing is dropped", "a\u2069b\u2066c\u2069\u2069", "ab\u2066c\u2069"},
-		{"spaces are kept", "  indented  ", "  indented  "},
+func TestClean(t *testing.T) {
+	text, line := CleanText, CleanLine
+	for _, c := range []struct {
+		name     string
+		clean    func(string) string
+		in, want string
+	}{
+		{"plain text is kept", text, "Hello, wörld! 👋🏽", "Hello, wörld! 👋🏽"},
+		{"line breaks and tabs are kept", text, "one\n\ttwo", "one\n\ttwo"},
+		{"CR LF and lone CR become a line break", text, "a\r\nb\rc", "a\nb\nc"},
+		{"line and paragraph separators become line breaks", text, "a\u2028b\u2029c", "a\nb\nc"},
+		{"NUL, ESC, BEL and DEL are dropped", text, "a\x00b\x1b[31mc\x07d\x7f", "ab[31mcd"},
+		{"C1 controls are dropped", text, "a\u0085b\u009bc", "abc"},
+		{"embeddings and overrides are dropped", text, "file\u202egpj.exe \u202aLRE\u202b\u202c\u202d", "filegpj.exe LRE"},
+		{"deprecated format characters are dropped", text, "a\u206ab\u206fc", "abc"},
+		{"direction marks are kept", text, "a\u200eb\u200fc\u061c", "a\u200eb\u200fc\u061c"},
+		{"joiners are kept", text, "👩\u200d💻", "👩\u200d💻"},
+		{"balanced isolates are kept", text, "x \u2067שלום\u2069 y", "x \u2067שלום\u2069 y"},
+		{"an isolate left open is closed at the end", text, "x \u2068abc", "x \u2068abc\u2069"},
+		{"an isolate is closed before a line break", text, "\u2067a\nb", "\u2067a\u2069\nb"},
+		{"nested isolates are closed in turn", text, "\u2066\u2067a", "\u2066\u2067a\u2069\u2069"},
+		{"a PDI that closes nothing is dropped", text, "a\u2069b\u2066c\u2069\u2069", "ab\u2066c\u2069"},
+		{"spaces are kept in text", text, "  indented  ", "  indented  "},
+		{"a plain name is kept", line, "Ada Lovelace", "Ada Lovelace"},
+		{"in a line, breaks and tabs become spaces", line, "Ada\r\nLove\tlace\nX", "Ada Love lace X"},
+		{"a line's ends are trimmed", line, " \tAda\n", "Ada"},
+		{"controls and overrides are dropped from a line", line, "\x1bAda\u202e\x00", "Ada"},
+		{"an isolate left open in a line is closed", line, "\u2067אדה", "\u2067אדה\u2069"},
+		{"a line of only controls leaves nothing", line, "\x00\x01\u202e", ""},
 	} {
-		if got := CleanText(c.in); got != c.want {
-			t.Errorf("%s: CleanText(%q) = %q, want %q", c.name, c.in, got, c.want)
-		}
-	}
-}
-
-func TestCleanLine(t *testing.T) {
-	for _, c := range []struct{ name, in, want string }{
-		{"plain name is kept", "Ada Lovelace", "Ada Lovelace"},
-		{"line breaks and tabs become spaces", "Ada\r\nLove\tlace\nX", "Ada Love lace X"},
-		{"ends are trimmed", " \tAda\n", "Ada"},
-		{"controls and overrides are dropped", "\x1bAda\u202e\x00", "Ada"},
-		{"an open isolate is closed", "\u2067אדה", "\u2067אדה\u2069"},
-		{"only controls leave nothing", "\x00\x01\u202e", ""},
-	} {
-		if got := CleanLine(c.in); got != c.want {
-			t.Errorf("%s: CleanLine(%q) = %q, want %q", c.name, c.in, got, c.want)
+		if got := c.clean(c.in); got != c.want {
+			t.Errorf("%s: %q became %q, want %q", c.name, c.in, got, c.want)
 		}
 	}
 }

@@ -74,24 +74,10 @@ func TestAccessLog(t *testing.T) {
 	s.accessLine(t, `method=GET path=/api/v1/live status=401`)
 
 	// A web session: its cookie is not logged either.
-	nofollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = nofollow.PostForm(s.url+"/signin", url.Values{"username": {"alice"}, "password": {password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	var cookie *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == "parley_session" {
-			cookie = c
-		}
-	}
-	if cookie == nil {
-		t.Fatal("web sign-in set no session cookie")
-	}
+	cookie := s.webSignIn(t, "alice")
 	req, _ := http.NewRequest("GET", s.url+"/chats", nil)
 	req.AddCookie(cookie)
-	if resp, err = nofollow.Do(req); err != nil {
+	if resp, err = noRedirects.Do(req); err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()

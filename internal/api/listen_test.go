@@ -29,6 +29,27 @@ func get(t *testing.T, u, authorization string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
+// noRedirects is a client that shows each redirect instead of following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// webSignIn signs an account in through the web form and returns the
+// session cookie the server set.
+func (s *server) webSignIn(t *testing.T, username string) *http.Cookie {
+	t.Helper()
+	resp, err := noRedirects.PostForm(s.url+"/signin", url.Values{"username": {username}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "parley_session" {
+			return c
+		}
+	}
+	t.Fatalf("web sign-in of %s set no session cookie (status %d)", username, resp.StatusCode)
+	return nil
+}
+
 // TestMetricsOnTheirOwnAddress checks that with -metrics-addr the public
 // port refuses /metrics and the metrics address serves them.
 func TestMetricsOnTheirOwnAddress(t *testing.T) {
@@ -72,21 +93,7 @@ func TestSessionCookieSecureFlag(t *testing.T) {
 	}{{"auto", false}, {"true", true}} {
 		s := start(t, func(cfg *app.Config) { cfg.SecureCookies = c.flag })
 		s.signUp(t, "walker")
-		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := hc.PostForm(s.url+"/signin", url.Values{"username": {"walker"}, "password": {password}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		var session *http.Cookie
-		for _, ck := range resp.Cookies() {
-			if ck.Name == "parley_session" {
-				session = ck
-			}
-		}
-		if session == nil {
-			t.Fatalf("-secure-cookies=%s: sign-in set no session cookie (status %d)", c.flag, resp.StatusCode)
-		}
+		session := s.webSignIn(t, "walker")
 		if session.Secure != c.secure || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode {
 			t.Errorf("-secure-cookies=%s: cookie Secure=%v HttpOnly=%v SameSite=%v; want Secure=%v, HttpOnly, Lax",
 				c.flag, session.Secure, session.HttpOnly, session.SameSite, c.secure)

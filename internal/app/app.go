@@ -417,7 +417,15 @@ func (a *App) startProfiler(ctx context.Context) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.serveAside(ctx, ln, mux)
+	a.Log.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// serveAside serves h on a listener of its own (the profiler's, the
+// metrics') until ctx ends.
+func (a *App) serveAside(ctx context.Context, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
@@ -428,8 +436,6 @@ func (a *App) startProfiler(ctx context.Context) error {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	a.Log.Info("profiler listening", "addr", ln.Addr().String())
-	return nil
 }
 
 // rescanPoll is how often re-screening looks for work without being woken

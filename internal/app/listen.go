@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // CookiesSecure reports whether session cookies are marked Secure, so that
@@ -101,17 +100,7 @@ func (a *App) startMetrics(ctx context.Context) error {
 	a.metricsListener = ln
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.API.MetricsHandler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	a.wg.Add(2)
-	go func() {
-		defer a.wg.Done()
-		srv.Serve(ln)
-	}()
-	go func() {
-		defer a.wg.Done()
-		<-ctx.Done()
-		srv.Close()
-	}()
+	a.serveAside(ctx, ln, mux)
 	a.Log.Info("metrics listening", "url", a.MetricsURL())
 	return nil
 }

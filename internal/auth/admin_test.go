@@ -11,16 +11,23 @@ import (
 	"parley/internal/testclock"
 )
 
-// TestAccountLookupsAreForAdmins checks the role check in the service: the
-// web pages and the API both rely on it.
-func TestAccountLookupsAreForAdmins(t *testing.T) {
-	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+// newService is an account service on a fresh SQLite store, with a test
+// clock and the cheapest password hashing.
+func newService(t *testing.T) (*auth.Service, *sqlite.DB) {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	a := &auth.Service{Store: db, Hasher: auth.NewHasher(2, auth.TestArgon2Params), Clock: testclock.New(), Log: slog.New(slog.DiscardHandler)}
+	return &auth.Service{Store: db, Hasher: auth.NewHasher(2, auth.TestArgon2Params), Clock: testclock.New(), Log: slog.New(slog.DiscardHandler)}, db
+}
+
+// TestAccountLookupsAreForAdmins checks the role check in the service: the
+// web pages and the API both rely on it.
+func TestAccountLookupsAreForAdmins(t *testing.T) {
+	ctx := t.Context()
+	a, _ := newService(t)
 	mk := func(name string, role parley.Role) *parley.User {
 		u, err := a.CreateUser(ctx, auth.SignUpInput{Username: name, Password: "correct horse battery", DisplayName: name + " Display"}, role)
 		if err != nil {

@@ -1,14 +1,10 @@
 package auth_test
 
 import (
-	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"parley"
 	"parley/internal/auth"
-	"parley/internal/store/sqlite"
-	"parley/internal/testclock"
 )
 
 // TestDisplayNameIsCleaned checks that a display name, at sign-up and on a
@@ -17,12 +13,7 @@ import (
 // a name of nothing else falls back to the username.
 func TestDisplayNameIsCleaned(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	a := &auth.Service{Store: db, Hasher: auth.NewHasher(2, auth.TestArgon2Params), Clock: testclock.New(), Log: slog.New(slog.DiscardHandler)}
+	a, db := newService(t)
 
 	u, _, _, err := a.SignUp(ctx, auth.SignUpInput{Username: "mallory", Password: "correct horse battery", DisplayName: "Mal\x00lory\u202e\x1b\nAdmin"}, "api")
 	if err != nil {

@@ -34,12 +34,13 @@ var roleLabels = map[parley.Role]string{
 }
 
 // roleChoices are the roles an admin may give, for the role form.
-var roleChoices = []option{
-	{string(parley.RoleMember), roleLabels[parley.RoleMember]},
-	{string(parley.RoleModerator), roleLabels[parley.RoleModerator]},
-	{string(parley.RoleLegalOfficer), roleLabels[parley.RoleLegalOfficer]},
-	{string(parley.RoleAdmin), roleLabels[parley.RoleAdmin]},
-}
+var roleChoices = func() []option {
+	var opts []option
+	for _, r := range []parley.Role{parley.RoleMember, parley.RoleModerator, parley.RoleLegalOfficer, parley.RoleAdmin} {
+		opts = append(opts, option{string(r), roleLabels[r]})
+	}
+	return opts
+}()
 
 // RoleChoices lists the roles for the form.
 func (p *adminUserPage) RoleChoices() []option { return roleChoices }
