@@ -138,6 +138,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, demo bo
 		if demoCountry != "" {
 			fmt.Fprintf(stdout, "\nBrowsers on this machine are placed in %s by %s (what -country-ranges does for\nreal addresses), so the post withheld there shows its notice.\n", demoCountry, cfg.CountryRanges)
 		}
+		if m := a.MetricsURL(); m != "" {
+			fmt.Fprintf(stdout, "\nMetrics (Prometheus) are at %s\n", m)
+		}
 		fmt.Fprintf(stdout, "\nData is kept in %s. Press Ctrl-C to stop.\n\n", cfg.DataDir)
 	}
 	<-ctx.Done()

@@ -109,7 +109,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	users, err := s.Auth.Store.ListUsers(r.Context(), after, limit)
+	users, err := s.Auth.FindUsers(r.Context(), CurrentUser(r.Context()), r.URL.Query().Get("q"), after, limit)
 	if err != nil {
 		return err
 	}

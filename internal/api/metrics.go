@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -48,6 +49,25 @@ func (m *Metrics) Counter(name, help string, f func() float64) {
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// MetricsHandler serves the metrics, asking for MetricsToken as a bearer
+// token when one is set (Prometheus sends it with authorization:
+// credentials, or bearer_token_file).
+func (s *Server) MetricsHandler() http.Handler {
+	h := s.Metrics.Handler()
+	if s.MetricsToken == "" {
+		return h
+	}
+	want := []byte("Bearer " + s.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token set with -metrics-token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (m *Metrics) observe(r *http.Request, status int, d time.Duration) {

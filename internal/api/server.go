@@ -45,15 +45,22 @@ type Server struct {
 	SignInLimiter *ratelimit.Limiter
 	// Ready reports whether the server can take traffic (store and stream).
 	Ready func(ctx context.Context) error
-	// Metrics is registered by NewMetrics; nil disables /metrics.
-	Metrics *Metrics
+	// Metrics counts requests; NewMetrics makes it. Register serves it at
+	// /metrics when MetricsOnPublicPort is set (the app decides where it
+	// is safe); MetricsToken, when set, is the bearer token it asks for
+	// (see MetricsHandler).
+	Metrics             *Metrics
+	MetricsOnPublicPort bool
+	MetricsToken        string
 	// LiveContext ends every live connection when cancelled (on shutdown);
 	// nil means live connections end only when their clients leave.
 	LiveContext context.Context
 	live        sync.WaitGroup
 
-	// SecureCookies marks the session cookie Secure (on unless serving plain
-	// HTTP on loopback for development and tests).
+	// SecureCookies marks the session cookie Secure, so that browsers send
+	// it over HTTPS only. The app sets it from -secure-cookies: on by
+	// default, off when the server listens on loopback only (the demo and
+	// development over plain http://127.0.0.1) or when the flag says false.
 	SecureCookies bool
 
 	// The viewer's country, which decides what is withheld from whom, comes
@@ -227,8 +234,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
-	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics.Handler())
+	if s.Metrics != nil && s.MetricsOnPublicPort {
+		mux.Handle("GET /metrics", s.MetricsHandler())
 	}
 	// Unknown API paths answer in the API's error format, not with HTML.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -288,8 +295,8 @@ func CurrentSession(ctx context.Context) *parley.Session {
 // SessionCookie is the name of the web session cookie.
 const SessionCookie = "parley_session"
 
-// SetSessionCookie sets the web session cookie: HttpOnly, SameSite=Lax and
-// Secure where the server is reached over HTTPS.
+// SetSessionCookie sets the web session cookie: HttpOnly, SameSite=Lax and,
+// with SecureCookies, Secure.
 func (s *Server) SetSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
@@ -302,7 +309,8 @@ func (s *Server) ClearSessionCookie(w http.ResponseWriter) {
 }
 
 // Middleware resolves the session (bearer token or cookie) of every
-// request, refuses cross-origin form posts, records metrics and logs.
+// request, refuses cross-origin form posts, records metrics and writes the
+// access log (logAccess).
 func (s *Server) Middleware(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -317,6 +325,15 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			// r is the request as it was served: with the account and,
+			// from the mux, the route pattern and its path values.
+			d := time.Since(start)
+			if s.Metrics != nil {
+				s.Metrics.observe(r, sw.status, d)
+			}
+			s.logAccess(r, sw, d)
+		}()
 		ctx := r.Context()
 		ctx = parley.WithCountry(ctx, s.viewerCountry(r))
 		if token := sessionToken(r); token != "" {
@@ -339,15 +356,77 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 		} else {
 			inner.ServeHTTP(sw, r)
 		}
-		if s.Metrics != nil {
-			s.Metrics.observe(r, sw.status, time.Since(start))
-		}
-		if sw.status >= 500 {
-			s.Log.Warn("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
-		} else {
-			s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
-		}
 	})
+}
+
+// quietPaths are logged at debug, not info: monitoring asks for them every
+// few seconds, and a line for each would bury the requests of people.
+var quietPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// secretPathValues name the path wildcards that carry a secret: an invite
+// token is the invitation itself, and whoever reads the log must not be
+// able to join with it.
+var secretPathValues = []string{"token"}
+
+// logAccess writes one line per request, as operators expect of a server:
+// method, path, status, bytes, duration, the account when signed in and the
+// proxy's request id when there is one. Nothing that grants access is
+// written: the query string is left out (it may hold an invite token, as
+// the invite page's does), secret path values are replaced by their name,
+// and no header but the request id is read (never Authorization or Cookie).
+// Server errors are logged at warn, health checks and metrics at debug.
+func (s *Server) logAccess(r *http.Request, sw *statusWriter, d time.Duration) {
+	level := slog.LevelInfo
+	switch {
+	case sw.status >= 500:
+		level = slog.LevelWarn
+	case quietPaths[r.URL.Path]:
+		level = slog.LevelDebug
+	}
+	if !s.Log.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("method", r.Method), slog.String("path", loggedPath(r)),
+		slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Duration("dur", d))
+	if u := CurrentUser(r.Context()); u != nil {
+		attrs = append(attrs, slog.Int64("user", u.ID))
+	}
+	if id := requestID(r); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	s.Log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// loggedPath is the request's path with secret path values replaced by
+// their wildcard's name: /join/{token}.
+func loggedPath(r *http.Request) string {
+	p := r.URL.Path
+	for _, name := range secretPathValues {
+		v := r.PathValue(name)
+		if v == "" {
+			continue
+		}
+		if i := strings.LastIndex(p, "/"+v); i >= 0 {
+			p = p[:i+1] + "{" + name + "}" + p[i+1+len(v):]
+		}
+	}
+	return p
+}
+
+// requestID is the id a proxy gave the request (X-Request-Id), when it is
+// a short printable token; anything else is not worth a log line.
+func requestID(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if len(id) > 128 {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return ""
+		}
+	}
+	return id
 }
 
 func sessionToken(r *http.Request) string {
@@ -376,6 +455,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	bytes  int64 // of the body, for the access log
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -387,7 +467,9 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController and the WebSocket upgrade reach the

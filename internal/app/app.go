@@ -70,11 +70,12 @@ type App struct {
 	audienceMu sync.Mutex
 	audiences  map[int64]audience
 
-	listener   net.Listener
-	httpServer *http.Server
-	cancel     context.CancelFunc // stops the relay, the subscription and live connections
-	wg         sync.WaitGroup
-	closeOnce  sync.Once
+	listener        net.Listener
+	metricsListener net.Listener // on -metrics-addr, when set
+	httpServer      *http.Server
+	cancel          context.CancelFunc // stops the relay, the subscription and live connections
+	wg              sync.WaitGroup
+	closeOnce       sync.Once
 }
 
 // New opens storage and the event stream and builds the services. It does
@@ -160,7 +161,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
 		Ready:         a.ready,
 		Metrics:       a.Metrics,
-		SecureCookies: cfg.SecureCookies,
+		SecureCookies: cfg.CookiesSecure(),
+		// Metrics on the public port only where that is safe (see
+		// Config.MetricsOnPublicPort); -metrics-addr gets its own listener.
+		MetricsOnPublicPort: cfg.MetricsOnPublicPort(),
+		MetricsToken:        cfg.MetricsToken,
 	}
 	ok = true
 	return a, nil
@@ -267,6 +272,13 @@ func (a *App) Start() error {
 		}()
 	}
 
+	if a.Config.MetricsAddr != "" {
+		if err := a.startMetrics(ctx); err != nil {
+			cancel()
+			ln.Close()
+			return err
+		}
+	}
 	if a.Config.DebugAddr != "" {
 		if err := a.startProfiler(ctx); err != nil {
 			cancel()
@@ -291,9 +303,13 @@ func (a *App) Start() error {
 			a.Log.Error("http server stopped", "err", err)
 		}
 	}()
-	a.Log.Info("parley listening", "url", a.URL(), "data_dir", a.Config.DataDir, "nats", natsDescription(a.Config))
+	a.Log.Info("parley listening", "url", a.URL(), "data_dir", a.Config.DataDir, "nats", natsDescription(a.Config),
+		"secure_cookies", a.API.SecureCookies, "metrics", a.MetricsURL())
 	if !a.API.TrustsCountrySource() {
 		a.Log.Warn(NoCountrySourceWarning)
+	}
+	if a.MetricsURL() == "" {
+		a.Log.Info("metrics are not served: the server listens beyond loopback; set -metrics-addr (such as 127.0.0.1:9464) or -metrics-token")
 	}
 	return nil
 }
@@ -410,7 +426,15 @@ func (a *App) startProfiler(ctx context.Context) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.serveAside(ctx, ln, mux)
+	a.Log.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// serveAside serves h on a listener of its own (the profiler's, the
+// metrics') until ctx ends.
+func (a *App) serveAside(ctx context.Context, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
@@ -421,8 +445,6 @@ func (a *App) startProfiler(ctx context.Context) error {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	a.Log.Info("profiler listening", "addr", ln.Addr().String())
-	return nil
 }
 
 // rescanPoll is how often re-screening looks for work without being woken

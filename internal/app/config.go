@@ -29,8 +29,14 @@ type Config struct {
 	MaxImageBytes   int64
 	MaxImagePixels  int64
 	SignInPerMinute float64
-	SecureCookies   bool
+	// SecureCookies is "auto", "true" or "false"; see CookiesSecure.
+	SecureCookies   string
 	ShutdownTimeout time.Duration
+	// MetricsAddr, when set, serves /metrics on an address of its own and
+	// not on the public port; MetricsToken, when set, is the bearer token
+	// /metrics asks for wherever it is served. See MetricsOnPublicPort.
+	MetricsAddr  string
+	MetricsToken string
 
 	// PUIDNamespace prefixes the puids of statements of reasons sent to the
 	// Transparency Database; fixed for a deployment (see internal/sor).
@@ -82,6 +88,7 @@ func DefaultConfig() Config {
 		MaxImageBytes:   10 << 20,
 		MaxImagePixels:  40_000_000,
 		SignInPerMinute: 20,
+		SecureCookies:   "auto",
 		ShutdownTimeout: 15 * time.Second,
 
 		PUIDNamespace:      "parley",
@@ -111,7 +118,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(envInt(&c.MaxImageBytes, "PARLEY_MAX_IMAGE_BYTES"), "max-image-bytes", "largest accepted image file, in bytes (PARLEY_MAX_IMAGE_BYTES)")
 	fs.Var(envInt(&c.MaxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), "max-image-pixels", "largest accepted image, in pixels (width × height), checked before decoding (PARLEY_MAX_IMAGE_PIXELS)")
 	fs.Var(envFloat(&c.SignInPerMinute, "PARLEY_SIGNIN_PER_MINUTE"), "signin-per-minute", "sign-in and sign-up attempts allowed per client address per minute (PARLEY_SIGNIN_PER_MINUTE)")
-	fs.Var(envBool(&c.SecureCookies, "PARLEY_SECURE_COOKIES"), "secure-cookies", "mark session cookies Secure; turn on when served over HTTPS (PARLEY_SECURE_COOKIES)")
+	fs.Var(envSecureCookies(&c.SecureCookies, "PARLEY_SECURE_COOKIES"), "secure-cookies", "mark session cookies Secure: auto (unless listening on loopback only), true or false (PARLEY_SECURE_COOKIES)")
+	str(&c.MetricsAddr, "metrics-addr", "PARLEY_METRICS_ADDR", "address to serve /metrics on, apart from the public port (e.g. 127.0.0.1:9464); empty: on the public port when it listens on loopback only or -metrics-token is set")
+	str(&c.MetricsToken, "metrics-token", "PARLEY_METRICS_TOKEN", "bearer token /metrics asks for, wherever it is served (better set in the environment than on the command line)")
 	fs.Var(envDuration(&c.ShutdownTimeout, "PARLEY_SHUTDOWN_TIMEOUT"), "shutdown-timeout", "how long a graceful shutdown waits for requests to finish (PARLEY_SHUTDOWN_TIMEOUT)")
 	str(&c.PUIDNamespace, "puid-namespace", "PARLEY_PUID_NAMESPACE", "prefix of the puids of statements of reasons sent to the EU Transparency Database; set once per deployment and never reuse one")
 	fs.Var(envDuration(&c.EvidenceRetention, "PARLEY_EVIDENCE_RETENTION"), "evidence-retention", "how long removed content is kept as evidence, unless a legal hold keeps it longer (PARLEY_EVIDENCE_RETENTION)")
@@ -147,6 +156,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SignInPerMinute <= 0 {
 		return fmt.Errorf("config: -signin-per-minute must be positive")
+	}
+	if err := c.validateListeners(); err != nil {
+		return err
 	}
 	if !puidNamespaceRE.MatchString(c.PUIDNamespace) {
 		return fmt.Errorf("config: -puid-namespace %q must be 1 to 64 ASCII letters, digits or underscores", c.PUIDNamespace)

@@ -310,7 +310,7 @@ func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 	if err := fs.Parse([]string{"-addr", "127.0.0.1:7000", "-shutdown-timeout", "3s"}); err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:7000" || c.DataDir != "/from/env" || c.MaxImageBytes != 2048 || !c.SecureCookies || c.ShutdownTimeout != 3*time.Second {
+	if c.Addr != "127.0.0.1:7000" || c.DataDir != "/from/env" || c.MaxImageBytes != 2048 || c.SecureCookies != "true" || c.ShutdownTimeout != 3*time.Second {
 		t.Fatalf("config = %+v; want the flag's address, the rest from the environment", c)
 	}
 	var help bytes.Buffer

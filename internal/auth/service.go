@@ -247,8 +247,8 @@ func (s *Service) UpdateProfile(ctx context.Context, u *parley.User, in ProfileI
 
 // SetRole changes another account's platform role. Only an admin may.
 func (s *Service) SetRole(ctx context.Context, actor *parley.User, userID int64, role parley.Role) error {
-	if actor.Role != parley.RoleAdmin {
-		return parley.Errorf(parley.EForbidden, "only an admin may change roles")
+	if err := requireAdmin(actor, "change roles"); err != nil {
+		return err
 	}
 	if !role.Valid() {
 		return parley.FieldError("role", "role must be member, moderator, legal_officer or admin")
@@ -274,19 +274,20 @@ func checkPassword(pw string) error {
 	return nil
 }
 
-// applyProfile validates and sets a display name and a country code.
+// applyProfile validates and sets a display name and a country code. The
+// name is cleaned as every member-written text is (parley.CleanLine):
+// control characters and direction overrides are dropped, so a name cannot
+// move the text it is shown beside.
 func applyProfile(u *parley.User, displayName, country string) error {
-	displayName = strings.TrimSpace(displayName)
+	if !utf8.ValidString(displayName) {
+		return parley.FieldError("display_name", "display name must be valid text of at most %d characters", MaxDisplayNameLen)
+	}
+	displayName = parley.CleanLine(displayName)
 	if displayName == "" {
 		displayName = u.Username
 	}
-	if !utf8.ValidString(displayName) || utf8.RuneCountInString(displayName) > MaxDisplayNameLen {
+	if utf8.RuneCountInString(displayName) > MaxDisplayNameLen {
 		return parley.FieldError("display_name", "display name must be valid text of at most %d characters", MaxDisplayNameLen)
-	}
-	for _, r := range displayName {
-		if r < 0x20 || r == 0x7f {
-			return parley.FieldError("display_name", "display name must not contain control characters")
-		}
 	}
 	country = strings.ToUpper(strings.TrimSpace(country))
 	if country != "" && !IsCountryCode(country) {

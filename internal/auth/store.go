@@ -31,6 +31,11 @@ type Store interface {
 	ListAuditEntries(ctx context.Context, afterID int64, limit int) ([]*parley.AuditEntry, error)
 	// ListUsers returns users ordered by id, after the given id, at most limit.
 	ListUsers(ctx context.Context, afterID int64, limit int) ([]*parley.User, error)
+	// SearchUsers returns the users whose username or display name contains
+	// query, in any letter case (at least ASCII letters'), or whose id is
+	// query, ordered by id after afterID, at most limit. The query is
+	// matched literally: no character in it is a wildcard.
+	SearchUsers(ctx context.Context, query string, afterID int64, limit int) ([]*parley.User, error)
 
 	// CreateSession inserts s and sets s.ID.
 	CreateSession(ctx context.Context, s *parley.Session) error

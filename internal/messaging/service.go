@@ -73,14 +73,14 @@ type CreateChatInput struct {
 // already exists returns the existing one.
 func (s *Service) CreateChat(ctx context.Context, actor *parley.User, in CreateChatInput) (*parley.Chat, error) {
 	chat := &parley.Chat{Kind: in.Kind, OwnerID: actor.ID, CreatedAt: s.Clock.Now()}
-	title := strings.TrimSpace(in.Title)
-	desc := strings.TrimSpace(in.Description)
 	switch in.Kind {
 	case parley.ChatChannel, parley.ChatGroup:
-		if err := checkText("title", title, 1, MaxTitleLen); err != nil {
+		title, err := cleanText("title", in.Title, true, 1, MaxTitleLen)
+		if err != nil {
 			return nil, err
 		}
-		if err := checkText("description", desc, 0, MaxDescriptionLen); err != nil {
+		desc, err := cleanText("description", in.Description, false, 0, MaxDescriptionLen)
+		if err != nil {
 			return nil, err
 		}
 		chat.Title, chat.Description = title, desc
@@ -257,7 +257,15 @@ func (s *Service) Leave(ctx context.Context, actor *parley.User, chatID int64) e
 		return err
 	}
 	if m.Role == parley.MemberOwner {
-		return parley.Errorf(parley.EConflict, "the owner cannot leave their own chat")
+		// A two-person chat has no one in charge: either may leave, and
+		// opening it again brings them back (reopenDirectChat).
+		chat, err := s.Store.FindChatByID(ctx, chatID)
+		if err != nil {
+			return err
+		}
+		if !twoPerson(chat.Kind) {
+			return parley.Errorf(parley.EConflict, "the owner cannot leave their own chat")
+		}
 	}
 	s.permits.forget(chatID, actor.ID)
 	return s.Store.RemoveMember(ctx, chatID, actor.ID)
@@ -278,6 +286,8 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *parley.User, chatID,
 		return err
 	}
 	switch {
+	case twoPerson(chat.Kind):
+		return parley.Errorf(parley.EConflict, "a chat between two people has no roles to change")
 	case userID == actor.ID:
 		return parley.FieldError("user_id", "the owner's own role cannot change")
 	case role == parley.MemberAdmin:
@@ -439,9 +449,13 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 				return nil, err
 			}
 		}
-		if err := checkMessageText(msg.Text); err != nil {
+		// A forward's text is cleaned too: it may have been stored before
+		// text was cleaned.
+		text, err := cleanMessageText(msg.Text)
+		if err != nil {
 			return nil, err
 		}
+		msg.Text = text
 		if msg.MediaID != "" {
 			m, err := s.Store.FindMedia(ctx, msg.MediaID)
 			if parley.ErrorCode(err) == parley.ENotFound || (err == nil && m.Status != "") {
@@ -613,7 +627,7 @@ func (s *Service) EditMessage(ctx context.Context, actor *parley.User, chatID, s
 	if now.Sub(msg.CreatedAt) > parley.EditWindow {
 		return nil, parley.Errorf(parley.EConflict, "messages can be edited for %d hours after sending", int(parley.EditWindow.Hours()))
 	}
-	if err := checkMessageText(text); err != nil {
+	if text, err = cleanMessageText(text); err != nil {
 		return nil, err
 	}
 	if text == "" && msg.MediaID == "" {
@@ -622,10 +636,10 @@ func (s *Service) EditMessage(ctx context.Context, actor *parley.User, chatID, s
 	return s.Store.EditMessage(ctx, chatID, seq, text, now)
 }
 
-// DeleteMessage deletes a message for everyone. The sender may, and so may
-// the chat's owner and admins.
+// DeleteMessage deletes a message for everyone. The sender may, and in a
+// group or channel so may its owner and admins (ModeratesOthers).
 func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID, seq int64) (*parley.Update, error) {
-	_, me, err := s.GetChat(ctx, actor, chatID)
+	chat, me, err := s.GetChat(ctx, actor, chatID)
 	if err != nil {
 		return nil, err
 	}
@@ -636,11 +650,29 @@ func (s *Service) DeleteMessage(ctx context.Context, actor *parley.User, chatID,
 	if msg.Deleted() {
 		return nil, parley.Errorf(parley.ENotFound, "message %d was already deleted", seq)
 	}
-	if msg.SenderID != actor.ID && (me == nil || !me.Role.CanManage()) {
+	if msg.SenderID != actor.ID && (me == nil || !ModeratesOthers(chat.Kind, me.Role)) {
+		if twoPerson(chat.Kind) {
+			return nil, parley.Errorf(parley.EForbidden, "in a chat between two people each deletes only their own messages")
+		}
 		return nil, parley.Errorf(parley.EForbidden, "only the sender or the chat's admins can delete a message")
 	}
 	return s.Store.DeleteMessage(ctx, chatID, seq, s.Clock.Now())
 }
+
+// ModeratesOthers reports whether a member with role r may delete other
+// members' messages in a chat of kind k: the owner and admins of a group or
+// a channel. In a direct or secret chat neither party moderates the other,
+// whoever opened it: each deletes only their own messages, so that what one
+// person wrote to another cannot be erased by its recipient, nor the
+// recipient's answers by the one who started the conversation.
+func ModeratesOthers(k parley.ChatKind, r parley.MemberRole) bool {
+	return !twoPerson(k) && r.CanManage()
+}
+
+// twoPerson reports whether chats of kind k are between two accounts, with
+// no one in charge: the one who opened it is recorded as its owner only
+// because the store keeps who created each chat.
+func twoPerson(k parley.ChatKind) bool { return k == parley.ChatDirect || k == parley.ChatSecret }
 
 // History returns a page of messages older than beforeSeq (newest first).
 func (s *Service) History(ctx context.Context, actor *parley.User, chatID, beforeSeq int64, limit int) ([]*parley.Message, error) {
@@ -794,28 +826,40 @@ func (s *Service) member(ctx context.Context, chatID, userID int64) (*parley.Mem
 	return m, err
 }
 
-func checkMessageText(text string) error {
+// cleanMessageText returns a message's text (or an image's caption) as it
+// is stored: checked to be UTF-8 and cleaned (parley.CleanText), then
+// counted against the limit.
+func cleanMessageText(text string) (string, error) {
 	if !utf8.ValidString(text) {
-		return parley.FieldError("text", "text must be valid UTF-8")
+		return "", parley.FieldError("text", "text must be valid UTF-8")
 	}
+	text = parley.CleanText(text)
 	if n := utf8.RuneCountInString(text); n > parley.MaxMessageRunes {
-		return parley.FieldError("text", "text is %d characters; the limit is %d", n, parley.MaxMessageRunes)
+		return "", parley.FieldError("text", "text is %d characters; the limit is %d", n, parley.MaxMessageRunes)
 	}
-	return nil
+	return text, nil
 }
 
-func checkText(field, v string, min, max int) error {
+// cleanText returns a member-written field as it is stored: checked to be
+// UTF-8, cleaned (parley.CleanLine for a title, parley.CleanText and
+// trimmed otherwise), and between min and max characters once cleaned.
+func cleanText(field, v string, oneLine bool, min, max int) (string, error) {
 	if !utf8.ValidString(v) {
-		return parley.FieldError(field, "%s must be valid UTF-8", field)
+		return "", parley.FieldError(field, "%s must be valid UTF-8", field)
+	}
+	if oneLine {
+		v = parley.CleanLine(v)
+	} else {
+		v = strings.TrimSpace(parley.CleanText(strings.TrimSpace(v)))
 	}
 	n := utf8.RuneCountInString(v)
 	if n < min {
-		return parley.FieldError(field, "%s is required", field)
+		return "", parley.FieldError(field, "%s is required", field)
 	}
 	if n > max {
-		return parley.FieldError(field, "%s must be at most %d characters", field, max)
+		return "", parley.FieldError(field, "%s must be at most %d characters", field, max)
 	}
-	return nil
+	return v, nil
 }
 
 // checkBase64 checks that v is standard base64 decoding to between min and

@@ -18,10 +18,10 @@ func (s *Server) chatLeave(w http.ResponseWriter, r *http.Request, u *parley.Use
 	}
 	if err := s.Messaging.Leave(r.Context(), u, chatID); err != nil {
 		if parley.ErrorCode(err) == parley.EForbidden {
-			return parley.Errorf(parley.EConflict, "you are not a member of %s", chat.Title)
+			return parley.Errorf(parley.EConflict, "you are not a member of %s", isolate(chat.Title))
 		}
 		return err
 	}
-	setFlash(w, "You left "+chatName(chat, "")+".")
+	setFlash(w, "You left "+isolate(chatName(chat, ""))+".")
 	return seeOther(w, r, "/chats")
 }

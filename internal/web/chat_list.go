@@ -22,8 +22,14 @@ type chatListPage struct {
 type chatItem struct {
 	*parley.ChatSummary
 	Name    string
-	Preview string
+	Preview chatPreview
 }
+
+// chatPreview is the one-line summary of a chat's newest message: who sent
+// it (empty for a notice) and the start of it. The two are kept apart so
+// that the page can isolate each (a right-to-left name must not reorder
+// the message after it).
+type chatPreview struct{ Sender, Text string }
 
 // chatList shows the account's chats, the most recently active first, each
 // with its newest message. The page's script keeps it current: a chat with
@@ -57,7 +63,7 @@ func chatName(c *parley.Chat, peerName string) string {
 		return "Direct chat"
 	case parley.ChatSecret:
 		if peerName != "" {
-			return "Secret chat with " + peerName
+			return "Secret chat with " + isolate(peerName)
 		}
 		return "Secret chat"
 	}
@@ -66,22 +72,22 @@ func chatName(c *parley.Chat, peerName string) string {
 
 // preview is the one-line summary of a chat's newest message. A secret
 // chat's is never shown: the server cannot read it.
-func preview(c *parley.Chat, m *parley.Message) string {
+func preview(c *parley.Chat, m *parley.Message) chatPreview {
 	switch {
 	case c.Notice != nil:
-		return excerpt(80, c.Notice.Text)
+		return chatPreview{Text: excerpt(80, c.Notice.Text)}
 	case m == nil:
-		return "No messages yet"
+		return chatPreview{Text: "No messages yet"}
 	case c.Kind == parley.ChatSecret:
-		return "Encrypted message"
+		return chatPreview{Text: "Encrypted message"}
 	case m.Notice != nil && m.Text == "" && m.MediaID == "":
-		return excerpt(80, m.Notice.Text)
+		return chatPreview{Text: excerpt(80, m.Notice.Text)}
 	case m.Moderation != nil && m.Moderation.AgeRestricted != nil:
-		return m.SenderName + ": Age-restricted message" // shown only on request, on the chat's page
+		return chatPreview{m.SenderName, "Age-restricted message"} // shown only on request, on the chat's page
 	case m.Text != "":
-		return m.SenderName + ": " + excerpt(80, m.Text)
+		return chatPreview{m.SenderName, excerpt(80, m.Text)}
 	case m.MediaID != "":
-		return m.SenderName + ": Image"
+		return chatPreview{m.SenderName, "Image"}
 	}
-	return ""
+	return chatPreview{}
 }

@@ -86,9 +86,9 @@ func TestChatPageFollowsModerationLive(t *testing.T) {
 
 	list := author.get("/chats").wantStatus(t, "chat list", http.StatusOK)
 	list.contains(t, "chat list",
-		`<span class="chat-preview">This channel was banned: Scams and fraud.</span>`,
-		`<span class="chat-preview">This message was removed: Scams and fraud.</span>`,
-		`<span class="chat-preview">Author: Age-restricted message</span>`)
+		`<span class="chat-preview"><bdi>This channel was banned: Scams and fraud.</bdi></span>`,
+		`<span class="chat-preview"><bdi>This message was removed: Scams and fraud.</bdi></span>`,
+		`<span class="chat-preview"><bdi>Author</bdi>: <bdi>Age-restricted message</bdi></span>`)
 	if strings.Contains(list.Body, "secret sauce") {
 		t.Errorf("the chat list previews content that is removed, banned or age-restricted")
 	}

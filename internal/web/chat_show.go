@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"parley"
+	"parley/internal/messaging"
 )
 
 // historyPage is how many messages a chat page shows at once.
@@ -27,9 +28,12 @@ type chatPage struct {
 	Before, Older int64
 	CanPost       bool
 	CanManage     bool
-	Secret        bool
-	ReplyTo       *parley.Message
-	Form          *form
+	// CanDeleteOthers: the viewer may delete others' messages (the owner and
+	// admins of a group or channel; nobody in a two-person chat).
+	CanDeleteOthers bool
+	Secret          bool
+	ReplyTo         *parley.Message
+	Form            *form
 }
 
 // Latest reports whether the page shows the newest messages, where live
@@ -110,6 +114,7 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 	if member != nil && chat.Notice == nil {
 		p.CanPost = member.Role.CanPost(chat.Kind)
 		p.CanManage = member.Role.CanManage()
+		p.CanDeleteOthers = messaging.ModeratesOthers(chat.Kind, member.Role)
 	}
 	if len(msgs) == historyPage {
 		p.Older = msgs[0].Seq
@@ -154,7 +159,7 @@ func (s *Server) loadChatPage(ctx context.Context, u *parley.User, chatID, befor
 		// not see (removed, withheld): there is nothing to edit or forward.
 		hidden := m.Notice != nil && m.Notice.Kind != parley.NoticeHeld
 		v.CanEdit = v.Own && !p.Secret && !hidden && now.Sub(m.CreatedAt) <= parley.EditWindow
-		v.CanDelete = v.Own || p.CanManage
+		v.CanDelete = v.Own || p.CanDeleteOthers
 		v.CanReply = p.CanPost && !p.Secret
 		v.CanForward = !p.Secret && m.Notice == nil
 		if mod := m.Moderation; mod != nil && !hidden {
@@ -219,7 +224,7 @@ func queryID(r *http.Request, name string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v <= 0 {
-		return 0, parley.FieldError(name, "%s must be a message number", name)
+		return 0, parley.FieldError(name, "%s must be a positive whole number", name)
 	}
 	return v, nil
 }

@@ -79,7 +79,7 @@ func (s *Server) loadInvitePage(ctx context.Context, r *http.Request, u *parley.
 	if me == nil || !me.Role.CanManage() {
 		return nil, parley.Errorf(parley.EForbidden, "only the group's owner and admins manage its invite links")
 	}
-	p := &invitePage{page: page{Title: "Invite links · " + chat.Title, Section: "chats"}, Chat: chat, Form: newForm(), Revoke: newForm()}
+	p := &invitePage{page: page{Title: "Invite links · " + isolate(chat.Title), Section: "chats"}, Chat: chat, Form: newForm(), Revoke: newForm()}
 	invites, err := s.Messaging.ListInvites(ctx, u, chatID)
 	if err != nil {
 		return nil, err

@@ -43,7 +43,7 @@ func (s *Server) loadJoinPage(ctx context.Context, u *parley.User, token string)
 	if err != nil {
 		return nil, err
 	}
-	p := &joinPage{page: page{Title: "Join " + chat.Title}, Token: token, Chat: chat}
+	p := &joinPage{page: page{Title: "Join " + isolate(chat.Title)}, Token: token, Chat: chat}
 	if _, err := s.Messaging.Store.FindMember(ctx, chat.ID, u.ID); err == nil {
 		p.Already = true
 	}

@@ -25,6 +25,6 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request, u *parley.Us
 		}
 		return err
 	}
-	setFlash(w, "You joined "+chat.Title+".")
+	setFlash(w, "You joined "+isolate(chat.Title)+".")
 	return seeOther(w, r, fmt.Sprintf("/chats/%d", chat.ID))
 }

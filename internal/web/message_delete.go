@@ -7,8 +7,9 @@ import (
 	"parley"
 )
 
-// messageDelete deletes a message for everyone (the sender, or the chat's
-// owner and admins, may) and returns to the chat.
+// messageDelete deletes a message for everyone (the sender may, and so may
+// the owner and admins of a group or channel: messaging.ModeratesOthers) and
+// returns to the chat.
 func (s *Server) messageDelete(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	chatID, err := pathID(r, "chatID")
 	if err != nil {

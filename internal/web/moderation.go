@@ -314,7 +314,7 @@ type link struct {
 func (n *names) target(t enforce.Target) link {
 	chatName := func(id int64) string {
 		if c := n.chat(id); c != nil && c.Title != "" {
-			return fmt.Sprintf("“%s” (chat %d)", c.Title, id)
+			return fmt.Sprintf("“%s” (chat %d)", isolate(c.Title), id)
 		}
 		return fmt.Sprintf("chat %d", id)
 	}

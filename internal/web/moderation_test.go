@@ -96,7 +96,7 @@ func TestStatementOfReasonsForTheAffectedAccountOnly(t *testing.T) {
 	appeal := time.Now().UTC().AddDate(0, 6, 0).Format("2 January 2006")
 	p.contains(t, "statement",
 		"<h1 id=\"statement-title\">Your message was removed</h1>",
-		"in the channel “Crypto deals”", `href="`+chat+`#m-1">See it in the chat</a>`, // what, and where
+		"in the channel “\u2068Crypto deals\u2069”", `href="`+chat+`#m-1">See it in the chat</a>`, // what, and where
 		"Everywhere: for everyone who could see it.", "Indefinitely: until the decision is reversed.", // scope, duration
 		"We found it ourselves, on our own initiative.", "The decision concerns a text message posted in a channel", // facts
 		"Were automated means used to detect it?</dt><dd>No.", "Were automated means used to decide?</dt><dd>No. A person took the decision.",
@@ -319,7 +319,7 @@ func TestActionListDetailAndRestore(t *testing.T) {
 	// Newest first, fifty a page, with who acted.
 	p := mod.get("/moderation/actions").wantStatus(t, "list", http.StatusOK)
 	p.contains(t, "list", `id="action-53"`, "Label message", "by", "@moddy", `href="/statements/53"`, "Standing",
-		fmt.Sprintf(`<a href="/chats/%d#m-53">Message 53 in “Bulletin” (chat %d)</a>`, ch.ID, ch.ID), `href="/moderation/actions?before=4">Older actions`)
+		fmt.Sprintf("<a href=\"/chats/%d#m-53\">Message 53 in “\u2068Bulletin\u2069” (chat %d)</a>", ch.ID, ch.ID), `href="/moderation/actions?before=4">Older actions`)
 	p.lacks(t, "list", `id="action-3"`)
 	if strings.Index(p.Body, `id="action-53"`) > strings.Index(p.Body, `id="action-52"`) {
 		t.Error("the list is not newest first")
@@ -383,7 +383,7 @@ func TestChatPageShowsLabelsAgeGatesAndWithholdings(t *testing.T) {
 
 	p := german.get(chat).wantStatus(t, "viewer in Germany", http.StatusOK)
 	p.contains(t, "viewer in Germany", `<p class="notice" role="note">This message is not available in your country (DE) because it violated local law: Illegal or harmful speech.</p>`,
-		`<details class="age-gate"><summary>Age-restricted content`, `<span class="label">Disputed</span>`, "a disputed claim")
+		`<details class="age-gate"><summary>Age-restricted content`, `<bdi class="label">Disputed</bdi>`, "a disputed claim")
 	p.lacks(t, "viewer in Germany", "a contested report")
 	if i, j := strings.Index(p.Body, `<details class="age-gate">`), strings.Index(p.Body, "an adult story"); i < 0 || j < i {
 		t.Error("the age-restricted text is not inside the reveal")
@@ -422,7 +422,7 @@ func TestChatPageShowsLabelsAgeGatesAndWithholdings(t *testing.T) {
 	p = german.get(chat).wantStatus(t, "reader of a banned channel", http.StatusOK)
 	p.contains(t, "reader", `<p class="notice" role="note">This channel was banned: Illegal or harmful speech.</p>`)
 	p.lacks(t, "reader", "a disputed claim", "Why?")
-	author.get(fmt.Sprintf("/statements/%d", ban)).contains(t, "ban statement", "Your channel was banned", "We banned your channel “Street news”.")
+	author.get(fmt.Sprintf("/statements/%d", ban)).contains(t, "ban statement", "Your channel was banned", "We banned your channel “\u2068Street news\u2069”.")
 }
 
 func TestHeldPostShowsItsNotice(t *testing.T) {
@@ -468,7 +468,7 @@ func TestLegalHoldPages(t *testing.T) {
 		wantRedirect(t, "place", "/moderation/holds")
 	legal.post("/moderation/holds", url.Values{"target_type": {"user"}, "username": {"@author"}, "reason": {"case 9"}}).wantRedirect(t, "place", "/moderation/holds")
 	p = mod.get("/moderation/holds").wantStatus(t, "moderator reads holds", http.StatusOK)
-	p.contains(t, "holds", "EPOC-PR 2026/114", fmt.Sprintf("Message 1 in “Evidence” (chat %d)", chatID), "Account @author", "by @officer",
+	p.contains(t, "holds", "EPOC-PR 2026/114", fmt.Sprintf("Message 1 in “\u2068Evidence\u2069” (chat %d)", chatID), "Account @author", "by @officer",
 		"Legal officers and admins place and release legal holds.")
 	p.lacks(t, "moderator's holds", `/release"`)
 	mod.post("/moderation/holds/1/release", nil).wantStatus(t, "moderator releases", http.StatusForbidden)

@@ -168,10 +168,10 @@ func TestPostEditDeleteAndReply(t *testing.T) {
 	b.postMultipart(chat+"/messages", map[string]string{"text": "first <draft>"}, "", "", nil).wantRedirect(t, "post", chat+"#m-1")
 	b.postMultipart(chat+"/messages", map[string]string{"text": "an answer", "reply_to_seq": "1"}, "", "", nil).wantRedirect(t, "reply", chat+"#m-2")
 	p = b.get(chat).wantStatus(t, "chat", http.StatusOK)
-	p.contains(t, "chat", "first &lt;draft&gt;", `href="#m-1">In reply to message 1: “first &lt;draft&gt;”`, `data-pts="2"`)
+	p.contains(t, "chat", "first &lt;draft&gt;", `href="#m-1">In reply to message 1: “<bdi>first &lt;draft&gt;</bdi>”`, `data-pts="2"`)
 
 	p = b.get(chat+"?reply=2").wantStatus(t, "reply form", http.StatusOK)
-	p.contains(t, "reply form", `name="reply_to_seq" value="2"`, "Replying to Writer: “an answer”")
+	p.contains(t, "reply form", `name="reply_to_seq" value="2"`, "Replying to <bdi>Writer</bdi>: “<bdi>an answer</bdi>”")
 
 	edit := chat + "/messages/1/edit"
 	b.get(edit).wantStatus(t, "edit form", http.StatusOK).contains(t, "edit form", "first &lt;draft&gt;</textarea>")
@@ -215,7 +215,7 @@ func TestImagePostShowsThumbnail(t *testing.T) {
 	}
 	b.postMultipart(chat+"/messages", map[string]string{"text": "sunset"}, "image", "sunset.png", buf.Bytes()).wantRedirect(t, "image post", chat)
 	p = b.get(chat).wantStatus(t, "chat", http.StatusOK)
-	m := regexp.MustCompile(`<a class="msg-image" href="/media/([0-9a-f]{64})"><img src="/media/([0-9a-f]{64})\?thumb=1" alt="Image from Painter, open full size"`).FindStringSubmatch(p.Body)
+	m := regexp.MustCompile(`<a class="msg-image" href="/media/([0-9a-f]{64})"><img src="/media/([0-9a-f]{64})\?thumb=1" alt="Image from \x{2068}Painter\x{2069}, open full size"`).FindStringSubmatch(p.Body)
 	if m == nil || m[1] != m[2] {
 		t.Fatalf("no thumbnail linking to the full image\n%s", p.Body)
 	}
@@ -246,7 +246,7 @@ func TestInviteLinks(t *testing.T) {
 	link, token := m[1], m[2]
 	p.contains(t, "invites page", "It works until")
 
-	bob.get("/join/"+token).wantStatus(t, "join page", http.StatusOK).contains(t, "join page", "Join Book Club", "Join group</button>")
+	bob.get("/join/"+token).wantStatus(t, "join page", http.StatusOK).contains(t, "join page", "Join <bdi>Book Club</bdi>", "Join group</button>")
 	bob.post("/join/"+token, nil).wantRedirect(t, "join", group)
 	bob.get(group).wantStatus(t, "member reads", http.StatusOK)
 	bob.get(group+"/invites").wantStatus(t, "member manages invites", http.StatusForbidden)
@@ -279,12 +279,12 @@ func TestDiscoverAndSubscribe(t *testing.T) {
 
 	reader.post(ch+"/subscribe", nil).wantRedirect(t, "subscribe", ch)
 	reader.post(ch+"/subscribe", nil).wantRedirect(t, "subscribe twice", ch)
-	reader.get("/chats").contains(t, "chat list", `<span class="chat-item-name">Harbour Cam</span>`)
+	reader.get("/chats").contains(t, "chat list", `<bdi class="chat-item-name">Harbour Cam</bdi>`)
 	reader.get("/channels?q=harb").contains(t, "search after", `href="`+ch+`">Open`)
 	reader.post(ch+"/leave", nil).wantRedirect(t, "unsubscribe", "/chats")
 	p = reader.get("/chats")
-	p.contains(t, "chat list after leaving", "You left Harbour Cam.")
-	p.lacks(t, "chat list after leaving", `<span class="chat-item-name">Harbour Cam</span>`)
+	p.contains(t, "chat list after leaving", "You left \u2068Harbour Cam\u2069.")
+	p.lacks(t, "chat list after leaving", `<bdi class="chat-item-name">Harbour Cam</bdi>`)
 }
 
 func TestDirectAndSecretChatForms(t *testing.T) {
@@ -319,7 +319,7 @@ func TestDirectAndSecretChatForms(t *testing.T) {
 	p.contains(t, "secret chat page", `data-kind="secret"`, `data-peer="alice"`, `data-ciphertext="AAAA`, `data-nonce="AAAAAAAAAAAAAAAA"`, "Send encrypted</button>", "Encrypted message (decrypting…)")
 	p.lacks(t, "secret chat page", `name="text"`, `action="`+secret+`/messages"`)
 	bob.postMultipart(secret+"/messages", map[string]string{"text": "plain"}, "", "", nil).wantStatus(t, "plain text into secret chat", http.StatusBadRequest)
-	bob.get("/chats").contains(t, "chat list", "Secret chat with Alice", "Encrypted message")
+	bob.get("/chats").contains(t, "chat list", "Secret chat with \u2068Alice\u2069", "Encrypted message")
 }
 
 // setKey gives an account a secret-chat public key, as its browser would.
@@ -440,13 +440,13 @@ func TestHistoryPagesAndForward(t *testing.T) {
 	// A forward keeps its origin.
 	group := b.post("/groups", url.Values{"title": {"Crew"}}).wantRedirect(t, "group", "/chats/")
 	fwd := b.get(chat+"/messages/3/forward").wantStatus(t, "forward form", http.StatusOK)
-	fwd.contains(t, "forward form", "entry 3.", ">Crew</option>", ">Logbook</option>")
+	fwd.contains(t, "forward form", "entry 3.", ">\u2068Crew\u2069</option>", ">\u2068Logbook\u2069</option>")
 	b.post(chat+"/messages/3/forward", url.Values{"to": {"0"}}).wantStatus(t, "forward nowhere", http.StatusBadRequest).
 		contains(t, "forward nowhere", `id="f-to-error"`)
 	var groupID int64
 	fmt.Sscanf(group, "/chats/%d", &groupID)
 	b.post(chat+"/messages/3/forward", url.Values{"to": {fmt.Sprint(groupID)}}).wantRedirect(t, "forward", group+"#m-1")
-	b.get(group).contains(t, "forwarded", `Forwarded from <a href="`+chat+`#m-3">Logbook</a>`, "entry 3.")
+	b.get(group).contains(t, "forwarded", `Forwarded from <a href="`+chat+`#m-3"><bdi>Logbook</bdi></a>`, "entry 3.")
 }
 
 func TestSignUpFromAnInviteReturnsToIt(t *testing.T) {

@@ -38,6 +38,7 @@ var templateFuncs = template.FuncMap{
 	"plural":     plural,
 	"day":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"lower":      strings.ToLower,
+	"isolate":    isolate,
 	"choose":     choose,
 	"checkboxes": checkboxes,
 	// The role checks below only decide what the navigation offers; every
@@ -384,6 +385,20 @@ func plural(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// isolate wraps text someone wrote in the Unicode isolates FSI and PDI, for
+// plain-text places where no <bdi> element can stand: the page title,
+// attribute values, the options of a select, and sentences built here with
+// a name in them (flash notices, link texts). Its direction is then found
+// from the text itself and cannot reorder the words around it: a
+// right-to-left name stays beside the words it belongs to. In HTML text
+// the templates use <bdi>, or dir="auto" on an element of its own.
+func isolate(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "\u2068" + s + "\u2069"
 }
 
 // excerpt shortens text to n characters for previews.

@@ -257,7 +257,7 @@ func TestRuleBacktestAndMatches(t *testing.T) {
 	reader.get(chat).contains(t, "reader", "double your btc, last chance")
 	p = mod.get(rule)
 	p.contains(t, "shadow match", `class="match-shadow"`, `<span class="pill pill-shadow">Shadow</span>`, `keyword: double your btc`,
-		`Message 6 in “Crypto deals”`, "@author")
+		"Message 6 in “\u2068Crypto deals\u2069”", "@author")
 
 	// In enforce mode with a block, the post is refused; its text is kept
 	// for staff, on the rule's page, and nowhere else.
@@ -266,7 +266,7 @@ func TestRuleBacktestAndMatches(t *testing.T) {
 	author.postMultipart(chat+"/messages", map[string]string{"text": "send 1 btc to wallet 42, secret offer"}, "", "", nil).
 		wantStatus(t, "refused post", http.StatusForbidden).contains(t, "refused post", "This message can&#39;t be posted.")
 	p = mod.get(rule)
-	p.contains(t, "refused match", `class="match-enforce"`, `<p class="quoted refused-text">send 1 btc to wallet 42, secret offer</p>`, "A post refused in “Crypto deals”")
+	p.contains(t, "refused match", `class="match-enforce"`, `<p class="quoted refused-text" dir="auto">send 1 btc to wallet 42, secret offer</p>`, "A post refused in “\u2068Crypto deals\u2069”")
 	reader.get(chat).lacks(t, "reader after refusal", "wallet 42")
 	author.get(chat).lacks(t, "author after refusal", "wallet 42")
 	p = reader.get(rule).wantStatus(t, "member on the rule page", http.StatusForbidden)
@@ -308,7 +308,7 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 	// The queue lists both, with the count in the navigation.
 	q := mod.get("/moderation/queue").wantStatus(t, "queue", http.StatusOK)
 	q.contains(t, "queue", `<a href="/moderation/queue" aria-current="page">Review queue <span class="badge badge-new" id="queue-count">2<span class="visually-hidden"> open</span></span></a>`,
-		"2 cases are waiting", "Post held for review", "Rule crypto-doubling, version 1", "@author", "Message 2 in “Crypto deals”")
+		"2 cases are waiting", "Post held for review", "Rule crypto-doubling, version 1", "@author", "Message 2 in “\u2068Crypto deals\u2069”")
 	ids := caseIDs(q)
 	if len(ids) != 2 {
 		t.Fatalf("queue lists cases %v", ids)
@@ -320,7 +320,7 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 	p := mod.get(first).wantStatus(t, "case", http.StatusOK)
 	p.contains(t, "case", "Case #"+ids[0]+": Post held for review", `<a href="/moderation/rules/crypto-doubling">Rule crypto-doubling</a>`,
 		"Made the decision", `<code class="pattern">keyword: double your btc</code>`, `<td class="num">1</td>`, "<td>Scams and fraud</td>",
-		`<p class="quoted">double your btc, says my uncle</p>`, "Crypto deals", `<a href="/users/author">@author</a> (Author)`, "an ordinary post",
+		`<p class="quoted" dir="auto">double your btc, says my uncle</p>`, "Crypto deals", `<a href="/users/author">@author</a> (<bdi>Author</bdi>)`, "an ordinary post",
 		`action="/moderation/cases/`+ids[0]+`/approve"`, `action="/moderation/cases/`+ids[0]+`/remove"`,
 		`<option value="DECISION_GROUND_INCOMPATIBLE_CONTENT" selected>`, `<option value="STATEMENT_CATEGORY_SCAMS_AND_FRAUD" selected>`,
 		`value="Section 4 (prohibited content) of the Parley Terms of Service"`)

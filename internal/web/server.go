@@ -117,6 +117,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.staff(mux, "POST /moderation/holds", s.holdPlace)
 	s.staff(mux, "POST /moderation/holds/{id}/release", s.holdRelease)
 	s.admin(mux, "GET /moderation/audit", s.auditList)
+	// Accounts and their roles, for admins (auth.Service checks again).
+	s.admin(mux, "GET /admin/users", s.adminUserList)
+	s.admin(mux, "GET /admin/users/{id}", s.adminUserShow)
+	s.admin(mux, "POST /admin/users/{id}/role", s.adminUserRole)
 	// Hash banks, the review queue, the screening rules and campaigns are
 	// for moderators and admins, as their services decide.
 	s.moderator(mux, "GET /moderation/banks", s.bankList)

@@ -144,7 +144,7 @@ func describe(n *names, a *enforce.Action) summary {
 			noun = "group"
 		}
 		if chat.Title != "" {
-			in = fmt.Sprintf(" in the %s “%s”", noun, chat.Title)
+			in = fmt.Sprintf(" in the %s “%s”", noun, isolate(chat.Title))
 		} else {
 			in = " in a " + noun
 		}
@@ -167,7 +167,7 @@ func describe(n *names, a *enforce.Action) summary {
 		sm.What = "We withheld " + message + " from " + withheldFrom + ". Everyone else still sees it."
 	case enforce.LabelMessage:
 		sm.Headline = "A label was added to your message"
-		sm.What = fmt.Sprintf("We added the label “%s” to %s. The message is still shown, with the label beside it.", a.Label, message)
+		sm.What = fmt.Sprintf("We added the label “%s” to %s. The message is still shown, with the label beside it.", isolate(a.Label), message)
 	case enforce.AgeRestrictMessage:
 		sm.Headline = "Your message was age-restricted"
 		sm.What = "We age-restricted " + message + ". It is shown only to people who confirm that they are old enough to see it."
@@ -208,7 +208,7 @@ func titleOf(c *parley.Chat) string {
 	if c == nil || c.Title == "" {
 		return ""
 	}
-	return " “" + c.Title + "”"
+	return " “" + isolate(c.Title) + "”"
 }
 
 // duration says how long a restriction lasts.

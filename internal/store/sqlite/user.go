@@ -180,25 +180,50 @@ func (db *DB) updateUser(ctx context.Context, id int64, op, query string, args .
 // ListUsers returns users ordered by id, after the given id, at most limit
 // (at most 1000; a limit of zero or less means 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID int64, limit int) ([]*parley.User, error) {
-	rows, err := db.reads.QueryContext(ctx,
+	return db.queryUsers(ctx, "list users",
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`,
 		afterID, pageLimit(limit, maxListLimit))
+}
+
+// queryUsers runs a query of userColumns and scans every row; what names
+// the query in errors.
+func (db *DB) queryUsers(ctx context.Context, what, query string, args ...any) ([]*parley.User, error) {
+	rows, err := db.reads.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, internal("list users", err)
+		return nil, internal(what, err)
 	}
 	defer rows.Close()
 	users := []*parley.User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, internal("list users", err)
+			return nil, internal(what, err)
 		}
 		users = append(users, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, internal("list users", err)
+		return nil, internal(what, err)
 	}
 	return users, nil
+}
+
+// SearchUsers returns the users whose username or display name contains
+// query in any letter case, or whose id it is, by id after afterID, at
+// most limit. instr rather than LIKE, so that % and _ are not wildcards.
+// Display names are folded with SQLite's lower(), which folds ASCII
+// letters only; the query is also tried as typed, so a name with other
+// letters is found by its own spelling.
+func (db *DB) SearchUsers(ctx context.Context, query string, afterID int64, limit int) ([]*parley.User, error) {
+	id, err := strconv.ParseInt(query, 10, 64)
+	if err != nil {
+		id = 0
+	}
+	return db.queryUsers(ctx, "search users", `
+		SELECT `+userColumns+` FROM users
+		WHERE id > ?1 AND (instr(username_key, ?2) > 0 OR instr(lower(display_name), ?2) > 0
+			OR instr(display_name, ?3) > 0 OR id = ?4)
+		ORDER BY id LIMIT ?5`,
+		afterID, strings.ToLower(query), query, id, pageLimit(limit, maxListLimit))
 }
 
 // userExists returns ENotFound unless the user exists. Writes check it first

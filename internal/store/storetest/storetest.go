@@ -67,6 +67,7 @@ func tests() []test {
 		{"User/SetPasswordHash", testUserSetPasswordHash},
 		{"User/SetUserRole", testUserSetRole},
 		{"User/ListUsers", testUserList},
+		{"User/SearchUsers", testUserSearch},
 		{"Audit/Chain", testAuditChain},
 
 		{"Session/CreateAndFind", testSessionCreateAndFind},

@@ -108,7 +108,7 @@
     var secret = el.dataset.kind === "secret";
     var latest = el.dataset.latest === "true";
     var canPost = el.dataset.canPost === "true";
-    var canManage = el.dataset.canManage === "true";
+    var canDeleteOthers = el.dataset.canDeleteOthers === "true";
     var hasOlder = el.dataset.hasOlder === "true";
     // A page rendered while the chat was hidden has no history to go on
     // from; when the chat is restored it is loaded afresh.
@@ -267,7 +267,8 @@
       if (m.forward) {
         var fwd = show(li.querySelector(".msg-forward")).querySelector("a");
         fwd.href = "/chats/" + m.forward.chat_id + "#m-" + m.forward.seq;
-        fwd.textContent = m.forward.chat_title || "another chat";
+        if (m.forward.chat_title) fwd.replaceChildren(isolated(m.forward.chat_title));
+        else fwd.textContent = "another chat";
       }
       if (m.reply_to_seq) {
         var reply = show(li.querySelector(".msg-reply")).querySelector("a");
@@ -275,7 +276,8 @@
         var orig = document.querySelector("#m-" + m.reply_to_seq + " .msg-text");
         var quote = orig && !secret ? orig.textContent.trim() : "";
         if (quote.length > 60) quote = quote.slice(0, 59) + "…";
-        reply.textContent = "In reply to message " + m.reply_to_seq + (quote ? ": “" + quote + "”" : "");
+        reply.textContent = "In reply to message " + m.reply_to_seq;
+        if (quote) reply.append(": “", isolated(quote), "”");
       }
       var text = li.querySelector(".msg-text");
       if (secret) {
@@ -291,13 +293,13 @@
         link.href = "/media/" + encodeURIComponent(m.media_id);
         var img = link.querySelector("img");
         img.src = "/media/" + encodeURIComponent(m.media_id) + "?thumb=1";
-        img.alt = "Image from " + (m.sender_name || "someone") + ", open full size";
+        img.alt = "Image from " + (m.sender_name ? "\u2068" + m.sender_name + "\u2069" : "someone") + ", open full size";
       }
       if (m.views > 0) show(li.querySelector(".msg-views")).textContent = m.views === 1 ? "1 view" : m.views + " views";
       if (canPost && !secret) action(li, "reply", "/chats/" + chatId + "?reply=" + m.seq + "#compose", " to message " + m.seq);
       if (!secret && !m.notice) action(li, "forward", base + "/forward", " message " + m.seq);
       if (own && !secret && !contentHidden) action(li, "edit", base + "/edit", " message " + m.seq);
-      if (own || canManage) {
+      if (own || canDeleteOthers) {
         var del = show(li.querySelector('[data-action="delete"]'));
         del.action = base + "/delete";
         del.querySelector(".visually-hidden").textContent = " message " + m.seq;
@@ -351,10 +353,11 @@
       var m = u.message;
       if (m.notice && m.notice.kind === "held" && m.sender_id !== me) return; // not shown until approved
       var preview = li.querySelector(".chat-preview");
-      if (li.dataset.kind === "secret") preview.textContent = "Encrypted message";
-      else if (m.notice && !m.text && !m.media_id) preview.textContent = excerpt(m.notice.text, 80);
-      else if (m.moderation && m.moderation.age_restricted) preview.textContent = (m.sender_name || "Someone") + ": Age-restricted message";
-      else preview.textContent = (m.sender_name || "Someone") + ": " + (m.text ? excerpt(m.text, 80) : "Image");
+      // As the server writes it: the sender and the text each isolated.
+      if (li.dataset.kind === "secret") preview.replaceChildren(isolated("Encrypted message"));
+      else if (m.notice && !m.text && !m.media_id) preview.replaceChildren(isolated(excerpt(m.notice.text, 80)));
+      else if (m.moderation && m.moderation.age_restricted) preview.replaceChildren(isolated(m.sender_name || "Someone"), ": ", isolated("Age-restricted message"));
+      else preview.replaceChildren(isolated(m.sender_name || "Someone"), ": ", isolated(m.text ? excerpt(m.text, 80) : "Image"));
       var time = li.querySelector(".chat-item-time");
       if (!time) {
         time = document.createElement("time");
@@ -413,6 +416,15 @@
     li.classList.toggle("is-unread", unread);
     var badge = li.querySelector("[data-unread]");
     if (badge) badge.hidden = !unread;
+  }
+
+  // isolated puts text someone wrote in a <bdi>, as the server's templates
+  // do, so that a right-to-left name or message cannot reorder the words
+  // around it.
+  function isolated(text) {
+    var el = document.createElement("bdi");
+    el.textContent = text;
+    return el;
   }
 
   function show(el) {
