@@ -355,7 +355,7 @@ func TestIntakeRefuses(t *testing.T) {
 		{"tiff", []byte("II*\x00\x08\x00\x00\x00"), DefaultLimits, parley.EInvalid, "unsupported image format"},
 		{"text", []byte("hello, this is not an image"), DefaultLimits, parley.EInvalid, "unsupported image format"},
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), DefaultLimits, parley.EInvalid, "unsupported image format"},
-		{"empty", nil, DefaultLimits, parley.EInvalid, "unsupported image format"},
+		{"empty", nil, DefaultLimits, parley.EInvalid, "the upload is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
