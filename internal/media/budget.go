@@ -52,11 +52,11 @@ func (b *Budget) InUse() int64 {
 	return b.used
 }
 
-// acquire takes n bytes of the budget, waiting for room at most the budget's
+// Acquire takes n bytes of the budget, waiting for room at most the budget's
 // wait and while ctx lasts, and returns the function that gives them back.
 // A cost larger than the whole budget takes the whole budget: that decode
 // runs alone. A nil budget bounds nothing.
-func (b *Budget) acquire(ctx context.Context, n int64) (release func(), err error) {
+func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err error) {
 	if b == nil {
 		return func() {}, nil
 	}

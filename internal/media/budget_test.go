@@ -15,11 +15,11 @@ import (
 func TestBudget(t *testing.T) {
 	ctx := context.Background()
 	b := NewBudget(100, time.Hour)
-	r60, err := b.acquire(ctx, 60)
+	r60, err := b.Acquire(ctx, 60)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r40, err := b.acquire(ctx, 40)
+	r40, err := b.Acquire(ctx, 40)
 	if err != nil || b.InUse() != 100 {
 		t.Fatalf("40 more: %v, in use %d", err, b.InUse())
 	}
@@ -27,7 +27,7 @@ func TestBudget(t *testing.T) {
 	// Full: a waiter gets its share when room is given back, and not before.
 	got := make(chan func(), 1)
 	go func() {
-		r, err := b.acquire(ctx, 50)
+		r, err := b.Acquire(ctx, 50)
 		if err != nil {
 			t.Error(err)
 		}
@@ -47,7 +47,7 @@ func TestBudget(t *testing.T) {
 
 	// A cost larger than the budget takes all of it.
 	go func() {
-		r, err := b.acquire(ctx, 1000)
+		r, err := b.Acquire(ctx, 1000)
 		if err != nil {
 			t.Error(err)
 		}
@@ -63,7 +63,7 @@ func TestBudget(t *testing.T) {
 	// A request that ends while waiting is refused, and leaves the queue.
 	cctx, cancel := context.WithCancel(ctx)
 	refused := make(chan error, 1)
-	go func() { _, err := b.acquire(cctx, 10); refused <- err }()
+	go func() { _, err := b.Acquire(cctx, 10); refused <- err }()
 	waitFor(t, func() bool { return waiting(b) == 1 })
 	cancel()
 	if err := <-refused; parley.ErrorCode(err) != parley.EUnavailable {
@@ -76,13 +76,13 @@ func TestBudget(t *testing.T) {
 
 	// The wait runs out: refused with a Retry-After.
 	short := NewBudget(10, 20*time.Millisecond)
-	rs, _ := short.acquire(ctx, 10)
-	_, err = short.acquire(ctx, 1)
+	rs, _ := short.Acquire(ctx, 10)
+	_, err = short.Acquire(ctx, 1)
 	if parley.ErrorCode(err) != parley.EUnavailable || parley.ErrorRetryAfter(err) != 20*time.Millisecond {
 		t.Fatalf("after the wait: %v (retry after %v)", err, parley.ErrorRetryAfter(err))
 	}
 	rs()
-	if r, err := short.acquire(ctx, 1); err != nil {
+	if r, err := short.Acquire(ctx, 1); err != nil {
 		t.Fatalf("after the room was given back: %v", err)
 	} else {
 		r()
@@ -91,11 +91,11 @@ func TestBudget(t *testing.T) {
 	// First come, first served: a small cost that would fit does not pass
 	// a large one that waits ahead of it.
 	b2 := NewBudget(100, time.Hour)
-	r70, _ := b2.acquire(ctx, 70)
+	r70, _ := b2.Acquire(ctx, 70)
 	order := make(chan int64, 2)
-	go func() { r, _ := b2.acquire(ctx, 80); order <- 80; r() }()
+	go func() { r, _ := b2.Acquire(ctx, 80); order <- 80; r() }()
 	waitFor(t, func() bool { return waiting(b2) == 1 })
-	go func() { r, _ := b2.acquire(ctx, 30); order <- 30; r() }()
+	go func() { r, _ := b2.Acquire(ctx, 30); order <- 30; r() }()
 	waitFor(t, func() bool { return waiting(b2) == 2 })
 	if b2.InUse() != 70 {
 		t.Fatalf("in use %d: the 30 passed the 80 waiting ahead", b2.InUse())

@@ -201,7 +201,7 @@ func IntakeWithin(ctx context.Context, data []byte, lim Limits, mem *Budget) (*I
 		return nil, fileError(parley.ETooLarge, "decoding this %d×%d %s would take %s of memory; the limit is %s%s",
 			cfg.Width, cfg.Height, plan.kind, formatBytes(plan.bytes), formatBytes(lim.MaxDecodeBytes), plan.hint)
 	}
-	release, err := mem.acquire(ctx, plan.bytes)
+	release, err := mem.Acquire(ctx, plan.bytes)
 	if err != nil {
 		return nil, err
 	}

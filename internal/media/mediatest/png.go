@@ -30,6 +30,9 @@ type PNG struct {
 	Interlaced bool
 	// PLTE and TRNS, when not nil, are the contents of those chunks.
 	PLTE, TRNS []byte
+	// Filters, when not empty, are the row filters to use, cycled row by
+	// row (0 none, 1 sub, 2 up, 3 average, 4 Paeth); empty cycles all five.
+	Filters []int
 	// Row fills raw with row y of the image as PNG stores it (samples
 	// big-endian, sub-byte pixels packed from the most significant bit),
 	// without the filter byte.
@@ -50,7 +53,8 @@ func Channels(colorType int) int {
 }
 
 // Encode writes the file. Row filters cycle through all five kinds (none,
-// sub, up, average, Paeth), so that a decoder's unfiltering is exercised.
+// sub, up, average, Paeth) unless Filters says otherwise, so that a
+// decoder's unfiltering is exercised.
 func (p PNG) Encode() []byte {
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
@@ -69,7 +73,7 @@ func (p PNG) Encode() []byte {
 		chunk(&out, "tRNS", p.TRNS)
 	}
 	var idat bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestSpeed)
+	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
 	bitsPP := p.Depth * Channels(p.ColorType)
 	rowBytes := func(w int) int { return (w*bitsPP + 7) / 8 }
 	raw := make([]byte, rowBytes(p.Width))
@@ -77,7 +81,7 @@ func (p PNG) Encode() []byte {
 		f := newFilterer(rowBytes(p.Width), max(1, bitsPP/8))
 		for y := range p.Height {
 			p.Row(y, raw)
-			zw.Write(f.filter(raw, y%5))
+			zw.Write(f.filter(raw, p.filterFor(y)))
 		}
 	} else {
 		bpp := bitsPP / 8
@@ -95,7 +99,7 @@ func (p PNG) Encode() []byte {
 					x := a.x0 + j*a.dx
 					copy(sub[j*bpp:(j+1)*bpp], raw[x*bpp:(x+1)*bpp])
 				}
-				zw.Write(f.filter(sub, (i+pass)%5))
+				zw.Write(f.filter(sub, p.filterFor(i+pass)))
 			}
 		}
 	}
@@ -106,6 +110,13 @@ func (p PNG) Encode() []byte {
 	chunk(&out, "IDAT", data[len(data)/2:])
 	chunk(&out, "IEND", nil)
 	return out.Bytes()
+}
+
+func (p PNG) filterFor(i int) int {
+	if len(p.Filters) == 0 {
+		return i % 5
+	}
+	return p.Filters[i%len(p.Filters)]
 }
 
 var adam7 = []struct{ x0, y0, dx, dy int }{
