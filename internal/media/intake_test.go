@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/webp"
 
 	"parley"
+	"parley/internal/media/mediatest"
 )
 
 // Tiny WebP files from the three WebP encodings, as hex literals: a 1×1
@@ -433,6 +434,14 @@ func FuzzIntake(f *testing.F) {
 		solidWebP(4000, 4000, color.NRGBA{A: 255}),
 		pngHeader(100000, 100000),
 		pngHeader(0, 0),
+		// Large enough to be read row by row (pngrows.go), small as a file.
+		mediatest.PNG{Width: 1300, Height: 700, Depth: 16, ColorType: mediatest.RGBA, Filters: []int{2},
+			Row: func(y int, raw []byte) {
+				for i := range raw {
+					raw[i] = byte(i / 7)
+				}
+			}}.Encode(),
+		pngVariant{colorType: mediatest.Paletted, depth: 2, plte: []byte{1, 2, 3}, maxIndex: 3}.file(1400, 600, false),
 		[]byte("GIF89a"),
 		[]byte("hello"),
 	}
