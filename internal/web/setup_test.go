@@ -26,8 +26,8 @@ type server struct {
 }
 
 // startServer starts the whole application, as cmd/parley would, and stops
-// it when the test ends.
-func startServer(t *testing.T) *server {
+// it when the test ends. Each option may change the configuration first.
+func startServer(t *testing.T, opts ...func(*app.Config)) *server {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -36,6 +36,9 @@ func startServer(t *testing.T) *server {
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.UserContact = "appeals@parley.example"
 	cfg.CampaignMinMembers = 0 // the tests' groups are small; campaigns are looked for in all of them
+	for _, o := range opts {
+		o(&cfg)
+	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(context.Background(), cfg, log)
