@@ -125,3 +125,35 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestBudgetReturnsMemoryAfterABurst: when the last decode of a burst that
+// used ReturnAfter or more ends, the memory goes back to the system, once;
+// not while a decode still runs, and not after small decodes.
+func TestBudgetReturnsMemoryAfterABurst(t *testing.T) {
+	freed := make(chan struct{}, 10)
+	old := freeOSMemory
+	freeOSMemory = func() { freed <- struct{}{} }
+	t.Cleanup(func() { freeOSMemory = old })
+	ctx := context.Background()
+	b := NewBudget(4*ReturnAfter, time.Hour)
+
+	small, _ := b.Acquire(ctx, ReturnAfter/4)
+	small()
+	big1, _ := b.Acquire(ctx, ReturnAfter/2)
+	big2, _ := b.Acquire(ctx, ReturnAfter/2)
+	big1()
+	select {
+	case <-freed:
+		t.Fatal("memory returned while a decode still runs")
+	default:
+	}
+	big2()
+	<-freed // the burst of 64 MiB at once is over
+	again, _ := b.Acquire(ctx, ReturnAfter/4)
+	again()
+	select {
+	case <-freed:
+		t.Fatal("memory returned again after a small decode")
+	default:
+	}
+}
