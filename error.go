@@ -6,6 +6,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status in the http layer, so a caller
@@ -29,6 +30,9 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter, when positive, is how long to wait before trying again
+	// (ERateLimited, EUnavailable): the HTTP layer sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -79,4 +83,13 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// ErrorRetryAfter returns the RetryAfter of the *Error wrapped in err, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"parley"
 )
@@ -55,7 +57,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if code == parley.EInternal {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	SetRetryAfter(w, err)
 	writeJSON(w, StatusOf(err), ErrorBody{Error: ErrorDetail{Code: code, Message: parley.ErrorMessage(err), Field: parley.ErrorField(err)}})
+}
+
+// SetRetryAfter sets the Retry-After header, in whole seconds rounded up,
+// when err says how long to wait before trying again.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	if d := parley.ErrorRetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -34,6 +34,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if len(data) == 0 {
+		return parley.FieldError("file", "the upload is empty: send the image as the request body or as the file field of a multipart form")
+	}
 	m, err := s.Messaging.UploadImage(r.Context(), CurrentUser(r.Context()), data)
 	if err != nil {
 		return err

@@ -112,7 +112,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 	a.Auth = &auth.Service{Store: db, Hasher: auth.NewHasher(2, auth.DefaultArgon2Params), Clock: a.Clock, Log: log}
 	a.Messaging = &messaging.Service{Store: db, Blobs: blobs, Clock: a.Clock, Log: log, Users: db,
-		Limits: media.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}}
+		Limits:        media.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels, MaxDecodeBytes: cfg.MaxImageDecodeBytes},
+		DecodeMemory:  media.NewBudget(cfg.DecodeMemory, cfg.DecodeWait),
+		UploadLimiter: ratelimit.New(cfg.UploadsPerMinute/60, int(cfg.UploadsPerMinute), time.Now)}
 	a.Enforce = &enforce.Service{Store: db, Clock: a.Clock, Log: log, Namespace: cfg.PUIDNamespace,
 		Retention: cfg.EvidenceRetention, AccountChanged: a.Auth.Forget, Blobs: blobs}
 	a.Banks = banks.NewService(db, a.Clock)

@@ -38,6 +38,18 @@ type Config struct {
 	MetricsAddr  string
 	MetricsToken string
 
+	// MaxImageDecodeBytes is the most memory decoding one image may take,
+	// worked out from its header before decoding (see internal/media).
+	MaxImageDecodeBytes int64
+	// DecodeMemory is the memory the image decodes running at once may
+	// take together; an upload waits up to DecodeWait for its share and is
+	// then refused with 503.
+	DecodeMemory int64
+	DecodeWait   time.Duration
+	// UploadsPerMinute is how many images a member may upload a minute, in
+	// bursts of as many.
+	UploadsPerMinute float64
+
 	// PUIDNamespace prefixes the puids of statements of reasons sent to the
 	// Transparency Database; fixed for a deployment (see internal/sor).
 	PUIDNamespace string
@@ -91,6 +103,11 @@ func DefaultConfig() Config {
 		SecureCookies:   "auto",
 		ShutdownTimeout: 15 * time.Second,
 
+		MaxImageDecodeBytes: 256 << 20,
+		DecodeMemory:        512 << 20,
+		DecodeWait:          10 * time.Second,
+		UploadsPerMinute:    30,
+
 		PUIDNamespace:      "parley",
 		EvidenceRetention:  183 * 24 * time.Hour,
 		Rescan:             true,
@@ -117,6 +134,10 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "log format: text or json")
 	fs.Var(envInt(&c.MaxImageBytes, "PARLEY_MAX_IMAGE_BYTES"), "max-image-bytes", "largest accepted image file, in bytes (PARLEY_MAX_IMAGE_BYTES)")
 	fs.Var(envInt(&c.MaxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), "max-image-pixels", "largest accepted image, in pixels (width × height), checked before decoding (PARLEY_MAX_IMAGE_PIXELS)")
+	fs.Var(envInt(&c.MaxImageDecodeBytes, "PARLEY_MAX_IMAGE_DECODE_BYTES"), "max-image-decode-bytes", "most memory decoding one image may take, in bytes, worked out from its header before decoding (PARLEY_MAX_IMAGE_DECODE_BYTES)")
+	fs.Var(envInt(&c.DecodeMemory, "PARLEY_DECODE_MEMORY"), "decode-memory", "memory the image decodes running at once may take together, in bytes; uploads wait for their share (PARLEY_DECODE_MEMORY)")
+	fs.Var(envDuration(&c.DecodeWait, "PARLEY_DECODE_WAIT"), "decode-wait", "how long an upload waits for decoding memory before it is refused with 503 (PARLEY_DECODE_WAIT)")
+	fs.Var(envFloat(&c.UploadsPerMinute, "PARLEY_UPLOADS_PER_MINUTE"), "uploads-per-minute", "images each member may upload per minute, in bursts of as many (PARLEY_UPLOADS_PER_MINUTE)")
 	fs.Var(envFloat(&c.SignInPerMinute, "PARLEY_SIGNIN_PER_MINUTE"), "signin-per-minute", "sign-in and sign-up attempts allowed per client address per minute (PARLEY_SIGNIN_PER_MINUTE)")
 	fs.Var(envSecureCookies(&c.SecureCookies, "PARLEY_SECURE_COOKIES"), "secure-cookies", "mark session cookies Secure: auto (unless listening on loopback only), true or false (PARLEY_SECURE_COOKIES)")
 	str(&c.MetricsAddr, "metrics-addr", "PARLEY_METRICS_ADDR", "address to serve /metrics on, apart from the public port (e.g. 127.0.0.1:9464); empty: on the public port when it listens on loopback only or -metrics-token is set")
@@ -153,6 +174,18 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxImageBytes < 1024 || c.MaxImagePixels < 1024 {
 		return fmt.Errorf("config: image limits are too small to accept any photo")
+	}
+	if c.MaxImageDecodeBytes < 16<<20 {
+		return fmt.Errorf("config: -max-image-decode-bytes must be at least 16 MiB (16777216) to decode a photo")
+	}
+	if c.DecodeMemory < c.MaxImageDecodeBytes {
+		return fmt.Errorf("config: -decode-memory (%d) must be at least -max-image-decode-bytes (%d): the largest accepted image must fit in it", c.DecodeMemory, c.MaxImageDecodeBytes)
+	}
+	if c.DecodeWait <= 0 || c.DecodeWait > 5*time.Minute {
+		return fmt.Errorf("config: -decode-wait must be between 0 and 5m, not %s", c.DecodeWait)
+	}
+	if c.UploadsPerMinute < 1 {
+		return fmt.Errorf("config: -uploads-per-minute must be at least 1")
 	}
 	if c.SignInPerMinute <= 0 {
 		return fmt.Errorf("config: -signin-per-minute must be positive")

@@ -9,6 +9,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -46,14 +47,21 @@ type Limits struct {
 	MaxPixels int64
 	// MaxSide is the largest accepted width or height, in pixels.
 	MaxSide int
+	// MaxDecodeBytes is the most memory the decoding of one image may take:
+	// the buffers its decoder allocates, worked out from the header before
+	// a pixel is decoded (see decodeCost), and the thumbnail's and hashes'
+	// working memory. Pixels alone do not bound it: a JPEG stored
+	// progressively takes 5 to 24 bytes a pixel while it is decoded.
+	MaxDecodeBytes int64
 }
 
-// DefaultLimits fit any photo taken by a current phone camera while keeping
-// one decoded image under about 320 MB in the worst case (a 16-bit PNG).
+// DefaultLimits fit any photo taken by a current phone camera: a 48-megapixel
+// JPEG decodes in 72 MB, and PNGs, read row by row, in a few megabytes.
 var DefaultLimits = Limits{
-	MaxBytes:  10 << 20,
-	MaxPixels: 40_000_000,
-	MaxSide:   16_384,
+	MaxBytes:       10 << 20,
+	MaxPixels:      40_000_000,
+	MaxSide:        16_384,
+	MaxDecodeBytes: 256 << 20,
 }
 
 // withDefaults fills the zero fields of lim from DefaultLimits.
@@ -66,6 +74,9 @@ func (lim Limits) withDefaults() Limits {
 	}
 	if lim.MaxSide <= 0 {
 		lim.MaxSide = DefaultLimits.MaxSide
+	}
+	if lim.MaxDecodeBytes <= 0 {
+		lim.MaxDecodeBytes = DefaultLimits.MaxDecodeBytes
 	}
 	return lim
 }
@@ -93,6 +104,9 @@ type format struct {
 	magic        func([]byte) bool
 	decodeConfig func(io.Reader) (image.Config, error)
 	decode       func(io.Reader) (image.Image, error)
+	// cost tells, from the header, how the image will be decoded and how
+	// much memory that takes (decodecost.go).
+	cost func(data []byte, cfg image.Config) decodePlan
 }
 
 // formats are the only formats Intake accepts. Each is matched by its magic
@@ -105,12 +119,14 @@ var formats = []format{
 		magic:        func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) },
 		decodeConfig: jpeg.DecodeConfig,
 		decode:       jpeg.Decode,
+		cost:         jpegCost,
 	},
 	{
 		mime:         "image/png",
 		magic:        func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) },
 		decodeConfig: png.DecodeConfig,
 		decode:       png.Decode,
+		cost:         pngCost,
 	},
 	{
 		mime: "image/gif",
@@ -119,6 +135,7 @@ var formats = []format{
 		},
 		decodeConfig: gif.DecodeConfig,
 		decode:       gif.Decode, // the first frame only
+		cost:         gifCost,
 	},
 	{
 		mime: "image/webp",
@@ -127,6 +144,7 @@ var formats = []format{
 		},
 		decodeConfig: webp.DecodeConfig,
 		decode:       webp.Decode,
+		cost:         webpCost,
 	},
 }
 
@@ -141,14 +159,28 @@ func sniff(data []byte) *format {
 }
 
 // Intake checks an uploaded image against lim, decodes it and makes its
-// thumbnail. The checks run cheapest first so that a hostile file costs as
-// little as possible: the byte count, then the magic bytes, then the header's
-// dimensions, and only then the pixels.
-//
-// Every error is a *parley.Error with Field "file": ETooLarge when a limit is
-// exceeded, EInvalid when the format is not accepted or the file is corrupt.
+// thumbnail, with no bound on how many decodes run at once: IntakeWithin
+// with no budget.
 func Intake(data []byte, lim Limits) (*Image, error) {
+	return IntakeWithin(context.Background(), data, lim, nil)
+}
+
+// IntakeWithin checks an uploaded image against lim, decodes it within the
+// memory budget mem (nil: no budget) and makes its thumbnail. The checks run
+// cheapest first so that a hostile file costs as little as possible: the byte
+// count, then the magic bytes, then the header's dimensions and the memory
+// its decoding would take, and only then, once mem has room for it, the
+// pixels.
+//
+// Every error is a *parley.Error: with Field "file", ETooLarge when a limit is
+// exceeded and EInvalid when the file is empty, of a format not accepted or
+// corrupt; EUnavailable when mem had no room before its wait ran out or ctx
+// ended.
+func IntakeWithin(ctx context.Context, data []byte, lim Limits, mem *Budget) (*Image, error) {
 	lim = lim.withDefaults()
+	if len(data) == 0 {
+		return nil, fileError(parley.EInvalid, "the upload is empty: it has no bytes")
+	}
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, fileError(parley.ETooLarge, "image is larger than the %s limit", formatBytes(lim.MaxBytes))
 	}
@@ -164,24 +196,46 @@ func Intake(data []byte, lim Limits) (*Image, error) {
 	if err := checkDimensions(cfg.Width, cfg.Height, lim); err != nil {
 		return nil, err
 	}
-
-	m, err := f.decode(bytes.NewReader(data))
+	plan := f.cost(data, cfg)
+	if plan.bytes > lim.MaxDecodeBytes {
+		return nil, fileError(parley.ETooLarge, "decoding this %d×%d %s would take %s of memory; the limit is %s%s",
+			cfg.Width, cfg.Height, plan.kind, formatBytes(plan.bytes), formatBytes(lim.MaxDecodeBytes), plan.hint)
+	}
+	release, err := mem.Acquire(ctx, plan.bytes)
 	if err != nil {
-		return nil, fileError(parley.EInvalid, "image is corrupt: %v", err)
+		return nil, err
 	}
-	// The decoders check that the pixels they return lie within the header's
-	// canvas; this guards the thumbnail code against one that does not.
-	if !m.Bounds().In(image.Rect(0, 0, cfg.Width, cfg.Height)) {
-		return nil, fileError(parley.EInvalid, "image is corrupt: pixels outside the image")
-	}
+	defer release()
 
-	thumb, err := thumbnail(m, cfg.Width, cfg.Height)
-	if err != nil {
-		return nil, fmt.Errorf("media: encode thumbnail: %w", err)
+	var (
+		thumb    []byte
+		dihedral [8]pdq.Hash
+		quality  int
+	)
+	if plan.rows {
+		thumb, dihedral, quality, err = intakeRows(data, cfg.Width, cfg.Height)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		m, err := f.decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, fileError(parley.EInvalid, "image is corrupt: %v", err)
+		}
+		// The decoders check that the pixels they return lie within the header's
+		// canvas; this guards the thumbnail code against one that does not.
+		if !m.Bounds().In(image.Rect(0, 0, cfg.Width, cfg.Height)) {
+			return nil, fileError(parley.EInvalid, "image is corrupt: pixels outside the image")
+		}
+
+		thumb, err = thumbnail(m, cfg.Width, cfg.Height)
+		if err != nil {
+			return nil, fmt.Errorf("media: encode thumbnail: %w", err)
+		}
+		// Hashed here, from the pixels already decoded, before the image can be
+		// stored or attached anywhere: the upload gate matches these.
+		dihedral, quality = pdq.DihedralQuality(m)
 	}
-	// Hashed here, from the pixels already decoded, before the image can be
-	// stored or attached anywhere: the upload gate matches these.
-	dihedral, quality := pdq.DihedralQuality(m)
 	return &Image{
 		Mime:        f.mime,
 		Width:       cfg.Width,
@@ -193,6 +247,33 @@ func Intake(data []byte, lim Limits) (*Image, error) {
 		PDQQuality:  quality,
 		MD5:         pdq.MD5Hex(data),
 	}, nil
+}
+
+// intakeRows makes the thumbnail and the hashes of a w×h PNG read one row at
+// a time: each row goes to the thumbnail's block averages and, when PDQ
+// samples it, to the hash; neither keeps the row. The results are those of
+// decoding the whole image first, bit for bit (TestIntakeRowsMatchWhole).
+func intakeRows(data []byte, w, h int) (thumb []byte, dihedral [8]pdq.Hash, quality int, err error) {
+	tw, th := thumbSize(w, h)
+	full := image.Rect(0, 0, w, h)
+	dr := image.Rect(0, 0, tw, th)
+	sh := newShrinker(full, shrinkFactor(full, dr))
+	hs := pdq.NewRowSampler(w, h)
+	defer hs.Release()
+	err = decodePNGRows(bytes.NewReader(data), func(y int, m image.Image) error {
+		hs.AddRow(y, m)
+		sh.addRow(m, y)
+		return nil
+	})
+	if err != nil {
+		return nil, dihedral, 0, fileError(parley.EInvalid, "image is corrupt: %v", err)
+	}
+	thumb, err = scaleThumb(sh.out, tw, th, dr)
+	if err != nil {
+		return nil, dihedral, 0, fmt.Errorf("media: encode thumbnail: %w", err)
+	}
+	dihedral, quality = hs.DihedralQuality()
+	return thumb, dihedral, quality, nil
 }
 
 // checkDimensions refuses a header whose size is empty or beyond lim.
@@ -228,14 +309,9 @@ func thumbSize(w, h int) (tw, th int) {
 }
 
 // thumbnail scales m, which lies within the w×h canvas, to thumbSize and
-// encodes it as JPEG. JPEG has no transparency, so the image is drawn over
-// white: a transparent logo then looks as it does on a light page rather than
-// turning black.
+// encodes it as JPEG.
 func thumbnail(m image.Image, w, h int) ([]byte, error) {
 	tw, th := thumbSize(w, h)
-	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
-	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-
 	// A GIF's first frame may cover only part of its canvas; map the frame's
 	// rectangle onto the thumbnail so it keeps its place. For every other
 	// image the frame is the whole canvas and dr is the whole thumbnail.
@@ -246,15 +322,33 @@ func thumbnail(m image.Image, w, h int) ([]byte, error) {
 		int((int64(b.Max.X)*int64(tw)+int64(w)-1)/int64(w)),
 		int((int64(b.Max.Y)*int64(th)+int64(h)-1)/int64(h)),
 	)
-	// Catmull-Rom widens its kernel with the scale factor to avoid aliasing,
-	// which makes it slow on large images: 2 s for 36 megapixels. Averaging
-	// whole k×k blocks first, down to no less than twice the thumbnail size,
-	// loses nothing visible and brings that down to about 70 ms.
-	if k := min(b.Dx()/(2*dr.Dx()), b.Dy()/(2*dr.Dy())); k >= 2 {
+	if k := shrinkFactor(b, dr); k >= 2 {
 		m = shrink(m, k)
-		b = m.Bounds()
 	}
-	draw.CatmullRom.Scale(dst, dr, m, b, draw.Over, nil)
+	return scaleThumb(m, tw, th, dr)
+}
+
+// shrinkFactor is how many times an image of bounds b is first shrunk by
+// block averages before it is scaled to dr of the thumbnail, or less than 2
+// for not at all. Catmull-Rom widens its kernel with the scale factor to
+// avoid aliasing, which makes it slow on large images: 2 s for 36
+// megapixels. Averaging whole k×k blocks first, down to no less than twice
+// the thumbnail size, loses nothing visible and brings that down to about
+// 70 ms.
+func shrinkFactor(b, dr image.Rectangle) int {
+	if dr.Dx() <= 0 || dr.Dy() <= 0 {
+		return 0
+	}
+	return min(b.Dx()/(2*dr.Dx()), b.Dy()/(2*dr.Dy()))
+}
+
+// scaleThumb scales m onto dr of a tw×th thumbnail and encodes it as JPEG.
+// JPEG has no transparency, so the image is drawn over white: a transparent
+// logo then looks as it does on a light page rather than turning black.
+func scaleThumb(m image.Image, tw, th int, dr image.Rectangle) ([]byte, error) {
+	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.CatmullRom.Scale(dst, dr, m, m.Bounds(), draw.Over, nil)
 
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: thumbQuality}); err != nil {
@@ -264,38 +358,65 @@ func thumbnail(m image.Image, w, h int) ([]byte, error) {
 }
 
 // shrink returns m reduced k times in each direction, each pixel the average
-// of a k×k block (smaller at the right and bottom edges). It works on
-// premultiplied RGBA, so transparent pixels do not darken their neighbours,
-// and converts one row at a time, so it needs no full-size copy of m.
+// of a k×k block (smaller at the right and bottom edges).
 func shrink(m image.Image, k int) *image.RGBA {
 	b := m.Bounds()
+	s := newShrinker(b, k)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		s.addRow(m, y)
+	}
+	return s.out
+}
+
+// A shrinker computes shrink's block averages from rows given one at a time,
+// top to bottom, so that it needs neither the whole image nor a full-size
+// copy of it. It works on premultiplied RGBA, so transparent pixels do not
+// darken their neighbours.
+type shrinker struct {
+	b    image.Rectangle // the bounds of the image
+	k    int
+	out  *image.RGBA
+	row  *image.RGBA // one row of the image, converted
+	sums []uint32    // at most k*k*255: no overflow for any k < 4096
+}
+
+func newShrinker(b image.Rectangle, k int) *shrinker {
 	w, h := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	row := image.NewRGBA(image.Rect(0, 0, b.Dx(), 1))
-	sums := make([]uint32, 4*w) // at most k*k*255: no overflow for any k < 4096
-	for oy := range h {
-		clear(sums)
-		y0 := b.Min.Y + oy*k
-		y1 := min(y0+k, b.Max.Y)
-		for y := y0; y < y1; y++ {
-			draw.Draw(row, row.Bounds(), m, image.Pt(b.Min.X, y), draw.Src)
-			for x := 0; x < b.Dx(); x++ {
-				s, p := sums[x/k*4:x/k*4+4], row.Pix[x*4:x*4+4]
-				s[0] += uint32(p[0])
-				s[1] += uint32(p[1])
-				s[2] += uint32(p[2])
-				s[3] += uint32(p[3])
-			}
-		}
-		o := out.Pix[oy*out.Stride:]
-		for ox := range w {
-			n := uint32((min((ox+1)*k, b.Dx()) - ox*k) * (y1 - y0))
-			for c := range 4 {
-				o[ox*4+c] = uint8((sums[ox*4+c] + n/2) / n)
-			}
+	return &shrinker{
+		b:    b,
+		k:    k,
+		out:  image.NewRGBA(image.Rect(0, 0, w, h)),
+		row:  image.NewRGBA(image.Rect(0, 0, b.Dx(), 1)),
+		sums: make([]uint32, 4*w),
+	}
+}
+
+// addRow adds row y of the image, read from m (the whole image, or any image
+// that has row y).
+func (s *shrinker) addRow(m image.Image, y int) {
+	b, k := s.b, s.k
+	draw.Draw(s.row, s.row.Bounds(), m, image.Pt(b.Min.X, y), draw.Src)
+	for x := 0; x < b.Dx(); x++ {
+		sum, p := s.sums[x/k*4:x/k*4+4], s.row.Pix[x*4:x*4+4]
+		sum[0] += uint32(p[0])
+		sum[1] += uint32(p[1])
+		sum[2] += uint32(p[2])
+		sum[3] += uint32(p[3])
+	}
+	oy := (y - b.Min.Y) / k
+	y0 := b.Min.Y + oy*k
+	y1 := min(y0+k, b.Max.Y)
+	if y+1 < y1 {
+		return // the block of rows goes on
+	}
+	o := s.out.Pix[oy*s.out.Stride:]
+	for ox := range s.out.Rect.Dx() {
+		n := uint32((min((ox+1)*k, b.Dx()) - ox*k) * (y1 - y0))
+		for c := range 4 {
+			o[ox*4+c] = uint8((s.sums[ox*4+c] + n/2) / n)
 		}
 	}
-	return out
+	clear(s.sums)
 }
 
 // fileError returns an error about the "file" field of an upload form.

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/webp"
 
 	"parley"
+	"parley/internal/media/mediatest"
 )
 
 // Tiny WebP files from the three WebP encodings, as hex literals: a 1×1
@@ -355,7 +356,7 @@ func TestIntakeRefuses(t *testing.T) {
 		{"tiff", []byte("II*\x00\x08\x00\x00\x00"), DefaultLimits, parley.EInvalid, "unsupported image format"},
 		{"text", []byte("hello, this is not an image"), DefaultLimits, parley.EInvalid, "unsupported image format"},
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), DefaultLimits, parley.EInvalid, "unsupported image format"},
-		{"empty", nil, DefaultLimits, parley.EInvalid, "unsupported image format"},
+		{"empty", nil, DefaultLimits, parley.EInvalid, "the upload is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -433,6 +434,14 @@ func FuzzIntake(f *testing.F) {
 		solidWebP(4000, 4000, color.NRGBA{A: 255}),
 		pngHeader(100000, 100000),
 		pngHeader(0, 0),
+		// Large enough to be read row by row (pngrows.go), small as a file.
+		mediatest.PNG{Width: 1300, Height: 700, Depth: 16, ColorType: mediatest.RGBA, Filters: []int{2},
+			Row: func(y int, raw []byte) {
+				for i := range raw {
+					raw[i] = byte(i / 7)
+				}
+			}}.Encode(),
+		pngVariant{colorType: mediatest.Paletted, depth: 2, plte: []byte{1, 2, 3}, maxIndex: 3}.file(1400, 600, false),
 		[]byte("GIF89a"),
 		[]byte("hello"),
 	}

@@ -10,12 +10,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"parley"
 	"parley/internal/media"
+	"parley/internal/ratelimit"
 	"parley/internal/safety/review"
 	"parley/internal/safety/screen"
 )
@@ -42,18 +42,19 @@ type Service struct {
 	Users interface {
 		FindUserByID(ctx context.Context, id int64) (*parley.User, error)
 	}
-	// DecodeSlots bounds how many images are decoded at once (default 2).
-	// An image within the limits can still take a few hundred megabytes and
-	// a second of CPU to decode, so a burst of uploads must queue, not pile up.
-	DecodeSlots int
+	// DecodeMemory bounds the memory of the image decodes running at once:
+	// an image within the limits can still take a few hundred megabytes to
+	// decode, so a burst of uploads queues for its share, then is refused
+	// (EUnavailable), rather than piling up. Nil bounds nothing.
+	DecodeMemory *media.Budget
+	// UploadLimiter bounds how many images each member uploads, keyed by
+	// account; nil bounds nothing.
+	UploadLimiter *ratelimit.Limiter
 
 	// Screen is the inline screen: every upload, and every post in a
 	// channel or group, passes it before anyone can see it. Nil only in
 	// tests of other things.
 	Screen *screen.Screener
-
-	slotsOnce sync.Once
-	slots     chan struct{}
 
 	permits permitCache
 }
@@ -747,20 +748,14 @@ func (s *Service) RecordViews(ctx context.Context, actor *parley.User, chatID in
 // UploadImage checks an image, stores it once by its SHA-256 with a
 // thumbnail, and records it. Limits are checked before decoding.
 func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []byte) (*parley.Media, error) {
-	s.slotsOnce.Do(func() {
-		n := s.DecodeSlots
-		if n <= 0 {
-			n = 2
+	if s.UploadLimiter != nil {
+		if ok, wait := s.UploadLimiter.Allow(strconv.FormatInt(actor.ID, 10)); !ok {
+			e := parley.Errorf(parley.ERateLimited, "you have uploaded too many images in a short time; try again in %d seconds", int(wait.Seconds())+1)
+			e.RetryAfter = wait
+			return nil, e
 		}
-		s.slots = make(chan struct{}, n)
-	})
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, parley.Errorf(parley.EUnavailable, "the server is busy with other uploads; try again")
 	}
-	img, err := media.Intake(data, s.Limits)
-	<-s.slots
+	img, err := media.IntakeWithin(ctx, data, s.Limits, s.DecodeMemory)
 	if err != nil {
 		return nil, err
 	}

@@ -134,11 +134,15 @@ func Dihedral(img image.Image) [8]Hash {
 func DihedralQuality(img image.Image) ([8]Hash, int) {
 	w := workspaces.Get().(*workspace)
 	defer workspaces.Put(w)
-	var out [8]Hash
 	if !w.dctOf(img) {
-		return out, 0
+		return [8]Hash{}, 0
 	}
-	q := w.quality()
+	return w.dihedral(), w.quality()
+}
+
+// dihedral returns the eight hashes of the DCT in w.dct.
+func (w *workspace) dihedral() [8]Hash {
+	var out [8]Hash
 	a := &w.dct
 	var b [256]float32
 	for t := range 8 {
@@ -172,7 +176,7 @@ func DihedralQuality(img image.Image) ([8]Hash, int) {
 		}
 		out[t] = hashOf(&b, &w.sorted)
 	}
-	return out, q
+	return out
 }
 
 // hashOf sets one bit per coefficient above the median (the 128th smallest of
@@ -194,11 +198,22 @@ func hashOf(c *[256]float32, scratch *[256]float32) Hash {
 // reports false for images too small to hash.
 func (w *workspace) dctOf(img image.Image) bool {
 	b := img.Bounds()
-	cols, rows := b.Dx(), b.Dy()
-	if cols <= 0 || rows <= 0 {
+	if !w.sample(b.Dx(), b.Dy()) {
 		return false
 	}
-	srcCols, srcRows := cols, rows
+	fillLuma(img, w.xs, w.ys, w.luma)
+	w.filterAndDCT()
+	return true
+}
+
+// sample runs step 1 for an image of srcCols×srcRows pixels: it sizes the
+// workspace and chooses, in w.xs and w.ys, the source column and row of each
+// pixel that is hashed. It reports false for images too small to hash.
+func (w *workspace) sample(srcCols, srcRows int) bool {
+	if srcCols <= 0 || srcRows <= 0 {
+		return false
+	}
+	cols, rows := srcCols, srcRows
 	if cols > resizeLimit || rows > resizeLimit {
 		cols, rows = resizeLimit, resizeLimit
 	}
@@ -214,7 +229,12 @@ func (w *workspace) dctOf(img image.Image) bool {
 	for y := range w.ys {
 		w.ys[y] = y * srcRows / rows
 	}
-	fillLuma(img, w.xs, w.ys, w.luma)
+	return true
+}
+
+// filterAndDCT runs steps 3, 4 and 6 on the luminance in w.luma.
+func (w *workspace) filterAndDCT() {
+	rows, cols := len(w.ys), len(w.xs)
 	if rows != 64 || cols != 64 { // a 64×64 image is used as is, as in the reference
 		winRows := jaroszWindow(cols) // along each row
 		winCols := jaroszWindow(rows) // along each column
@@ -225,7 +245,6 @@ func (w *workspace) dctOf(img image.Image) bool {
 	}
 	decimate(w.luma, rows, cols, &w.b64)
 	dct64To16(&w.b64, &w.t16x64, &w.dct)
-	return true
 }
 
 // jaroszWindow is the box-filter window for a side of n pixels: ceil(n/128),

@@ -58,8 +58,19 @@ func (s *Server) uploadImage(r *http.Request, u *parley.User, file multipart.Fil
 	if err != nil {
 		return "", err
 	}
+	if len(data) == 0 {
+		return "", parley.FieldError("image", "the chosen file is empty (0 bytes): choose the image itself")
+	}
 	m, err := s.Messaging.UploadImage(r.Context(), u, data)
 	if err != nil {
+		var busy *parley.Error
+		if errors.As(err, &busy) && (busy.Code == parley.EUnavailable || busy.Code == parley.ERateLimited) {
+			// Busy, or too many uploads: shown on the form with its status
+			// and Retry-After, the text kept, like any other refusal.
+			e := *busy
+			e.Field = "image"
+			return "", &e
+		}
 		if formError(err) {
 			return "", parley.FieldError("image", "%s", parley.ErrorMessage(err))
 		}
@@ -71,7 +82,7 @@ func (s *Server) uploadImage(r *http.Request, u *parley.User, file multipart.Fil
 // messageFormFailed re-renders the chat page with the post form's error, or
 // shows the error page when the chat itself cannot be shown.
 func (s *Server) messageFormFailed(w http.ResponseWriter, r *http.Request, u *parley.User, chatID int64, f *form, reply int64, err error) error {
-	if !formError(err) {
+	if !formError(err) && parley.ErrorField(err) != "image" {
 		return err
 	}
 	p, perr := s.loadChatPage(r.Context(), u, chatID, 0, reply)
@@ -92,6 +103,7 @@ func (s *Server) messageFormFailed(w http.ResponseWriter, r *http.Request, u *pa
 		f.Errors["image"] += " Choose the image again."
 	}
 	p.Form = f
+	api.SetRetryAfter(w, err)
 	s.render(w, r, api.StatusOf(err), "chat_show", p)
 	return nil
 }
