@@ -18,6 +18,7 @@ import (
 	"parley"
 	"parley/internal/media"
 	"parley/internal/messaging"
+	"parley/internal/pdq"
 	"parley/internal/safety/banks"
 	"parley/internal/safety/enforce"
 	"parley/internal/safety/rules"
@@ -809,19 +810,27 @@ func TestImageUpload(t *testing.T) {
 	after1 := files(t, f.mediaDir)
 	m2 := f.upload(t, b, bytes.Clone(data))
 	after2 := files(t, f.mediaDir)
-	if m1.ID != m2.ID {
-		t.Fatalf("the same bytes got two ids: %s and %s", m1.ID, m2.ID)
+	if m1.ID == m2.ID || m1.ThumbID == m2.ThumbID || m2.UploaderID != b.ID {
+		t.Fatalf("the same bytes uploaded by two accounts: %+v and %+v; want two items", m1, m2)
 	}
 	if m1.Mime != "image/png" || m1.Width != 64 || m1.Height != 48 || m1.Size != int64(len(data)) || m1.ThumbID == "" {
 		t.Fatalf("media = %+v", m1)
 	}
-	// One file for the image and one for its thumbnail, and no more after
-	// the second upload.
-	if len(after1) != 2 || !slices.Equal(after1, after2) {
-		t.Fatalf("files after one upload %v, after two %v; want the image and its thumbnail, once", after1, after2)
+	// One file for the image and one for its thumbnail, each named by its
+	// random id, and two more for the second upload.
+	for _, m := range []*parley.Media{m1, m2} {
+		for _, id := range []string{m.ID, m.ThumbID} {
+			if !slices.Contains(after2, filepath.Join(id[0:2], id[2:4], id)) {
+				t.Fatalf("files %v do not include %s", after2, id)
+			}
+		}
 	}
-	if !slices.Contains(after1, filepath.Join(m1.ID[0:2], m1.ID[2:4], m1.ID)) {
-		t.Fatalf("files %v do not include the image under its SHA-256 %s", after1, m1.ID)
+	if len(after1) != 2 || len(after2) != 4 {
+		t.Fatalf("files after one upload %v, after two %v; want 2 and 4", after1, after2)
+	}
+	// The hashes are kept for the banks, never as the id.
+	if m1.SHA256 != pdq.SHA256Hex(data) || m2.SHA256 != m1.SHA256 || m1.MD5 != pdq.MD5Hex(data) || m1.ID == m1.SHA256 {
+		t.Fatalf("hashes: %+v", m1)
 	}
 
 	// Bad images are refused and leave nothing behind.

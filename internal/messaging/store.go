@@ -108,8 +108,14 @@ type Store interface {
 	// user had not viewed before, and returns the new view counts by seq.
 	RecordViews(ctx context.Context, chatID, userID int64, seqs []int64) (map[int64]int64, error)
 
-	// SaveMedia inserts the media row unless one with the same ID exists.
+	// SaveMedia inserts a new media item and sets m.CreatedAt when zero;
+	// EConflict if its id is taken, ENotFound if the uploader does not
+	// exist.
 	SaveMedia(ctx context.Context, m *parley.Media) error
 	// FindMedia returns ENotFound if there is no such media.
 	FindMedia(ctx context.Context, id string) (*parley.Media, error)
+	// FindRestrictedMedia returns a media item whose bytes have that
+	// SHA-256 and that is blocked or removed (a blocked one first), or
+	// ENotFound.
+	FindRestrictedMedia(ctx context.Context, sha256 string) (*parley.Media, error)
 }

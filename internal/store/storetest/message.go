@@ -575,25 +575,151 @@ func testMessageRecordViews(t *testing.T, s Store) {
 
 // --- media ---
 
+// mediaItem is a media item as an upload stores it, with its hashes.
+func mediaItem(id string, uploader *parley.User, sha, md5 string) *parley.Media {
+	return &parley.Media{ID: id, Mime: "image/jpeg", Size: 12345, Width: 640, Height: 480,
+		ThumbID: strings.Repeat("cd", 31) + id[:2], UploaderID: uploader.ID, CreatedAt: t0,
+		SHA256: sha, MD5: md5, PDQ: strings.Repeat("0f", 32), PDQQuality: 90}
+}
+
+// sameMedia fails unless got is want, hashes included (they are not in
+// the JSON members see).
+func sameMedia(t *testing.T, what string, got, want *parley.Media) {
+	t.Helper()
+	sameJSON(t, what, got, want)
+	if got.SHA256 != want.SHA256 || got.MD5 != want.MD5 || got.PDQ != want.PDQ || got.PDQQuality != want.PDQQuality {
+		t.Fatalf("%s: hashes %s %s %s %d; want %s %s %s %d", what, got.SHA256, got.MD5, got.PDQ, got.PDQQuality,
+			want.SHA256, want.MD5, want.PDQ, want.PDQQuality)
+	}
+}
+
+func mediaIDs(ms []*parley.Media) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
 func testMedia(t *testing.T, s Store) {
 	ctx := t.Context()
 	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
-	m := &parley.Media{ID: strings.Repeat("ab", 32), Mime: "image/jpeg", Size: 12345, Width: 640, Height: 480,
-		ThumbID: strings.Repeat("cd", 32), UploaderID: a.ID, CreatedAt: t0}
+	sha, md5 := strings.Repeat("5a", 32), strings.Repeat("3d", 16)
+	m := mediaItem(strings.Repeat("ab", 32), a, sha, md5)
 	must(t, s.SaveMedia(ctx, m))
 	got, err := s.FindMedia(ctx, m.ID)
 	must(t, err)
-	sameJSON(t, "media", got, m)
+	sameMedia(t, "media", got, m)
 
-	// The same image again is the same media; the first row is kept.
-	again := *m
-	again.UploaderID, again.CreatedAt = b.ID, at(time.Hour)
-	must(t, s.SaveMedia(ctx, &again))
+	// The same bytes uploaded again are another item, with its own
+	// uploader and time; the first is unchanged.
+	again := mediaItem(strings.Repeat("ef", 32), b, sha, md5)
+	again.CreatedAt = at(time.Hour)
+	must(t, s.SaveMedia(ctx, again))
+	got, err = s.FindMedia(ctx, again.ID)
+	must(t, err)
+	sameMedia(t, "the second upload", got, again)
 	got, err = s.FindMedia(ctx, m.ID)
 	must(t, err)
-	sameJSON(t, "media after saving it twice", got, m)
+	sameMedia(t, "the first upload after the second", got, m)
 
+	// An id is never reused.
+	taken := mediaItem(m.ID, b, strings.Repeat("77", 32), "")
+	wantCode(t, s.SaveMedia(ctx, taken), parley.EConflict)
+	got, err = s.FindMedia(ctx, m.ID)
+	must(t, err)
+	sameMedia(t, "the item after a refused save under its id", got, m)
+
+	wantCode(t, s.SaveMedia(ctx, mediaItem(strings.Repeat("99", 32), &parley.User{ID: 999999}, sha, md5)), parley.ENotFound)
 	_, err = s.FindMedia(ctx, strings.Repeat("00", 32))
+	wantCode(t, err, parley.ENotFound)
+}
+
+// mediaHashStore is what re-screening reads of the stored media by hash.
+type mediaHashStore interface {
+	FindMediaBySHA256(ctx context.Context, sha256, afterID string, limit int) ([]*parley.Media, error)
+	FindMediaByMD5(ctx context.Context, md5, afterID string, limit int) ([]*parley.Media, error)
+}
+
+func testMediaByHash(t *testing.T, s Store) {
+	ctx := t.Context()
+	hs, ok := s.(mediaHashStore)
+	if !ok {
+		t.Fatalf("%T cannot find media by hash", s)
+	}
+	u := newUser(t, s, "uploader")
+	sha, md5 := strings.Repeat("5a", 32), strings.Repeat("3d", 16)
+	var want []string
+	for _, id := range []string{"c3", "a1", "e5", "b2"} {
+		m := mediaItem(strings.Repeat(id, 32), u, sha, md5)
+		must(t, s.SaveMedia(ctx, m))
+		want = append(want, m.ID)
+	}
+	must(t, s.SaveMedia(ctx, mediaItem(strings.Repeat("d4", 32), u, strings.Repeat("6b", 32), strings.Repeat("4e", 16))))
+	must(t, s.SaveMedia(ctx, mediaItem(strings.Repeat("f6", 32), u, "", "")))
+	slices.Sort(want)
+
+	for name, find := range map[string]func(after string, limit int) ([]*parley.Media, error){
+		"SHA-256": func(after string, limit int) ([]*parley.Media, error) {
+			return hs.FindMediaBySHA256(ctx, sha, after, limit)
+		},
+		"MD5": func(after string, limit int) ([]*parley.Media, error) {
+			return hs.FindMediaByMD5(ctx, md5, after, limit)
+		},
+	} {
+		var got []string
+		after := ""
+		for {
+			page, err := find(after, 3)
+			must(t, err)
+			if len(page) > 3 {
+				t.Fatalf("by %s: a page of %d; the limit is 3", name, len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, m := range page {
+				if m.SHA256 != sha || m.MD5 != md5 {
+					t.Fatalf("by %s: found %+v", name, m)
+				}
+			}
+			got = append(got, mediaIDs(page)...)
+			after = page[len(page)-1].ID
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("by %s: %v; want every item with those bytes in id order %v", name, got, want)
+		}
+	}
+	// Items stored without a hash are never found by the empty one.
+	for _, hash := range []string{"", strings.Repeat("00", 32)} {
+		bySHA, err := hs.FindMediaBySHA256(ctx, hash, "", 10)
+		must(t, err)
+		byMD5, err := hs.FindMediaByMD5(ctx, hash, "", 10)
+		must(t, err)
+		if len(bySHA) != 0 || len(byMD5) != 0 {
+			t.Fatalf("hash %q found %v and %v", hash, mediaIDs(bySHA), mediaIDs(byMD5))
+		}
+	}
+
+	// Restricted: only blocked and removed items with those bytes, a
+	// blocked one first.
+	_, err := s.FindRestrictedMedia(ctx, sha)
+	wantCode(t, err, parley.ENotFound)
+	removed := mediaItem(strings.Repeat("e9", 32), u, sha, md5)
+	removed.Status = parley.MediaRemoved
+	must(t, s.SaveMedia(ctx, removed))
+	got, err := s.FindRestrictedMedia(ctx, sha)
+	must(t, err)
+	if got.ID != removed.ID {
+		t.Fatalf("restricted = %s; want the removed item %s", got.ID, removed.ID)
+	}
+	blocked := mediaItem(strings.Repeat("fa", 32), u, sha, md5)
+	blocked.Status = parley.MediaBlocked
+	must(t, s.SaveMedia(ctx, blocked))
+	if got, err = s.FindRestrictedMedia(ctx, sha); err != nil || got.ID != blocked.ID {
+		t.Fatalf("restricted = %v, %v; want the blocked item %s first", got, err, blocked.ID)
+	}
+	_, err = s.FindRestrictedMedia(ctx, strings.Repeat("6b", 32))
 	wantCode(t, err, parley.ENotFound)
 }
 

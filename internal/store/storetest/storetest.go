@@ -104,6 +104,7 @@ func tests() []test {
 		{"Message/RecordViews", testMessageRecordViews},
 
 		{"Media/SaveAndFind", testMedia},
+		{"Media/FindByHash", testMediaByHash},
 
 		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
 		{"Enforce/ApplyActionsIsolated", testEnforceApplyActionsIsolated},
