@@ -444,11 +444,12 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		}
 		if msg.MediaID != "" {
 			m, err := s.Store.FindMedia(ctx, msg.MediaID)
-			if parley.ErrorCode(err) == parley.ENotFound || (err == nil && m.Status != "") {
-				// A blocked or removed image is answered as if it did not
-				// exist: whoever holds its id learns nothing from trying.
+			if parley.ErrorCode(err) == parley.ENotFound {
 				return nil, parley.FieldError("media_id", "no uploaded image with id %q; upload it first", msg.MediaID)
 			} else if err != nil {
+				return nil, err
+			}
+			if err := s.checkAttach(ctx, actor, m); err != nil {
 				return nil, err
 			}
 			attached = m
@@ -571,11 +572,26 @@ func (s *Service) fillForward(ctx context.Context, actor *parley.User, msg *parl
 	if src.Kind == parley.ChatSecret {
 		return parley.FieldError("forward_from", "messages from secret chats cannot be forwarded")
 	}
+	if src.Notice != nil {
+		return parley.FieldError("forward_from", "%s", src.Notice.Text)
+	}
 	orig, err := s.Store.FindMessage(ctx, ref.ChatID, ref.Seq)
 	if parley.ErrorCode(err) == parley.ENotFound || (err == nil && orig.Deleted()) {
 		return parley.FieldError("forward_from", "message %d of chat %d does not exist", ref.Seq, ref.ChatID)
 	} else if err != nil {
 		return err
+	}
+	// What is forwarded is what the actor sees of the original: a message
+	// removed, withheld where the actor is, or held for review (unless the
+	// actor wrote it) has no content to copy, and forwarding must not be a
+	// way to read it.
+	switch seen := parley.ViewMessage(orig, src.Moderation, parley.ViewerOf(ctx, actor)); {
+	case seen.Notice == nil:
+	case seen.Notice.Kind != parley.NoticeHeld:
+		return parley.FieldError("forward_from", "%s", seen.Notice.Text)
+	case orig.SenderID != actor.ID:
+		// Held posts are not listed to anyone but their author.
+		return parley.FieldError("forward_from", "message %d of chat %d does not exist", ref.Seq, ref.ChatID)
 	}
 	if msg.Text != "" || msg.MediaID != "" {
 		return parley.FieldError("text", "a forward carries the original's content; send a comment as its own message")

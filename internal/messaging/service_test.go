@@ -19,10 +19,7 @@ import (
 	"parley/internal/media"
 	"parley/internal/messaging"
 	"parley/internal/pdq"
-	"parley/internal/safety/banks"
-	"parley/internal/safety/enforce"
 	"parley/internal/safety/rules"
-	"parley/internal/safety/screen"
 	"parley/internal/store/sqlite"
 )
 
@@ -53,7 +50,7 @@ type fixture struct {
 	mediaDir string
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
@@ -78,7 +75,7 @@ func setup(t *testing.T) *fixture {
 
 // user creates an account directly in the store: these tests are about
 // messaging, not passwords.
-func (f *fixture) user(t *testing.T, name string) *parley.User {
+func (f *fixture) user(t testing.TB, name string) *parley.User {
 	t.Helper()
 	u := &parley.User{Username: name, DisplayName: name, Role: parley.RoleMember, CreatedAt: f.clock.Now()}
 	if err := f.db.CreateUser(context.Background(), u); err != nil {
@@ -96,7 +93,7 @@ func (f *fixture) withKey(t *testing.T, u *parley.User) {
 	}
 }
 
-func (f *fixture) chat(t *testing.T, owner *parley.User, in messaging.CreateChatInput) *parley.Chat {
+func (f *fixture) chat(t testing.TB, owner *parley.User, in messaging.CreateChatInput) *parley.Chat {
 	t.Helper()
 	c, err := f.svc.CreateChat(context.Background(), owner, in)
 	if err != nil {
@@ -110,7 +107,7 @@ func (f *fixture) channel(t *testing.T, owner *parley.User, handle string) *parl
 	return f.chat(t, owner, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: handle, Title: "Channel " + handle})
 }
 
-func (f *fixture) group(t *testing.T, owner *parley.User, limit int64) *parley.Chat {
+func (f *fixture) group(t testing.TB, owner *parley.User, limit int64) *parley.Chat {
 	t.Helper()
 	return f.chat(t, owner, messaging.CreateChatInput{Kind: parley.ChatGroup, Title: "Group", MemberLimit: limit})
 }
@@ -124,7 +121,7 @@ func (f *fixture) post(t *testing.T, u *parley.User, chatID int64, text string) 
 	return &up.Message
 }
 
-func (f *fixture) join(t *testing.T, owner, u *parley.User, chatID int64) {
+func (f *fixture) join(t testing.TB, owner, u *parley.User, chatID int64) {
 	t.Helper()
 	inv, err := f.svc.CreateInvite(context.Background(), owner, chatID, 0)
 	if err != nil {
@@ -756,7 +753,7 @@ func TestViewsCountedOncePerUser(t *testing.T) {
 }
 
 // pngBytes encodes a w×h PNG whose pixels depend on seed.
-func pngBytes(t *testing.T, w, h int, seed uint8) []byte {
+func pngBytes(t testing.TB, w, h int, seed uint8) []byte {
 	t.Helper()
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -771,7 +768,7 @@ func pngBytes(t *testing.T, w, h int, seed uint8) []byte {
 	return buf.Bytes()
 }
 
-func (f *fixture) upload(t *testing.T, u *parley.User, data []byte) *parley.Media {
+func (f *fixture) upload(t testing.TB, u *parley.User, data []byte) *parley.Media {
 	t.Helper()
 	m, err := f.svc.UploadImage(context.Background(), u, data)
 	if err != nil {
@@ -971,29 +968,8 @@ func TestPromotionElsewhereLetsRefusedPosterPost(t *testing.T) {
 func TestScreenSeesTheAudienceGrow(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	matcher := banks.NewMatcher(f.db)
-	if err := matcher.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sc := &screen.Screener{Banks: matcher, Rules: f.db, Enforce: &enforce.Service{Store: f.db, Clock: f.clock, Namespace: "test"}}
-	f.svc.Screen = sc
-	mod := f.user(t, "mod")
-	if err := f.db.SetUserRole(ctx, 0, mod.ID, parley.RoleModerator, f.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	mod.Role = parley.RoleModerator
-	book := &screen.RuleBook{Store: f.db, Clock: f.clock}
-	r := rules.Rule{ID: "big-channel-sales", Keywords: []string{"sale"}, Condition: "subscriber_count >= 3",
-		Action: rules.ActionHold, Mode: rules.ModeEnforce}
-	if _, err := book.Create(ctx, mod, r); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := book.SetEnabled(ctx, mod, r.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := sc.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.screenWith(t, f.staff(t, "mod", parley.RoleModerator), rules.Rule{ID: "big-channel-sales", Keywords: []string{"sale"},
+		Condition: "subscriber_count >= 3", Action: rules.ActionHold, Mode: rules.ModeEnforce})
 	owner := f.user(t, "owner")
 	ch := f.channel(t, owner, "market")
 	if m := f.post(t, owner, ch.ID, "sale today"); m.Notice != nil {

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"parley"
@@ -118,4 +119,18 @@ type Store interface {
 	// SHA-256 and that is blocked or removed (a blocked one first), or
 	// ENotFound.
 	FindRestrictedMedia(ctx context.Context, sha256 string) (*parley.Media, error)
+	// MediaCarriers yields the messages that carry media item id and that
+	// viewerID might see, newest first, at most limit: not deleted, in a
+	// chat the viewer is a member of or in a channel, and not held unless
+	// the viewer wrote it; each with its chat and whether the viewer is a
+	// member. Removed messages and those of banned chats are included. A
+	// caller that stops early stops the read there.
+	MediaCarriers(ctx context.Context, id string, viewerID int64, limit int) iter.Seq2[*MediaCarrier, error]
+	// MediaPosted reports whether any message that is not deleted carries
+	// media item id.
+	MediaPosted(ctx context.Context, id string) (bool, error)
+	// AppendAuditOnce appends e to the audit log unless it has an entry by
+	// the same actor, of the same action, about the same target, at since
+	// or later, atomically; it reports whether it appended.
+	AppendAuditOnce(ctx context.Context, e *parley.AuditEntry, since time.Time) (bool, error)
 }

@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -368,15 +365,7 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 	mod.get("/moderation/cases/999").wantStatus(t, "no such case", http.StatusNotFound)
 
 	// A held post's image is shown as a thumbnail.
-	var buf bytes.Buffer
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for i := range img.Pix {
-		img.Pix[i] = byte(i * 7)
-	}
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	author.postMultipart(chat+"/messages", map[string]string{"text": "double your btc, see the chart"}, "image", "chart.png", buf.Bytes()).wantRedirect(t, "held image post", chat)
+	author.postMultipart(chat+"/messages", map[string]string{"text": "double your btc, see the chart"}, "image", "chart.png", pngOf(t, 64, 48)).wantRedirect(t, "held image post", chat)
 	ids = caseIDs(mod.get("/moderation/queue"))
 	if len(ids) != 1 {
 		t.Fatalf("queue lists %v", ids)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"iter"
 	"time"
 
 	"parley"
+	"parley/internal/messaging"
 )
 
 // SaveMedia inserts a new media item and sets m.CreatedAt when zero. Each
@@ -133,4 +135,71 @@ func (db *DB) FindRestrictedMedia(ctx context.Context, sha256 string) (*parley.M
 		return nil, parley.Errorf(parley.ENotFound, "no blocked or removed media with that SHA-256")
 	}
 	return ms[0], nil
+}
+
+// MediaCarriers yields the messages that carry the media item id and that
+// viewerID might see, newest first, at most limit (at most 100): not
+// deleted, in a chat the viewer is a member of or in a channel, and not
+// held unless the viewer wrote it. Each comes with its chat and whether the
+// viewer is a member. Removed messages and those of banned chats are
+// included: the caller decides what the viewer sees.
+//
+// The rows are read as they are yielded, so a caller that stops at the
+// first copy it can use stops the query there.
+func (db *DB) MediaCarriers(ctx context.Context, id string, viewerID int64, limit int) iter.Seq2[*messaging.MediaCarrier, error] {
+	return func(yield func(*messaging.MediaCarrier, error) bool) {
+		// media_id != '' lets SQLite walk the partial index
+		// messages_media, which holds the rowid and so gives the newest
+		// first without sorting; each copy costs a lookup of its chat and
+		// of the viewer's membership.
+		rows, err := db.reads.QueryContext(ctx, `
+			SELECT `+messageColumns+`, `+chatColumns+`, mem.user_id IS NOT NULL
+			FROM messages m
+			JOIN chats c ON c.id = m.chat_id
+			LEFT JOIN members mem ON mem.chat_id = m.chat_id AND mem.user_id = ?2
+			LEFT JOIN users s ON s.id = m.sender_id
+			WHERE m.media_id = ?1 AND m.media_id != '' AND m.deleted_at IS NULL
+			  AND (mem.user_id IS NOT NULL OR c.kind = 'channel')
+			  AND (m.status != 'held' OR m.sender_id = ?2)
+			ORDER BY m.id DESC LIMIT ?3`, id, viewerID, pageLimit(limit, 100))
+		if err != nil {
+			yield(nil, internal("find media carriers", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var mr nullMessageRow
+			var cr chatRow
+			mc := &messaging.MediaCarrier{}
+			if err := rows.Scan(append(append(mr.dest(), cr.dest()...), &mc.Member)...); err != nil {
+				yield(nil, internal("find media carriers", err))
+				return
+			}
+			if mc.Message, err = mr.message(); err == nil {
+				mc.Chat, err = cr.chat()
+			}
+			if err != nil {
+				yield(nil, internal("find media carriers", err))
+				return
+			}
+			if !yield(mc, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, internal("find media carriers", err))
+		}
+	}
+}
+
+// MediaPosted reports whether any message that is not deleted carries the
+// media item id.
+func (db *DB) MediaPosted(ctx context.Context, id string) (bool, error) {
+	var posted bool
+	err := db.reads.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM messages WHERE media_id = ? AND media_id != '' AND deleted_at IS NULL)`, id).Scan(&posted)
+	if err != nil {
+		return false, internal("find media carriers", err)
+	}
+	return posted, nil
 }

@@ -84,6 +84,16 @@ func TestMigrationKeepsOldMediaIDs(t *testing.T) {
 	if _, err := db.InsertMessage(ctx, &parley.Message{ChatID: c.ID, SenderID: u.ID, MediaID: shown}); err != nil {
 		t.Fatal(err)
 	}
+	n := 0
+	for c, err := range db.MediaCarriers(ctx, shown, u.ID, 10) {
+		if err != nil || !c.Member || c.Message.MediaID != shown {
+			t.Fatalf("a carrier of an old item: %+v, %v", c, err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("%d carriers of an old item; want 1", n)
+	}
 	again := &parley.Media{ID: strings.Repeat("ef", 32), Mime: "image/png", Size: 10, UploaderID: u.ID, SHA256: shown}
 	if err := db.SaveMedia(ctx, again); err != nil {
 		t.Fatal(err)

@@ -105,6 +105,8 @@ func tests() []test {
 
 		{"Media/SaveAndFind", testMedia},
 		{"Media/FindByHash", testMediaByHash},
+		{"Media/Carriers", testMediaCarriers},
+		{"Media/ViewAudit", testMediaViewAudit},
 
 		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
 		{"Enforce/ApplyActionsIsolated", testEnforceApplyActionsIsolated},
