@@ -20,4 +20,7 @@ type AuditEntry struct {
 // Audit actions recorded so far.
 const (
 	AuditUserRoleChanged = "user.role_changed"
+	// AuditMediaViewed: a staff member was served an image that no message
+	// shows them (recorded once per staff member, image and hour).
+	AuditMediaViewed = "media.viewed"
 )

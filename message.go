@@ -19,7 +19,7 @@ type Message struct {
 	SenderID   int64      `json:"sender_id"`
 	SenderName string     `json:"sender_name,omitempty"`
 	Text       string     `json:"text,omitempty"`
-	MediaID    string     `json:"media_id,omitempty"` // SHA-256 of the image, hex
+	MediaID    string     `json:"media_id,omitempty"` // the media item's id
 	ReplyToSeq int64      `json:"reply_to_seq,omitempty"`
 	Forward    *Origin    `json:"forward,omitempty"`
 	Ciphertext string     `json:"ciphertext,omitempty"`

@@ -283,16 +283,16 @@ func TestMediaUploadAndServe(t *testing.T) {
 	}
 	var m2 parley.Media
 	json.Unmarshal(data, &m2)
-	if m2.ID != m.ID {
-		t.Fatalf("the same image uploaded twice has ids %s and %s", m.ID, m2.ID)
+	if m2.ID == m.ID || len(m2.ID) != 64 {
+		t.Fatalf("the same image uploaded twice has ids %s and %s; want two items", m.ID, m2.ID)
 	}
 
-	// Served back byte for byte, and as a JPEG thumbnail.
-	resp, data = b.do(t, "GET", "/media/"+m.ID, nil)
+	// Served back to its uploader byte for byte, and as a JPEG thumbnail.
+	resp, data = b.do(t, "GET", "/media/"+m2.ID, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(data, img) || resp.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("GET /media = %d %s, %d bytes; want the uploaded PNG", resp.StatusCode, resp.Header.Get("Content-Type"), len(data))
 	}
-	resp, data = b.do(t, "GET", "/media/"+m.ID+"?thumb=1", nil)
+	resp, data = b.do(t, "GET", "/media/"+m2.ID+"?thumb=1", nil)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" {
 		t.Fatalf("GET thumbnail = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

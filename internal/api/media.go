@@ -67,30 +67,14 @@ func readMultipartFile(r *http.Request) ([]byte, error) {
 	}
 }
 
-// handleMedia serves a stored image, or its thumbnail with ?thumb=1. Media
-// ids are SHA-256 digests, so a client can cache them for ever.
+// handleMedia serves a stored image, or its thumbnail with ?thumb=1, to a
+// viewer the messaging service says may see it (Service.OpenMedia): 404,
+// alike for an image that does not exist and one the viewer may not see;
+// 451 with the reason for a removed image the viewer would otherwise see.
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
-	if CurrentUser(r.Context()) == nil {
-		WriteError(w, r, s.Log, parley.Errorf(parley.EUnauthorized, "sign in to see images"))
-		return
-	}
-	m, err := s.Messaging.Store.FindMedia(r.Context(), r.PathValue("id"))
+	m, err := s.Messaging.OpenMedia(r.Context(), CurrentUser(r.Context()), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, s.Log, err)
-		return
-	}
-	switch m.Status {
-	case parley.MediaBlocked:
-		// Stopped at upload: as far as anyone but investigators knows, it
-		// was never here.
-		WriteError(w, r, s.Log, parley.Errorf(parley.ENotFound, "media %s not found", m.ID))
-		return
-	case parley.MediaRemoved:
-		reason := "a violation of the terms of service"
-		if m.Moderation != nil && m.Moderation.Removed != nil {
-			reason = m.Moderation.Removed.Reason
-		}
-		WriteError(w, r, s.Log, parley.Errorf(parley.EWithheld, "This image was removed: %s.", reason))
 		return
 	}
 	id, ctype := m.ID, m.Mime
@@ -104,9 +88,10 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", ctype)
-	// The bytes of an id never change, but an image can be removed at any
-	// moment: browsers keep it and ask again each time (a cheap 304), so
-	// that a removal takes effect at once.
+	// The bytes of a file never change, but who may see them can change at
+	// any moment (a removal, a withholding, leaving a chat): browsers keep
+	// the image and ask again each time, and the access check runs before
+	// the cheap 304, so that a change takes effect at once.
 	w.Header().Set("Cache-Control", "private, no-cache")
 	w.Header().Set("ETag", `"`+id+`"`)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")

@@ -1,6 +1,8 @@
 package media
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,14 +12,16 @@ import (
 	"parley"
 )
 
-// Blobs stores immutable byte strings on local disk under the lower-case hex
-// SHA-256 of their content, in two levels of subdirectories
+// Blobs stores immutable byte strings on local disk, each under a random id
+// of 64 lower-case hex digits, in two levels of subdirectories
 // (dir/ab/cd/abcd…) so that no directory grows to millions of entries.
 //
-// Because the name is the content hash, the same image uploaded twice is
-// stored once, a file never changes once written, and concurrent writers of
-// the same blob cannot corrupt each other: each writes a complete temporary
-// file and renames it into place.
+// The name is random, not the hash of the content, so that a file says
+// nothing about its bytes and each upload owns its files: the same image
+// uploaded by two accounts is stored twice, and deleting one item's files
+// (the evidence purge) can never take bytes another item still uses. Files
+// written before names were random are named by the SHA-256 of their
+// content; they are read and removed the same way.
 type Blobs struct {
 	dir string
 }
@@ -34,22 +38,26 @@ func NewBlobs(dir string) (*Blobs, error) {
 	return &Blobs{dir: abs}, nil
 }
 
-// Put stores data and returns its id, the hex SHA-256 of data. Storing bytes
-// that are already present does nothing, so callers need not check first.
+// newID returns a new random blob id: 32 bytes from the operating system's
+// random source, in hex. crypto/rand.Read never fails on the systems Go
+// supports (it crashes the program instead).
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Put stores data under a new random id and returns the id.
 //
 // The write is atomic and durable: the bytes go to a temporary file in the
 // final directory, which is synced and then renamed, and the directory is
 // synced so the rename survives a crash. A reader therefore sees the whole
-// blob or none of it, never a prefix.
+// blob or none of it, never a prefix. The id is new (a rename could replace
+// an existing file only if two random ids were equal), so a blob never
+// changes once written.
 func (b *Blobs) Put(data []byte) (id string, err error) {
-	id = hashHex(data)
-	path, _ := b.Path(id) // a hash is always a valid id
-	if _, err := os.Stat(path); err == nil {
-		return id, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("media: stat blob: %w", err)
-	}
-
+	id = newID()
+	path, _ := b.Path(id) // a new id is always valid
 	dir := filepath.Dir(path)
 	if err := b.makeDirs(id); err != nil {
 		return "", fmt.Errorf("media: create blob directory: %w", err)
@@ -137,8 +145,9 @@ func (b *Blobs) Path(id string) (string, error) {
 	return filepath.Join(b.dir, id[0:2], id[2:4], id), nil
 }
 
-// validID reports whether id looks like a hex SHA-256: exactly 64 characters
-// from 0-9 and a-f. Upper case is refused so that one blob has one name.
+// validID reports whether id is a blob id: exactly 64 characters from 0-9
+// and a-f (a random id, or the SHA-256 of a blob written before ids were
+// random). Upper case is refused so that one blob has one name.
 func validID(id string) bool {
 	if len(id) != 64 {
 		return false

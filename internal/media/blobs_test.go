@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,8 +44,8 @@ func TestBlobsPutOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id != hashHex(data) {
-		t.Fatalf("id = %s, want the SHA-256 of the data", id)
+	if !validID(id) || id == hashHex(data) {
+		t.Fatalf("id = %s, want 64 random hex digits, not the SHA-256 of the data", id)
 	}
 	want := filepath.Join(dir, id[0:2], id[2:4], id)
 	if path, err := blobs.Path(id); err != nil || path != want {
@@ -67,24 +68,16 @@ func TestBlobsPutOpen(t *testing.T) {
 	}
 }
 
-func TestBlobsSameBytesStoredOnce(t *testing.T) {
+// TestBlobsSameBytesStoredApart: each Put of the same bytes, some at the
+// same moment, is its own file under its own name, so that removing one
+// leaves the others.
+func TestBlobsSameBytesStoredApart(t *testing.T) {
 	dir := t.TempDir()
 	blobs, err := NewBlobs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data := encodePNG(t, gradient(10, 10))
-	first, err := blobs.Put(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, _ := blobs.Path(first)
-	before, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// Many uploads of the same image, some at the same moment.
 	var wg sync.WaitGroup
 	ids := make([]string, 16)
 	for i := range ids {
@@ -97,41 +90,33 @@ func TestBlobsSameBytesStoredOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	var want []string
 	for _, id := range ids {
-		if id != first {
-			t.Errorf("id %s, want %s", id, first)
+		path, err := blobs.Path(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, path)
+	}
+	slices.Sort(want)
+	if files := storedFiles(t, dir); !slices.Equal(files, slices.Compact(slices.Clone(want))) || len(files) != len(ids) {
+		t.Fatalf("stored files = %v, want the %d blobs %v and no temporary files", files, len(ids), want)
+	}
+	if err := blobs.Remove(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if blobs.Has(id) != (i != 0) {
+			t.Fatalf("after removing %s, Has(%s) = %v", ids[0], id, blobs.Has(id))
 		}
 	}
-	if files := storedFiles(t, dir); len(files) != 1 || files[0] != path {
-		t.Errorf("stored files = %v, want only %s", files, path)
-	}
-	after, err := os.Stat(path)
+	f, err := blobs.Open(ids[1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !os.SameFile(before, after) {
-		t.Error("the stored file was replaced; a second Put of the same bytes must be a no-op")
-	}
-}
-
-func TestBlobsConcurrentFirstPut(t *testing.T) {
-	dir := t.TempDir()
-	blobs, err := NewBlobs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := bytes.Repeat([]byte("x"), 1<<16)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			if _, err := blobs.Put(data); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if files := storedFiles(t, dir); len(files) != 1 {
-		t.Errorf("stored files = %v, want one and no temporary files", files)
+	defer f.Close()
+	if got, err := io.ReadAll(f); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("another copy reads %d bytes, %v; want the %d stored", len(got), err, len(data))
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package media checks uploaded images, makes their thumbnails and stores
-// their bytes on disk under the SHA-256 of their content.
+// their bytes on disk under random names.
 //
 // An upload is hostile until proven otherwise: a few kilobytes of PNG can
 // claim to be 100,000 × 100,000 pixels and make a naive decoder allocate tens
@@ -81,15 +81,14 @@ func (lim Limits) withDefaults() Limits {
 	return lim
 }
 
-// Image is an upload that passed Intake: its format, size, content hash and a
-// small JPEG thumbnail that the UI can show instead of the full image.
+// Image is an upload that passed Intake: its format, size, content hashes
+// and a small JPEG thumbnail that the UI can show instead of the full image.
 type Image struct {
-	Mime        string // "image/jpeg", "image/png", "image/gif" or "image/webp"
-	Width       int
-	Height      int
-	SHA256      string // lower-case hex SHA-256 of the uploaded bytes; the blob id
-	Thumb       []byte // JPEG, at most ThumbSide × ThumbSide, same aspect ratio
-	ThumbSHA256 string // lower-case hex SHA-256 of Thumb; the thumbnail's blob id
+	Mime   string // "image/jpeg", "image/png", "image/gif" or "image/webp"
+	Width  int
+	Height int
+	SHA256 string // lower-case hex SHA-256 of the uploaded bytes, for the hash banks (never an id)
+	Thumb  []byte // JPEG, at most ThumbSide × ThumbSide, same aspect ratio
 	// The hashes the hash banks match: the PDQ hashes of the image and of
 	// its seven other rotations and flips (Dihedral[0] is the image as
 	// uploaded), their quality, and the MD5 of the bytes.
@@ -237,15 +236,14 @@ func IntakeWithin(ctx context.Context, data []byte, lim Limits, mem *Budget) (*I
 		dihedral, quality = pdq.DihedralQuality(m)
 	}
 	return &Image{
-		Mime:        f.mime,
-		Width:       cfg.Width,
-		Height:      cfg.Height,
-		SHA256:      hashHex(data),
-		Thumb:       thumb,
-		ThumbSHA256: hashHex(thumb),
-		Dihedral:    dihedral,
-		PDQQuality:  quality,
-		MD5:         pdq.MD5Hex(data),
+		Mime:       f.mime,
+		Width:      cfg.Width,
+		Height:     cfg.Height,
+		SHA256:     hashHex(data),
+		Thumb:      thumb,
+		Dihedral:   dihedral,
+		PDQQuality: quality,
+		MD5:        pdq.MD5Hex(data),
 	}, nil
 }
 

@@ -459,11 +459,12 @@ func (s *Service) PostMessage(ctx context.Context, actor *parley.User, chatID in
 		msg.Text = text
 		if msg.MediaID != "" {
 			m, err := s.Store.FindMedia(ctx, msg.MediaID)
-			if parley.ErrorCode(err) == parley.ENotFound || (err == nil && m.Status != "") {
-				// A blocked or removed image is answered as if it did not
-				// exist: whoever holds its id learns nothing from trying.
+			if parley.ErrorCode(err) == parley.ENotFound {
 				return nil, parley.FieldError("media_id", "no uploaded image with id %q; upload it first", msg.MediaID)
 			} else if err != nil {
+				return nil, err
+			}
+			if err := s.checkAttach(ctx, actor, m); err != nil {
 				return nil, err
 			}
 			attached = m
@@ -586,11 +587,26 @@ func (s *Service) fillForward(ctx context.Context, actor *parley.User, msg *parl
 	if src.Kind == parley.ChatSecret {
 		return parley.FieldError("forward_from", "messages from secret chats cannot be forwarded")
 	}
+	if src.Notice != nil {
+		return parley.FieldError("forward_from", "%s", src.Notice.Text)
+	}
 	orig, err := s.Store.FindMessage(ctx, ref.ChatID, ref.Seq)
 	if parley.ErrorCode(err) == parley.ENotFound || (err == nil && orig.Deleted()) {
 		return parley.FieldError("forward_from", "message %d of chat %d does not exist", ref.Seq, ref.ChatID)
 	} else if err != nil {
 		return err
+	}
+	// What is forwarded is what the actor sees of the original: a message
+	// removed, withheld where the actor is, or held for review (unless the
+	// actor wrote it) has no content to copy, and forwarding must not be a
+	// way to read it.
+	switch seen := parley.ViewMessage(orig, src.Moderation, parley.ViewerOf(ctx, actor)); {
+	case seen.Notice == nil:
+	case seen.Notice.Kind != parley.NoticeHeld:
+		return parley.FieldError("forward_from", "%s", seen.Notice.Text)
+	case orig.SenderID != actor.ID:
+		// Held posts are not listed to anyone but their author.
+		return parley.FieldError("forward_from", "message %d of chat %d does not exist", ref.Seq, ref.ChatID)
 	}
 	if msg.Text != "" || msg.MediaID != "" {
 		return parley.FieldError("text", "a forward carries the original's content; send a comment as its own message")
@@ -745,8 +761,11 @@ func (s *Service) RecordViews(ctx context.Context, actor *parley.User, chatID in
 	return s.Store.RecordViews(ctx, chatID, actor.ID, seqs)
 }
 
-// UploadImage checks an image, stores it once by its SHA-256 with a
-// thumbnail, and records it. Limits are checked before decoding.
+// UploadImage checks an image, stores it with a thumbnail under new random
+// ids, and records it. Limits are checked before decoding. Each upload is
+// its own item, even of bytes uploaded before: the answer tells nothing of
+// an earlier upload. Only bytes that were blocked or removed before are
+// refused, as they were then.
 func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []byte) (*parley.Media, error) {
 	if s.UploadLimiter != nil {
 		if ok, wait := s.UploadLimiter.Allow(strconv.FormatInt(actor.ID, 10)); !ok {
@@ -759,24 +778,24 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 	if err != nil {
 		return nil, err
 	}
-	if existing, err := s.Store.FindMedia(ctx, img.SHA256); err == nil {
-		if existing.Status != "" {
-			// The same bytes were stopped or removed before: refused again,
-			// and the attempt is kept for the moderators.
-			s.recordRefusedUpload(ctx, actor, existing)
-			return nil, errUploadRefused
-		}
-		return existing, nil
-	}
-	if _, err := s.Blobs.Put(data); err != nil {
+	if stopped, err := s.Store.FindRestrictedMedia(ctx, img.SHA256); err == nil {
+		// The same bytes were stopped or removed before: refused again,
+		// and the attempt is kept for the moderators.
+		s.recordRefusedUpload(ctx, actor, stopped)
+		return nil, errUploadRefused
+	} else if parley.ErrorCode(err) != parley.ENotFound {
 		return nil, err
 	}
-	if _, err := s.Blobs.Put(img.Thumb); err != nil {
+	m := &parley.Media{Mime: img.Mime, Size: int64(len(data)), Width: img.Width, Height: img.Height,
+		UploaderID: actor.ID, CreatedAt: s.Clock.Now(),
+		SHA256: img.SHA256, MD5: img.MD5, PDQ: img.Dihedral[0].String(), PDQQuality: img.PDQQuality}
+	if m.ID, err = s.Blobs.Put(data); err != nil {
 		return nil, err
 	}
-	m := &parley.Media{ID: img.SHA256, Mime: img.Mime, Size: int64(len(data)), Width: img.Width, Height: img.Height,
-		ThumbID: img.ThumbSHA256, UploaderID: actor.ID, CreatedAt: s.Clock.Now(),
-		PDQ: img.Dihedral[0].String(), PDQQuality: img.PDQQuality, MD5: img.MD5}
+	if m.ThumbID, err = s.Blobs.Put(img.Thumb); err != nil {
+		s.removeFiles(m)
+		return nil, err
+	}
 	// The upload gate: matched against the hash banks before the image can
 	// be attached anywhere. A block (or remove) match stops it for good: it
 	// is kept as evidence, never shown, the account gets a strike, and a
@@ -788,6 +807,7 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 		if sc.Decision == parley.ScreenBlock || sc.Decision == parley.ScreenRemove {
 			a, err := s.Screen.BlockUpload(ctx, m, sc)
 			if err != nil {
+				s.removeFiles(m)
 				return nil, err
 			}
 			c := &review.Case{Kind: review.KindBlockedUpload, TargetType: review.TargetMedia, TargetID: m.ID,
@@ -803,6 +823,7 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 		}
 	}
 	if err := s.Store.SaveMedia(ctx, m); err != nil {
+		s.removeFiles(m)
 		return nil, err
 	}
 	if sc != nil && len(sc.Matches) > 0 {
@@ -811,6 +832,19 @@ func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []by
 		}
 	}
 	return s.Store.FindMedia(ctx, m.ID)
+}
+
+// removeFiles deletes the files of an upload that was not stored: they
+// belong to no item. A file that cannot be deleted is only logged.
+func (s *Service) removeFiles(m *parley.Media) {
+	for _, id := range []string{m.ID, m.ThumbID} {
+		if id == "" {
+			continue
+		}
+		if err := s.Blobs.Remove(id); err != nil {
+			s.log().Warn("an upload that was not stored left a file behind", "blob", id, "err", err)
+		}
+	}
 }
 
 func (s *Service) member(ctx context.Context, chatID, userID int64) (*parley.Member, error) {

@@ -18,10 +18,8 @@ import (
 	"parley"
 	"parley/internal/media"
 	"parley/internal/messaging"
-	"parley/internal/safety/banks"
-	"parley/internal/safety/enforce"
+	"parley/internal/pdq"
 	"parley/internal/safety/rules"
-	"parley/internal/safety/screen"
 	"parley/internal/store/sqlite"
 	"parley/internal/testclock"
 )
@@ -35,7 +33,7 @@ type fixture struct {
 	mediaDir string
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
@@ -60,7 +58,7 @@ func setup(t *testing.T) *fixture {
 
 // user creates an account directly in the store: these tests are about
 // messaging, not passwords.
-func (f *fixture) user(t *testing.T, name string) *parley.User {
+func (f *fixture) user(t testing.TB, name string) *parley.User {
 	t.Helper()
 	u := &parley.User{Username: name, DisplayName: name, Role: parley.RoleMember, CreatedAt: f.clock.Now()}
 	if err := f.db.CreateUser(context.Background(), u); err != nil {
@@ -78,7 +76,7 @@ func (f *fixture) withKey(t *testing.T, u *parley.User) {
 	}
 }
 
-func (f *fixture) chat(t *testing.T, owner *parley.User, in messaging.CreateChatInput) *parley.Chat {
+func (f *fixture) chat(t testing.TB, owner *parley.User, in messaging.CreateChatInput) *parley.Chat {
 	t.Helper()
 	c, err := f.svc.CreateChat(context.Background(), owner, in)
 	if err != nil {
@@ -92,7 +90,7 @@ func (f *fixture) channel(t *testing.T, owner *parley.User, handle string) *parl
 	return f.chat(t, owner, messaging.CreateChatInput{Kind: parley.ChatChannel, Handle: handle, Title: "Channel " + handle})
 }
 
-func (f *fixture) group(t *testing.T, owner *parley.User, limit int64) *parley.Chat {
+func (f *fixture) group(t testing.TB, owner *parley.User, limit int64) *parley.Chat {
 	t.Helper()
 	return f.chat(t, owner, messaging.CreateChatInput{Kind: parley.ChatGroup, Title: "Group", MemberLimit: limit})
 }
@@ -106,7 +104,7 @@ func (f *fixture) post(t *testing.T, u *parley.User, chatID int64, text string) 
 	return &up.Message
 }
 
-func (f *fixture) join(t *testing.T, owner, u *parley.User, chatID int64) {
+func (f *fixture) join(t testing.TB, owner, u *parley.User, chatID int64) {
 	t.Helper()
 	inv, err := f.svc.CreateInvite(context.Background(), owner, chatID, 0)
 	if err != nil {
@@ -738,7 +736,7 @@ func TestViewsCountedOncePerUser(t *testing.T) {
 }
 
 // pngBytes encodes a w×h PNG whose pixels depend on seed.
-func pngBytes(t *testing.T, w, h int, seed uint8) []byte {
+func pngBytes(t testing.TB, w, h int, seed uint8) []byte {
 	t.Helper()
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -753,7 +751,7 @@ func pngBytes(t *testing.T, w, h int, seed uint8) []byte {
 	return buf.Bytes()
 }
 
-func (f *fixture) upload(t *testing.T, u *parley.User, data []byte) *parley.Media {
+func (f *fixture) upload(t testing.TB, u *parley.User, data []byte) *parley.Media {
 	t.Helper()
 	m, err := f.svc.UploadImage(context.Background(), u, data)
 	if err != nil {
@@ -792,19 +790,27 @@ func TestImageUpload(t *testing.T) {
 	after1 := files(t, f.mediaDir)
 	m2 := f.upload(t, b, bytes.Clone(data))
 	after2 := files(t, f.mediaDir)
-	if m1.ID != m2.ID {
-		t.Fatalf("the same bytes got two ids: %s and %s", m1.ID, m2.ID)
+	if m1.ID == m2.ID || m1.ThumbID == m2.ThumbID || m2.UploaderID != b.ID {
+		t.Fatalf("the same bytes uploaded by two accounts: %+v and %+v; want two items", m1, m2)
 	}
 	if m1.Mime != "image/png" || m1.Width != 64 || m1.Height != 48 || m1.Size != int64(len(data)) || m1.ThumbID == "" {
 		t.Fatalf("media = %+v", m1)
 	}
-	// One file for the image and one for its thumbnail, and no more after
-	// the second upload.
-	if len(after1) != 2 || !slices.Equal(after1, after2) {
-		t.Fatalf("files after one upload %v, after two %v; want the image and its thumbnail, once", after1, after2)
+	// One file for the image and one for its thumbnail, each named by its
+	// random id, and two more for the second upload.
+	for _, m := range []*parley.Media{m1, m2} {
+		for _, id := range []string{m.ID, m.ThumbID} {
+			if !slices.Contains(after2, filepath.Join(id[0:2], id[2:4], id)) {
+				t.Fatalf("files %v do not include %s", after2, id)
+			}
+		}
 	}
-	if !slices.Contains(after1, filepath.Join(m1.ID[0:2], m1.ID[2:4], m1.ID)) {
-		t.Fatalf("files %v do not include the image under its SHA-256 %s", after1, m1.ID)
+	if len(after1) != 2 || len(after2) != 4 {
+		t.Fatalf("files after one upload %v, after two %v; want 2 and 4", after1, after2)
+	}
+	// The hashes are kept for the banks, never as the id.
+	if m1.SHA256 != pdq.SHA256Hex(data) || m2.SHA256 != m1.SHA256 || m1.MD5 != pdq.MD5Hex(data) || m1.ID == m1.SHA256 {
+		t.Fatalf("hashes: %+v", m1)
 	}
 
 	// Bad images are refused and leave nothing behind.
@@ -945,29 +951,8 @@ func TestPromotionElsewhereLetsRefusedPosterPost(t *testing.T) {
 func TestScreenSeesTheAudienceGrow(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	matcher := banks.NewMatcher(f.db)
-	if err := matcher.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sc := &screen.Screener{Banks: matcher, Rules: f.db, Enforce: &enforce.Service{Store: f.db, Clock: f.clock, Namespace: "test"}}
-	f.svc.Screen = sc
-	mod := f.user(t, "mod")
-	if err := f.db.SetUserRole(ctx, 0, mod.ID, parley.RoleModerator, f.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	mod.Role = parley.RoleModerator
-	book := &screen.RuleBook{Store: f.db, Clock: f.clock}
-	r := rules.Rule{ID: "big-channel-sales", Keywords: []string{"sale"}, Condition: "subscriber_count >= 3",
-		Action: rules.ActionHold, Mode: rules.ModeEnforce}
-	if _, err := book.Create(ctx, mod, r); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := book.SetEnabled(ctx, mod, r.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := sc.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.screenWith(t, f.staff(t, "mod", parley.RoleModerator), rules.Rule{ID: "big-channel-sales", Keywords: []string{"sale"},
+		Condition: "subscriber_count >= 3", Action: rules.ActionHold, Mode: rules.ModeEnforce})
 	owner := f.user(t, "owner")
 	ch := f.channel(t, owner, "market")
 	if m := f.post(t, owner, ch.ID, "sale today"); m.Notice != nil {

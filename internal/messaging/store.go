@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"parley"
@@ -108,8 +109,28 @@ type Store interface {
 	// user had not viewed before, and returns the new view counts by seq.
 	RecordViews(ctx context.Context, chatID, userID int64, seqs []int64) (map[int64]int64, error)
 
-	// SaveMedia inserts the media row unless one with the same ID exists.
+	// SaveMedia inserts a new media item and sets m.CreatedAt when zero;
+	// EConflict if its id is taken, ENotFound if the uploader does not
+	// exist.
 	SaveMedia(ctx context.Context, m *parley.Media) error
 	// FindMedia returns ENotFound if there is no such media.
 	FindMedia(ctx context.Context, id string) (*parley.Media, error)
+	// FindRestrictedMedia returns a media item whose bytes have that
+	// SHA-256 and that is blocked or removed (a blocked one first), or
+	// ENotFound.
+	FindRestrictedMedia(ctx context.Context, sha256 string) (*parley.Media, error)
+	// MediaCarriers yields the messages that carry media item id and that
+	// viewerID might see, newest first, at most limit: not deleted, in a
+	// chat the viewer is a member of or in a channel, and not held unless
+	// the viewer wrote it; each with its chat and whether the viewer is a
+	// member. Removed messages and those of banned chats are included. A
+	// caller that stops early stops the read there.
+	MediaCarriers(ctx context.Context, id string, viewerID int64, limit int) iter.Seq2[*MediaCarrier, error]
+	// MediaPosted reports whether any message that is not deleted carries
+	// media item id.
+	MediaPosted(ctx context.Context, id string) (bool, error)
+	// AppendAuditOnce appends e to the audit log unless it has an entry by
+	// the same actor, of the same action, about the same target, at since
+	// or later, atomically; it reports whether it appended.
+	AppendAuditOnce(ctx context.Context, e *parley.AuditEntry, since time.Time) (bool, error)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // messagePost posts a message from the chat page's form: text, an optional
-// image (uploaded first, stored once by its hash) and an optional reply.
+// image (uploaded first, as its own media item) and an optional reply.
 // On a validation error the chat page comes back with the message next to
 // the field and the text kept. Secret chats never post here: their text is
 // encrypted in the browser and sent to the API as ciphertext.

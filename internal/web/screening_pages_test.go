@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -368,15 +365,7 @@ func TestReviewQueueApproveAndRemove(t *testing.T) {
 	mod.get("/moderation/cases/999").wantStatus(t, "no such case", http.StatusNotFound)
 
 	// A held post's image is shown as a thumbnail.
-	var buf bytes.Buffer
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for i := range img.Pix {
-		img.Pix[i] = byte(i * 7)
-	}
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	author.postMultipart(chat+"/messages", map[string]string{"text": "double your btc, see the chart"}, "image", "chart.png", buf.Bytes()).wantRedirect(t, "held image post", chat)
+	author.postMultipart(chat+"/messages", map[string]string{"text": "double your btc, see the chart"}, "image", "chart.png", pngOf(t, 64, 48)).wantRedirect(t, "held image post", chat)
 	ids = caseIDs(mod.get("/moderation/queue"))
 	if len(ids) != 1 {
 		t.Fatalf("queue lists %v", ids)
@@ -427,19 +416,25 @@ func TestReviewQueueBlockedUploads(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("queue lists %v", ids)
 	}
-	cases := map[string]string{} // media id → case page
+	cases := map[string]string{}   // media id → case page
+	mediaOf := map[string]string{} // SHA-256 of the bytes → media id
 	for _, id := range ids {
 		c, err := s.Review.Find(ctx, account(t, s, "moddy"), int64(atoi(t, id)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		cases[c.TargetID] = "/moderation/cases/" + id
+		m, err := s.Messaging.Store.FindMedia(ctx, c.TargetID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mediaOf[m.SHA256] = m.ID
 	}
-	bridgeID, otherID := pdq.SHA256Hex(bridge), pdq.SHA256Hex(other)
+	bridgeID, otherID := mediaOf[pdq.SHA256Hex(bridge)], mediaOf[pdq.SHA256Hex(other)]
 
 	// The page shows the hashes and the entry they matched, never the image.
 	p := mod.get(cases[bridgeID]).wantStatus(t, "blocked upload", http.StatusOK)
-	p.contains(t, "blocked upload", "The image is not shown:", `<code class="value">`+bridgeID+`</code>`, "MD5", "PDQ",
+	p.contains(t, "blocked upload", "The image is not shown:", `<code class="value">`+pdq.SHA256Hex(bridge)+`</code>`, "MD5", "PDQ",
 		`<code class="pattern">pdq `+hashes[0]+` at distance 0</code>`, bank+`">Bank known-bad</a>`, "Made the decision",
 		`<a href="/users/author">@author</a>`, "2 strikes", // one for each stopped upload
 		"<td>Protection of minors</td>",

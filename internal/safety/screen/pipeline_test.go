@@ -356,9 +356,9 @@ func TestUploadGate(t *testing.T) {
 			t.Fatalf("%s upload: %v; want the neutral refusal", name, err)
 		}
 	}
-	blocked, err := p.db.FindMedia(ctx, pdq.SHA256Hex(original))
-	if err != nil || blocked.Status != parley.MediaBlocked {
-		t.Fatalf("the stopped upload is kept as %+v, %v; want blocked", blocked, err)
+	blocked := p.storedMedia(t, original)
+	if blocked.Status != parley.MediaBlocked {
+		t.Fatalf("the stopped upload is kept as %+v; want blocked", blocked)
 	}
 	if u, _ := p.db.FindUserByID(ctx, p.author.ID); u.Strikes != 2 {
 		t.Fatalf("strikes after two stopped uploads = %d, want 2", u.Strikes)
@@ -389,19 +389,31 @@ func TestUploadGate(t *testing.T) {
 	if _, err := p.matcher.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
+	rotatedID := p.storedMedia(t, rotated).ID
 	for _, c := range queue {
-		if c.TargetID == pdq.SHA256Hex(rotated) {
+		if c.TargetID == rotatedID {
 			if err := p.review.ReleaseBlock(ctx, p.mod, c.ID, "a photo of a bridge, not abuse"); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if m, err := p.db.FindMedia(ctx, pdq.SHA256Hex(rotated)); err != nil || m.Status != "" {
+	if m, err := p.db.FindMedia(ctx, rotatedID); err != nil || m.Status != "" {
 		t.Fatalf("released image = %+v, %v", m, err)
 	}
-	if _, err := p.msg.PostMessage(ctx, p.author, p.group.ID, messaging.PostInput{MediaID: pdq.SHA256Hex(rotated)}); err != nil {
+	if _, err := p.msg.PostMessage(ctx, p.author, p.group.ID, messaging.PostInput{MediaID: rotatedID}); err != nil {
 		t.Fatalf("posting the released image: %v", err)
 	}
+}
+
+// storedMedia returns the one stored media item of data's bytes, found by
+// their SHA-256 as re-screening finds it.
+func (p *pipeline) storedMedia(t *testing.T, data []byte) *parley.Media {
+	t.Helper()
+	ms, err := p.db.FindMediaBySHA256(context.Background(), pdq.SHA256Hex(data), "", 10)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("stored items of those bytes: %+v, %v; want one", ms, err)
+	}
+	return ms[0]
 }
 
 // testImage reads an image of testdata/pdq.
@@ -490,6 +502,72 @@ func TestHashAndPurge(t *testing.T) {
 	}
 	if all, _ := p.enforce.List(ctx, p.mod, enforce.Filter{}); len(all) != 5 {
 		t.Fatalf("%d actions after a restart, want the same 5", len(all))
+	}
+}
+
+// TestExactHashEntriesFindEveryUpload: each upload is its own item, so one
+// SHA-256 or MD5 may name several; an entry added later finds every one of
+// them by the hashes taken at upload (ids are random and say nothing of
+// the bytes), and leaves other images alone.
+func TestExactHashEntriesFindEveryUpload(t *testing.T) {
+	p := setup(t)
+	ctx := context.Background()
+	sys := banks.SystemActor("test", "")
+	bridge, other, fine := testImage(t, "bridge-1-original.jpg"), testImage(t, "q0003.jpg"), testImage(t, "q0004.jpg")
+	posted := map[string]*parley.Media{}
+	for _, up := range []struct {
+		name string
+		by   *parley.User
+		data []byte
+		chat *parley.Chat
+	}{
+		{"bridge by the author", p.author, bridge, p.group},
+		{"bridge by the reader", p.reader, bridge, p.direct},
+		{"other", p.author, other, p.channel},
+		{"fine", p.author, fine, p.channel},
+	} {
+		m, err := p.msg.UploadImage(ctx, up.by, up.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.msg.PostMessage(ctx, up.by, up.chat.ID, messaging.PostInput{MediaID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		posted[up.name] = m
+	}
+	if posted["bridge by the author"].ID == posted["bridge by the reader"].ID {
+		t.Fatal("two uploads of the same bytes are one item")
+	}
+	rs := p.rescanner()
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bank, err := p.banks.CreateBank(ctx, sys, banks.Bank{Name: "known-bad", Kind: banks.KindBlock,
+		Category: string(sor.CategoryRiskForPublicSecurity), Keywords: []string{string(sor.KeywordTerroristContent)},
+		Action: banks.ActionRemove, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, value := range map[banks.EntryType]string{banks.TypeSHA256: pdq.SHA256Hex(bridge), banks.TypeMD5: pdq.MD5Hex(other)} {
+		if _, _, err := p.banks.AddEntry(ctx, sys, bank.ID, banks.Entry{Type: typ, Value: value, Source: "clearing house"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rs.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range posted {
+		got, err := p.db.FindMedia(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{true: "", false: parley.MediaRemoved}[name == "fine"]; got.Status != want {
+			t.Errorf("%s: status %q after re-screening; want %q", name, got.Status, want)
+		}
+	}
+	parents, err := p.enforce.List(ctx, p.mod, enforce.Filter{Kind: enforce.RemoveMedia})
+	if err != nil || len(parents) != 3 {
+		t.Fatalf("remove-media actions = %d, %v; want one for each of the 3 items", len(parents), err)
 	}
 }
 

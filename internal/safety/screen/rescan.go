@@ -25,7 +25,11 @@ type RescanStore interface {
 	// ScanMediaHashes yields the PDQ hashes of stored media neither blocked
 	// nor removed, of quality minQuality or better, by id.
 	ScanMediaHashes(ctx context.Context, afterID string, minQuality, limit int) ([]MediaHash, error)
-	FindMediaByMD5(ctx context.Context, md5 string) ([]*parley.Media, error)
+	// FindMediaBySHA256 and FindMediaByMD5 return the media items whose
+	// bytes have that hash, by id after afterID, at most limit: each upload
+	// is its own item, so one hash may name many.
+	FindMediaBySHA256(ctx context.Context, sha256, afterID string, limit int) ([]*parley.Media, error)
+	FindMediaByMD5(ctx context.Context, md5, afterID string, limit int) ([]*parley.Media, error)
 	FindMedia(ctx context.Context, id string) (*parley.Media, error)
 	RescanCursor(ctx context.Context, name string) (int64, error)
 	SetRescanCursor(ctx context.Context, name string, value int64) error
@@ -273,16 +277,14 @@ func (ne *newEntries) add(e *banks.Entry) {
 func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int64) error {
 	run := &Rescan{Source: parley.MatchBank, SourceID: strconv.FormatInt(ne.bank.ID, 10), Version: version, StartedAt: r.Clock.Now()}
 	candidates := map[string]bool{}
-	for _, id := range ne.sha256 {
-		candidates[id] = true
-	}
-	for _, md5 := range ne.md5 {
-		ms, err := r.Store.FindMediaByMD5(ctx, md5)
-		if err != nil {
+	for _, sha := range ne.sha256 {
+		if err := r.findByHash(ctx, r.Store.FindMediaBySHA256, sha, candidates); err != nil {
 			return err
 		}
-		for _, m := range ms {
-			candidates[m.ID] = true
+	}
+	for _, md5 := range ne.md5 {
+		if err := r.findByHash(ctx, r.Store.FindMediaByMD5, md5, candidates); err != nil {
+			return err
 		}
 	}
 	// PDQ: one pass over every stored image's hash. A few new entries are
@@ -371,6 +373,27 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 	}
 	run.FinishedAt = r.Clock.Now()
 	return r.Store.RecordRescan(ctx, run)
+}
+
+// findByHash adds to candidates every stored media item that find (a
+// lookup by SHA-256 or MD5) returns for hash, a page at a time.
+func (r *Rescanner) findByHash(ctx context.Context, find func(ctx context.Context, hash, afterID string, limit int) ([]*parley.Media, error),
+	hash string, candidates map[string]bool) error {
+	const page = 1000
+	var after string
+	for {
+		ms, err := find(ctx, hash, after, page)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			candidates[m.ID] = true
+			after = m.ID
+		}
+		if len(ms) < page {
+			return nil
+		}
+	}
 }
 
 // removalBatch is how many removals one transaction carries: enough to

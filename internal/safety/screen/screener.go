@@ -139,7 +139,7 @@ func (s *Screener) ScreenUpload(m *parley.Media, dihedral []pdq.Hash) *parley.Sc
 
 // mediaHashes is what the bank matcher takes of a stored image.
 func mediaHashes(m *parley.Media, dihedral []pdq.Hash) banks.Media {
-	md := banks.Media{PDQ: dihedral, PDQQuality: m.PDQQuality, MD5: m.MD5, SHA256: m.ID}
+	md := banks.Media{PDQ: dihedral, PDQQuality: m.PDQQuality, MD5: m.MD5, SHA256: m.SHA256}
 	if len(md.PDQ) == 0 && m.PDQ != "" {
 		if h, err := pdq.ParseHash(m.PDQ); err == nil {
 			md.PDQ = []pdq.Hash{h}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"parley"
 	"parley/internal/audit"
@@ -69,4 +70,38 @@ func (db *DB) ListAuditEntries(ctx context.Context, afterID int64, limit int) ([
 		return nil, internal("list audit entries", err)
 	}
 	return out, nil
+}
+
+// AppendAuditOnce appends e unless the log already has an entry by the same
+// actor, of the same action, about the same target, at since or later; it
+// reports whether it appended. The check and the append are one
+// transaction, so two concurrent calls append one entry; a read first
+// spares the writer when there is one already.
+func (db *DB) AppendAuditOnce(ctx context.Context, e *parley.AuditEntry, since time.Time) (bool, error) {
+	const seen = `SELECT EXISTS (SELECT 1 FROM audit_log
+		WHERE target_type = ? AND target_id = ? AND at >= ? AND actor_id = ? AND action = ?)`
+	args := []any{e.TargetType, e.TargetID, toMicro(since), e.ActorID, e.Action}
+	var found bool
+	if err := db.reads.QueryRowContext(ctx, seen, args...).Scan(&found); err != nil {
+		return false, internal("read audit log", err)
+	} else if found {
+		return false, nil
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, seen, args...).Scan(&found); err != nil {
+		return false, internal("read audit log", err)
+	} else if found {
+		return false, nil
+	}
+	if err := appendAudit(ctx, tx, e); err != nil {
+		return false, err
+	}
+	if err := db.commit(tx, false); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -96,23 +96,9 @@ func (db *DB) ScanMediaHashes(ctx context.Context, afterID string, minQuality, l
 	return out, nil
 }
 
-// FindMediaByMD5 returns the stored media with that MD5 (normally one).
-func (db *DB) FindMediaByMD5(ctx context.Context, md5 string) ([]*parley.Media, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE md5 = ? AND md5 != '' ORDER BY id LIMIT 100`, md5) // md5 != '': the partial index media_md5
-	if err != nil {
-		return nil, internal("find media", err)
-	}
-	defer rows.Close()
-	out := []*parley.Media{}
-	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
-			return nil, internal("find media", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("find media", err)
-	}
-	return out, nil
+// FindMediaByMD5 returns the media items whose bytes have that MD5, with
+// id > afterID in id order, at most limit (at most 1000).
+func (db *DB) FindMediaByMD5(ctx context.Context, md5, afterID string, limit int) ([]*parley.Media, error) {
+	// md5 != '' lets SQLite use the partial index media_md5.
+	return db.listMedia(ctx, `WHERE md5 = ? AND md5 != '' AND id > ? ORDER BY id LIMIT ?`, md5, afterID, pageLimit(limit, 1000))
 }

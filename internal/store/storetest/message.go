@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -9,6 +10,10 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/audit"
+	"parley/internal/messaging"
+	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
 )
 
 // --- messages ---
@@ -575,26 +580,341 @@ func testMessageRecordViews(t *testing.T, s Store) {
 
 // --- media ---
 
+// mediaItem is a media item as an upload stores it, with its hashes.
+func mediaItem(id string, uploader *parley.User, sha, md5 string) *parley.Media {
+	return &parley.Media{ID: id, Mime: "image/jpeg", Size: 12345, Width: 640, Height: 480,
+		ThumbID: strings.Repeat("cd", 31) + id[:2], UploaderID: uploader.ID, CreatedAt: t0,
+		SHA256: sha, MD5: md5, PDQ: strings.Repeat("0f", 32), PDQQuality: 90}
+}
+
+// sameMedia fails unless got is want, hashes included (they are not in
+// the JSON members see).
+func sameMedia(t *testing.T, what string, got, want *parley.Media) {
+	t.Helper()
+	sameJSON(t, what, got, want)
+	if got.SHA256 != want.SHA256 || got.MD5 != want.MD5 || got.PDQ != want.PDQ || got.PDQQuality != want.PDQQuality {
+		t.Fatalf("%s: hashes %s %s %s %d; want %s %s %s %d", what, got.SHA256, got.MD5, got.PDQ, got.PDQQuality,
+			want.SHA256, want.MD5, want.PDQ, want.PDQQuality)
+	}
+}
+
+func mediaIDs(ms []*parley.Media) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
 func testMedia(t *testing.T, s Store) {
 	ctx := t.Context()
 	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
-	m := &parley.Media{ID: strings.Repeat("ab", 32), Mime: "image/jpeg", Size: 12345, Width: 640, Height: 480,
-		ThumbID: strings.Repeat("cd", 32), UploaderID: a.ID, CreatedAt: t0}
+	sha, md5 := strings.Repeat("5a", 32), strings.Repeat("3d", 16)
+	m := mediaItem(strings.Repeat("ab", 32), a, sha, md5)
 	must(t, s.SaveMedia(ctx, m))
 	got, err := s.FindMedia(ctx, m.ID)
 	must(t, err)
-	sameJSON(t, "media", got, m)
+	sameMedia(t, "media", got, m)
 
-	// The same image again is the same media; the first row is kept.
-	again := *m
-	again.UploaderID, again.CreatedAt = b.ID, at(time.Hour)
-	must(t, s.SaveMedia(ctx, &again))
+	// The same bytes uploaded again are another item, with its own
+	// uploader and time; the first is unchanged.
+	again := mediaItem(strings.Repeat("ef", 32), b, sha, md5)
+	again.CreatedAt = at(time.Hour)
+	must(t, s.SaveMedia(ctx, again))
+	got, err = s.FindMedia(ctx, again.ID)
+	must(t, err)
+	sameMedia(t, "the second upload", got, again)
 	got, err = s.FindMedia(ctx, m.ID)
 	must(t, err)
-	sameJSON(t, "media after saving it twice", got, m)
+	sameMedia(t, "the first upload after the second", got, m)
 
+	// An id is never reused.
+	taken := mediaItem(m.ID, b, strings.Repeat("77", 32), "")
+	wantCode(t, s.SaveMedia(ctx, taken), parley.EConflict)
+	got, err = s.FindMedia(ctx, m.ID)
+	must(t, err)
+	sameMedia(t, "the item after a refused save under its id", got, m)
+
+	wantCode(t, s.SaveMedia(ctx, mediaItem(strings.Repeat("99", 32), &parley.User{ID: 999999}, sha, md5)), parley.ENotFound)
 	_, err = s.FindMedia(ctx, strings.Repeat("00", 32))
 	wantCode(t, err, parley.ENotFound)
+}
+
+// mediaHashStore is what re-screening reads of the stored media by hash.
+type mediaHashStore interface {
+	FindMediaBySHA256(ctx context.Context, sha256, afterID string, limit int) ([]*parley.Media, error)
+	FindMediaByMD5(ctx context.Context, md5, afterID string, limit int) ([]*parley.Media, error)
+}
+
+func testMediaByHash(t *testing.T, s Store) {
+	ctx := t.Context()
+	hs, ok := s.(mediaHashStore)
+	if !ok {
+		t.Fatalf("%T cannot find media by hash", s)
+	}
+	u := newUser(t, s, "uploader")
+	sha, md5 := strings.Repeat("5a", 32), strings.Repeat("3d", 16)
+	var want []string
+	for _, id := range []string{"c3", "a1", "e5", "b2"} {
+		m := mediaItem(strings.Repeat(id, 32), u, sha, md5)
+		must(t, s.SaveMedia(ctx, m))
+		want = append(want, m.ID)
+	}
+	must(t, s.SaveMedia(ctx, mediaItem(strings.Repeat("d4", 32), u, strings.Repeat("6b", 32), strings.Repeat("4e", 16))))
+	must(t, s.SaveMedia(ctx, mediaItem(strings.Repeat("f6", 32), u, "", "")))
+	slices.Sort(want)
+
+	for name, find := range map[string]func(after string, limit int) ([]*parley.Media, error){
+		"SHA-256": func(after string, limit int) ([]*parley.Media, error) {
+			return hs.FindMediaBySHA256(ctx, sha, after, limit)
+		},
+		"MD5": func(after string, limit int) ([]*parley.Media, error) {
+			return hs.FindMediaByMD5(ctx, md5, after, limit)
+		},
+	} {
+		var got []string
+		after := ""
+		for {
+			page, err := find(after, 3)
+			must(t, err)
+			if len(page) > 3 {
+				t.Fatalf("by %s: a page of %d; the limit is 3", name, len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, m := range page {
+				if m.SHA256 != sha || m.MD5 != md5 {
+					t.Fatalf("by %s: found %+v", name, m)
+				}
+			}
+			got = append(got, mediaIDs(page)...)
+			after = page[len(page)-1].ID
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("by %s: %v; want every item with those bytes in id order %v", name, got, want)
+		}
+	}
+	// Items stored without a hash are never found by the empty one.
+	for _, hash := range []string{"", strings.Repeat("00", 32)} {
+		bySHA, err := hs.FindMediaBySHA256(ctx, hash, "", 10)
+		must(t, err)
+		byMD5, err := hs.FindMediaByMD5(ctx, hash, "", 10)
+		must(t, err)
+		if len(bySHA) != 0 || len(byMD5) != 0 {
+			t.Fatalf("hash %q found %v and %v", hash, mediaIDs(bySHA), mediaIDs(byMD5))
+		}
+	}
+
+	// Restricted: only blocked and removed items with those bytes, a
+	// blocked one first.
+	_, err := s.FindRestrictedMedia(ctx, sha)
+	wantCode(t, err, parley.ENotFound)
+	removed := mediaItem(strings.Repeat("e9", 32), u, sha, md5)
+	removed.Status = parley.MediaRemoved
+	must(t, s.SaveMedia(ctx, removed))
+	got, err := s.FindRestrictedMedia(ctx, sha)
+	must(t, err)
+	if got.ID != removed.ID {
+		t.Fatalf("restricted = %s; want the removed item %s", got.ID, removed.ID)
+	}
+	blocked := mediaItem(strings.Repeat("fa", 32), u, sha, md5)
+	blocked.Status = parley.MediaBlocked
+	must(t, s.SaveMedia(ctx, blocked))
+	if got, err = s.FindRestrictedMedia(ctx, sha); err != nil || got.ID != blocked.ID {
+		t.Fatalf("restricted = %v, %v; want the blocked item %s first", got, err, blocked.ID)
+	}
+	_, err = s.FindRestrictedMedia(ctx, strings.Repeat("6b", 32))
+	wantCode(t, err, parley.ENotFound)
+}
+
+func testMediaViewAudit(t *testing.T, s Store) {
+	ctx := t.Context()
+	view := func(actor int64, target string, when time.Time) *parley.AuditEntry {
+		return &parley.AuditEntry{At: when, ActorID: actor, Action: parley.AuditMediaViewed, TargetType: "media", TargetID: target,
+			Details: `{"uploader_id":1}`}
+	}
+	img, other := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	for i, tc := range []struct {
+		e     *parley.AuditEntry
+		since time.Time
+		want  bool
+	}{
+		{view(7, img, t0), at(-time.Hour), true},
+		{view(7, img, at(30*time.Minute)), at(-30 * time.Minute), false},  // the first is within the hour
+		{view(8, img, at(30*time.Minute)), at(-30 * time.Minute), true},   // another actor
+		{view(7, other, at(30*time.Minute)), at(-30 * time.Minute), true}, // another target
+		{&parley.AuditEntry{At: at(40 * time.Minute), ActorID: 7, Action: parley.AuditUserRoleChanged, TargetType: "media", TargetID: img},
+			at(-20 * time.Minute), true}, // another action
+		{view(7, img, at(61*time.Minute)), at(time.Minute), true}, // the first is older than since
+		{view(7, img, at(62*time.Minute)), at(2 * time.Minute), false},
+	} {
+		got, err := s.AppendAuditOnce(ctx, tc.e, tc.since)
+		must(t, err)
+		if got != tc.want {
+			t.Fatalf("append %d: appended = %v; want %v", i, got, tc.want)
+		}
+		if got && tc.e.ID == 0 {
+			t.Fatalf("append %d: no id set", i)
+		}
+	}
+	if n := auditCount(t, s); n != 5 {
+		t.Fatalf("%d audit entries; want 5", n)
+	}
+	report, err := audit.Verify(ctx, s.ListAuditEntries)
+	must(t, err)
+	if !report.Intact || report.Entries != 5 {
+		t.Fatalf("the audit chain after conditional appends: %+v", report)
+	}
+
+	// Concurrent views of one image by one actor append one entry.
+	var wg sync.WaitGroup
+	var appended sync.Map
+	for i := range 8 {
+		wg.Go(func() {
+			ok, err := s.AppendAuditOnce(ctx, view(9, img, at(time.Hour)), t0)
+			if err != nil {
+				t.Error(err)
+			}
+			appended.Store(i, ok)
+		})
+	}
+	wg.Wait()
+	n := 0
+	appended.Range(func(_, v any) bool {
+		if v.(bool) {
+			n++
+		}
+		return true
+	})
+	if n != 1 || auditCount(t, s) != 6 {
+		t.Fatalf("8 concurrent views appended %d entries (%d in the log); want 1 (6)", n, auditCount(t, s))
+	}
+}
+
+// carriers collects what MediaCarriers yields.
+func carriers(t *testing.T, s Store, id string, viewerID int64, limit int) []*messaging.MediaCarrier {
+	t.Helper()
+	var out []*messaging.MediaCarrier
+	for c, err := range s.MediaCarriers(t.Context(), id, viewerID, limit) {
+		must(t, err)
+		out = append(out, c)
+	}
+	return out
+}
+
+// carrierRefs names carriers as "chatID:seq" (with "+member" when the
+// viewer is a member), newest first as the store yields them.
+func carrierRefs(cs []*messaging.MediaCarrier) []string {
+	var out []string
+	for _, c := range cs {
+		ref := fmt.Sprintf("%d:%d", c.Message.ChatID, c.Message.Seq)
+		if c.Member {
+			ref += "+member"
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+func testMediaCarriers(t *testing.T, s Store) {
+	ctx := t.Context()
+	owner, member, outsider := newUser(t, s, "owner"), newUser(t, s, "member"), newUser(t, s, "outsider")
+	g := newGroup(t, s, owner, "Group", 0)
+	join(t, s, g, member, parley.MemberRegular)
+	ch := newChannel(t, s, owner, "pictures", "Pictures")
+	other := newGroup(t, s, owner, "Other", 0)
+	img := mediaItem(strings.Repeat("ab", 32), owner, strings.Repeat("5a", 32), "")
+	unposted := mediaItem(strings.Repeat("cd", 32), owner, strings.Repeat("6b", 32), "")
+	must(t, s.SaveMedia(ctx, img))
+	must(t, s.SaveMedia(ctx, unposted))
+	carry := func(chat *parley.Chat, from *parley.User) *parley.Message {
+		u, err := s.InsertMessage(ctx, &parley.Message{ChatID: chat.ID, SenderID: from.ID, MediaID: img.ID, CreatedAt: t0})
+		must(t, err)
+		return &u.Message
+	}
+	inGroup := carry(g, owner)                                                                 // g:1
+	inChannel := carry(ch, owner)                                                              // ch:1
+	post(t, s, g, member, "no image", t0)                                                      // g:2
+	deleted := carry(g, member)                                                                // g:3, deleted below
+	inOther := carry(other, owner)                                                             // other:1
+	held := &parley.Message{ChatID: g.ID, SenderID: member.ID, MediaID: img.ID, CreatedAt: t0} // g:4, held
+	must(t, s.InsertHeldMessage(ctx, held, &parley.Screening{Decision: parley.ScreenHold},
+		&review.Case{Kind: review.KindHeldPost, Priority: 50, CreatedAt: t0}))
+	_, err := s.DeleteMessage(ctx, g.ID, deleted.Seq, at(time.Minute))
+	must(t, err)
+	removed := apply(t, s, enforce.Action{Kind: enforce.RemoveMessage, Target: enforce.Target{ChatID: ch.ID, Seq: inChannel.Seq}})
+
+	ref := func(m *parley.Message, member bool) string {
+		r := fmt.Sprintf("%d:%d", m.ChatID, m.Seq)
+		if member {
+			r += "+member"
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		viewer *parley.User
+		want   []string
+	}{
+		// Newest first; the held post only for its author; a channel's
+		// copy for anyone, a group's only for members; never a deleted one.
+		{member, []string{ref(held, true), ref(inChannel, false), ref(inGroup, true)}},
+		{owner, []string{ref(inOther, true), ref(inChannel, true), ref(inGroup, true)}},
+		{outsider, []string{ref(inChannel, false)}},
+	} {
+		cs := carriers(t, s, img.ID, tc.viewer.ID, 10)
+		if got := carrierRefs(cs); !slices.Equal(got, tc.want) {
+			t.Fatalf("carriers for %s = %v; want %v", tc.viewer.Username, got, tc.want)
+		}
+		for _, c := range cs {
+			if c.Message.MediaID != img.ID || c.Chat == nil || c.Chat.ID != c.Message.ChatID {
+				t.Fatalf("carrier %+v: want the message with its chat", c)
+			}
+			// The message and chat as stored, moderation included: the
+			// caller decides what the viewer sees.
+			if c.Message.ChatID == ch.ID && (c.Message.Moderation == nil || c.Message.Moderation.Removed == nil ||
+				c.Message.Moderation.Removed.ActionID != removed.ID || c.Chat.Kind != parley.ChatChannel) {
+				t.Fatalf("the removed copy in the channel = %+v in %+v", c.Message, c.Chat)
+			}
+		}
+	}
+	if got := carrierRefs(carriers(t, s, img.ID, owner.ID, 2)); !slices.Equal(got, []string{ref(inOther, true), ref(inChannel, true)}) {
+		t.Fatalf("the first 2 carriers for the owner = %v", got)
+	}
+	// A caller may stop early.
+	n := 0
+	for _, err := range s.MediaCarriers(ctx, img.ID, owner.ID, 10) {
+		must(t, err)
+		if n++; n == 1 {
+			break
+		}
+	}
+	if cs := carriers(t, s, unposted.ID, owner.ID, 10); len(cs) != 0 {
+		t.Fatalf("carriers of an unposted image = %v", carrierRefs(cs))
+	}
+
+	// Posted: carried by a message that is not deleted, held or removed
+	// alike.
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{{img.ID, true}, {unposted.ID, false}, {strings.Repeat("00", 32), false}} {
+		if got, err := s.MediaPosted(ctx, tc.id); err != nil || got != tc.want {
+			t.Fatalf("MediaPosted(%s) = %v, %v; want %v", tc.id[:4], got, err, tc.want)
+		}
+	}
+	lone := mediaItem(strings.Repeat("ef", 32), owner, strings.Repeat("7c", 32), "")
+	must(t, s.SaveMedia(ctx, lone))
+	u, err := s.InsertMessage(ctx, &parley.Message{ChatID: g.ID, SenderID: owner.ID, MediaID: lone.ID, CreatedAt: t0})
+	must(t, err)
+	if posted, err := s.MediaPosted(ctx, lone.ID); err != nil || !posted {
+		t.Fatalf("MediaPosted after posting = %v, %v", posted, err)
+	}
+	_, err = s.DeleteMessage(ctx, g.ID, u.Message.Seq, at(time.Minute))
+	must(t, err)
+	if posted, err := s.MediaPosted(ctx, lone.ID); err != nil || posted {
+		t.Fatalf("MediaPosted after deleting its only message = %v, %v; want false", posted, err)
+	}
 }
 
 // --- outbox ---

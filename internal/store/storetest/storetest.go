@@ -105,6 +105,9 @@ func tests() []test {
 		{"Message/RecordViews", testMessageRecordViews},
 
 		{"Media/SaveAndFind", testMedia},
+		{"Media/FindByHash", testMediaByHash},
+		{"Media/Carriers", testMediaCarriers},
+		{"Media/ViewAudit", testMediaViewAudit},
 
 		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
 		{"Enforce/ApplyActionsIsolated", testEnforceApplyActionsIsolated},
