@@ -143,6 +143,15 @@ func tests() []test {
 		{"Review/HeldInsertChecks", testReviewHeldInsertChecks},
 		{"Review/ScreeningMatches", testReviewScreeningMatches},
 
+		{"Campaign/RecordAndFind", testCampaignRecordAndFind},
+		{"Campaign/RecordIdempotent", testCampaignRecordIdempotent},
+		{"Campaign/RecordConcurrent", testCampaignRecordConcurrent},
+		{"Campaign/Absorb", testCampaignAbsorb},
+		{"Campaign/List", testCampaignList},
+		{"Campaign/Decide", testCampaignDecide},
+		{"Campaign/MembersRemoved", testCampaignMembersRemoved},
+		{"Campaign/PostsSince", testCampaignPostsSince},
+
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
 	}
