@@ -152,6 +152,13 @@ func tests() []test {
 		{"Campaign/MembersRemoved", testCampaignMembersRemoved},
 		{"Campaign/PostsSince", testCampaignPostsSince},
 
+		{"Rule/CreateAndFind", testRuleCreateAndFind},
+		{"Rule/CreateConcurrent", testRuleCreateConcurrent},
+		{"Rule/AddVersion", testRuleAddVersion},
+		{"Rule/SetEnabled", testRuleSetEnabled},
+		{"Rule/List", testRuleList},
+		{"Rule/ScanMessages", testRuleScanMessages},
+
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
 	}
