@@ -77,30 +77,18 @@ func memberPosts(t *testing.T, s Store, id int64) []int64 {
 	t.Helper()
 	ms, err := s.ListCampaignMembers(t.Context(), id)
 	must(t, err)
-	out := []int64{}
-	for _, m := range ms {
-		out = append(out, m.MessageID)
-	}
-	return out
+	return each(ms, func(m *campaign.StoredMember) int64 { return m.MessageID })
 }
 
 func postIDs(ms ...[]campaign.Member) []int64 {
-	out := []int64{}
-	for _, m := range slices.Concat(ms...) {
-		out = append(out, m.PostID)
-	}
-	return out
+	return each(slices.Concat(ms...), func(m campaign.Member) int64 { return m.PostID })
 }
 
 func campaignIDs(t *testing.T, s Store, status string, limit int) []int64 {
 	t.Helper()
 	cs, err := s.ListCampaigns(t.Context(), status, limit)
 	must(t, err)
-	out := []int64{}
-	for _, c := range cs {
-		out = append(out, c.ID)
-	}
-	return out
+	return each(cs, func(c *campaign.Stored) int64 { return c.ID })
 }
 
 func testCampaignRecordAndFind(t *testing.T, s Store) {

@@ -64,10 +64,12 @@ func decided(c *review.Case, decision string, by, actionID int64, when time.Time
 	return &d
 }
 
-func caseIDs(cs []*review.Case) []int64 {
-	out := []int64{}
-	for _, c := range cs {
-		out = append(out, c.ID)
+// each returns f of every element of xs, in order: never nil, so that no
+// result compares (and encodes) as an empty list.
+func each[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
 	}
 	return out
 }
@@ -76,7 +78,7 @@ func listCases(t *testing.T, s Store, status string, limit int) []int64 {
 	t.Helper()
 	cs, err := s.ListCases(t.Context(), status, limit)
 	must(t, err)
-	return caseIDs(cs)
+	return each(cs, func(c *review.Case) int64 { return c.ID })
 }
 
 func countCases(t *testing.T, s Store, status string) int64 {

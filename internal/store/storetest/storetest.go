@@ -159,6 +159,11 @@ func tests() []test {
 		{"Rule/List", testRuleList},
 		{"Rule/ScanMessages", testRuleScanMessages},
 
+		{"Rescan/Cursor", testRescanCursor},
+		{"Rescan/Runs", testRescanRuns},
+		{"Rescan/MediaHashes", testRescanMediaHashes},
+		{"Rescan/MediaByMD5", testRescanMediaByMD5},
+
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
 	}
