@@ -111,7 +111,7 @@ func TestRuleFormShowsErrorsNextToFields(t *testing.T) {
 		`<span class="pill pill-restored">Disabled</span>`, `<span class="pill pill-shadow">Shadow</span>`, "Switch to enforce mode",
 		"Hold it for review", "Scams and fraud", `<code class="value">double your btc</code>`, `<code class="value">(?i)\bget \d&#43; back\b</code>`,
 		"Created in shadow mode, matching 2 keywords, 1 regular expression; on a match: hold it for review.", "No match recorded yet: the rule is disabled.")
-	mod.post("/moderation/rules", cryptoRule(nil)).wantStatus(t, "same id", http.StatusBadRequest).
+	mod.post("/moderation/rules", cryptoRule(nil)).wantStatus(t, "same id", http.StatusConflict).
 		contains(t, "same id", `id="f-id-error"`, "There is already a rule")
 	mod.get("/moderation/rules/nothing-here").wantStatus(t, "no such rule", http.StatusNotFound)
 }

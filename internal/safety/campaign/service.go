@@ -56,20 +56,46 @@ type StoredMember struct {
 // Store is what campaigns need from storage.
 type Store interface {
 	// RecordCampaigns stores what a batch of observations found, in one
-	// transaction: for each, the campaign (made with its sample as its text
-	// when new), the members that joined, and the campaigns absorbed into
-	// it (their members move to it). Recording the same members again
-	// changes nothing.
+	// transaction, in order. For each f: campaign f.Campaign is created
+	// open when new, with f.Sample as its sample (shortened to at most 1000
+	// bytes, at a character boundary) and f.At as its creation time; a
+	// campaign recorded before keeps its sample and its status. The
+	// members of f.Joined, and those of every campaign in f.Absorbed,
+	// become its members. An absorbed campaign that is open becomes
+	// absorbed into f.Campaign (one decided already keeps its decision);
+	// either way it keeps its own members and counts, as the record of
+	// what it was. A campaign's Posts and Accounts count its distinct posts
+	// and accounts; FirstAt and LastAt span the times of its members and
+	// the f.At of the observations that recorded them. Recording a member
+	// the campaign has already changes nothing, so a replay is harmless,
+	// and concurrent calls count each member once.
 	RecordCampaigns(ctx context.Context, found []Found) error
+	// FindCampaign returns the campaign with that id; ENotFound if there
+	// is none.
 	FindCampaign(ctx context.Context, id int64) (*Stored, error)
-	// ListCampaigns returns campaigns with a status, the most recently
-	// active first.
+	// ListCampaigns returns the campaigns with a status, the most recently
+	// active (LastAt) first and, of those last active at the same instant,
+	// the highest id first, at most limit (at most 1000; zero or less means
+	// 1000). An unknown status lists none.
 	ListCampaigns(ctx context.Context, status string, limit int) ([]*Stored, error)
+	// ListCampaignMembers returns a campaign's posts, the oldest first (by
+	// the member's time, then by message id), at most 100,000, each with
+	// the message's seq and current text and whether it is removed or
+	// deleted now. An unknown campaign has none (no error).
 	ListCampaignMembers(ctx context.Context, id int64) ([]*StoredMember, error)
-	// DecideCampaign sets a campaign's status with an audit entry.
+	// DecideCampaign sets an open campaign's status to status (removed or
+	// dismissed), with who decided and when, and appends an audit entry
+	// (campaign.decided, by the decider). ENotFound if there is no such
+	// campaign; EConflict, changing nothing, if it is not open (decided or
+	// absorbed meanwhile), so that of two moderators deciding at once
+	// exactly one succeeds.
 	DecideCampaign(ctx context.Context, id int64, status string, by int64, at time.Time) error
-	// PostsSince yields the stored posts of channels and groups posted at or
-	// after since, in id order, to rebuild the detector at start.
+	// PostsSince returns the stored posts with text of channels and groups
+	// that are not deleted (whatever their moderation), posted at or after
+	// since, with id > afterID, in id order, at most limit (at most 1000;
+	// zero or less means 1000), to rebuild the detector at start. Message
+	// ids grow with the time of posting, and an adapter may rely on that
+	// to find the first post at or after since.
 	PostsSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]Post, error)
 }
 

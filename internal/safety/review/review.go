@@ -77,17 +77,52 @@ type RecordedMatch struct {
 	Content    string    `json:"content,omitempty"`
 }
 
-// Store is what the queue needs from storage.
+// Store is what the queue needs from storage. A case is decided once: the
+// methods that decide a case check that it is open and record the decision
+// in one transaction, so that of two moderators deciding the same case at
+// once exactly one succeeds and the other gets EConflict.
 type Store interface {
+	// OpenCase stores c as an open case and sets c.ID, c.Status (open) and
+	// c.CreatedAt when zero (to the current time). The store keeps what the
+	// caller gives it (kind, target, user, priority, screening, action) and
+	// checks none of it: whether a case is worth opening is the caller's
+	// decision. FindCase gives c.ChatID back for a message target only,
+	// read from the target's id ("chatID:seq").
 	OpenCase(ctx context.Context, c *Case) error
+	// FindCase returns the case with that id; ENotFound if there is none.
 	FindCase(ctx context.Context, id int64) (*Case, error)
-	// ListCases returns open cases in queue order (highest priority first,
-	// then oldest first) and decided cases the most recently decided first.
+	// ListCases returns the cases with a status, at most limit (at most
+	// 1000; zero or less means 1000): open cases in queue order (the
+	// highest priority first and, within one priority, in the order they
+	// were opened) and decided cases the most recently decided first (of
+	// cases decided at the same instant, the last opened first). An
+	// unknown status lists none.
 	ListCases(ctx context.Context, status string, limit int) ([]*Case, error)
+	// CountCases returns how many cases have the status.
 	CountCases(ctx context.Context, status string) (int64, error)
+	// CloseCase records the decision on an open case (by whom, when, and
+	// the enforcement action it led to, 0 for none; a non-zero actionID
+	// replaces the one the case was opened with, zero clears it) with an
+	// audit entry (review.decided, by the decider, naming the case's
+	// target), and changes nothing else. ENotFound if there is no such
+	// case; EConflict if it was decided already, which changes nothing:
+	// the first decision stands.
 	CloseCase(ctx context.Context, id int64, decision string, by, actionID int64, at time.Time) error
-	// ApproveHeld makes a held message visible and closes its case.
+	// ApproveHeld decides an open case about a message as approved, as
+	// CloseCase does, and in the same transaction releases the message if
+	// this case holds it: it becomes visible to everyone, and a
+	// message.moderated update with its content, written to the outbox,
+	// tells clients. A message deleted meanwhile stays deleted, and a
+	// message this case does not hold (a flagged post, visible already) is
+	// left as it is; neither writes an update. ENotFound if there is no
+	// such case; EConflict, changing nothing, if it was decided already or
+	// is not about a message.
 	ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) error
+	// ListScreeningMatches returns the recorded matches of one rule or bank
+	// (source parley.MatchRule or parley.MatchBank, sourceID the rule's or
+	// the bank's id), the most recently recorded first, at most limit (at
+	// most 1000; zero or less means 1000). They are recorded by
+	// messaging.Store's RecordScreening and InsertHeldMessage.
 	ListScreeningMatches(ctx context.Context, source, sourceID string, limit int) ([]*RecordedMatch, error)
 }
 

@@ -16,25 +16,43 @@ import (
 )
 
 // RescanStore is what re-screening needs from storage beyond the rule book.
+// Re-screening is driven by this durable state (a cursor on the bank change
+// log, the finished runs), so that a worker that was down, or that is woken
+// twice, does exactly the work that is left.
 type RescanStore interface {
 	RuleStore
-	// ListBankChanges and FindBankByID read the hash banks' change log.
+	// ListBankChanges, FindBankByID and ListBankEntries read the hash
+	// banks and their change log, as banks.Store says.
 	ListBankChanges(ctx context.Context, afterID int64, limit int) ([]*banks.Change, error)
 	FindBankByID(ctx context.Context, id int64) (*banks.Bank, error)
 	ListBankEntries(ctx context.Context, bankID, afterID int64, limit int) ([]*banks.Entry, error)
-	// ScanMediaHashes yields the PDQ hashes of stored media neither blocked
-	// nor removed, of quality minQuality or better, by id.
+	// ScanMediaHashes returns the ids and PDQ hashes of the stored media
+	// that have a PDQ hash of quality minQuality or better and are neither
+	// blocked nor removed, with id > afterID in id order (the byte order of
+	// the ids), at most limit (at most 10,000; zero or less means 10,000).
 	ScanMediaHashes(ctx context.Context, afterID string, minQuality, limit int) ([]MediaHash, error)
-	// FindMediaBySHA256 and FindMediaByMD5 return the media items whose
-	// bytes have that hash, by id after afterID, at most limit: each upload
-	// is its own item, so one hash may name many.
+	// FindMediaBySHA256 and FindMediaByMD5 return the stored media items
+	// whose bytes have that hash, whatever their status, with id > afterID
+	// in id order, at most limit: each upload is its own item, so one hash
+	// may name many. An empty hash matches nothing (not the media without
+	// one); no match is no error.
 	FindMediaBySHA256(ctx context.Context, sha256, afterID string, limit int) ([]*parley.Media, error)
 	FindMediaByMD5(ctx context.Context, md5, afterID string, limit int) ([]*parley.Media, error)
+	// FindMedia returns ENotFound if there is no such media.
 	FindMedia(ctx context.Context, id string) (*parley.Media, error)
+	// RescanCursor returns the value last set for the cursor name, 0 if it
+	// was never set.
 	RescanCursor(ctx context.Context, name string) (int64, error)
+	// SetRescanCursor sets the cursor name to value, replacing what it was.
 	SetRescanCursor(ctx context.Context, name string, value int64) error
+	// RescanDone reports whether a finished run of (source, id, version)
+	// was recorded.
 	RescanDone(ctx context.Context, source, id string, version int64) (bool, error)
+	// RecordRescan records a finished run. Recording (source, id, version)
+	// again replaces what the first record says it did: a run repeated
+	// after a crash is no error.
 	RecordRescan(ctx context.Context, r *Rescan) error
+	// OpenCase opens a review case, as review.Store says.
 	OpenCase(ctx context.Context, c *review.Case) error
 }
 

@@ -39,29 +39,46 @@ type RuleVersion struct {
 	CreatedAt time.Time  `json:"created_at"`
 }
 
-// RuleStore is what the rule book needs from storage. Each write also
-// appends an audit entry and an outbox event (EventRuleChanged) in its
-// transaction.
+// RuleStore is what the rule book needs from storage. Each change appends,
+// in its transaction, an audit entry (AuditRule*, by the author of the
+// change, target type "rule" and the rule's id) and an outbox event
+// (EventRuleChanged on RulesSubject, with the rule's current version and
+// whether it is enabled). Versions are never changed or deleted, so that
+// every recorded match can be traced to the exact rule that made it. The
+// store checks no rule: the rule book validates them before they are
+// stored.
 type RuleStore interface {
-	// CreateRule stores version 1 of a new rule, disabled. EConflict if the
-	// id is taken.
+	// CreateRule stores r as version 1 (r.Version is 1) of a new rule,
+	// disabled, created by by at at. EConflict, with field "id", if a rule
+	// with that id exists; nothing is stored then.
 	CreateRule(ctx context.Context, r rules.Rule, by int64, at time.Time) error
 	// AddRuleVersion stores r as the next version of its rule and makes it
-	// current; r.Version must be the current version + 1 (EConflict
-	// otherwise: someone else edited it meanwhile). ENotFound if there is no
-	// such rule.
+	// current, enabled or not as the rule was; r.Version must be the
+	// current version + 1 (EConflict otherwise: someone else edited it
+	// meanwhile; of two editors of the same version exactly one succeeds).
+	// ENotFound if there is no such rule.
 	AddRuleVersion(ctx context.Context, r rules.Rule, by int64, at time.Time) error
-	// SetRuleEnabled enables or disables a rule; ENotFound if none.
+	// SetRuleEnabled enables or disables a rule; ENotFound if none. Setting
+	// the state the rule is in already changes nothing and writes no audit
+	// entry or event.
 	SetRuleEnabled(ctx context.Context, id string, enabled bool, by int64, at time.Time) error
-	// FindRule returns a rule's current version; ENotFound if none.
+	// FindRule returns a rule's current version, with who wrote that
+	// version and when the rule last changed (a version, or enabled or
+	// disabled); ENotFound if none.
 	FindRule(ctx context.Context, id string) (*StoredRule, error)
 	// ListRules returns every rule's current version, by id.
 	ListRules(ctx context.Context) ([]*StoredRule, error)
-	// ListRuleVersions returns every version of a rule, newest first.
+	// ListRuleVersions returns every version of a rule, newest first;
+	// ENotFound if there is no such rule.
 	ListRuleVersions(ctx context.Context, id string) ([]*RuleVersion, error)
-	// ScanMessages yields the stored messages of channels and groups with id
-	// > afterID in id order, at most limit (the backtest's and re-screen's
-	// input), with what a rule's condition may look at.
+	// ScanMessages returns the stored messages of channels and groups that
+	// are not deleted (held and removed ones included, with their
+	// moderation), with id > afterID, in id order, at most limit (at most
+	// 1000; zero or less means 1000): the input of backtests and of
+	// re-screening. Each comes with what a rule's condition may look at, as
+	// the live screen gives it (Screener.ScreenPost): the chat's kind, its
+	// member count now, how old the author's account was when the message
+	// was posted, and the author's strikes and country now.
 	ScanMessages(ctx context.Context, afterID int64, limit int) ([]*ScannedMessage, error)
 }
 

@@ -42,7 +42,9 @@ func recordCampaign(ctx context.Context, tx *sql.Tx, f campaign.Found) error {
 		return internal("record campaign", err)
 	}
 	var posts, accounts int64
+	first, last := at, at
 	addMember := func(msgID, chatID, accountID int64, memberAt int64) error {
+		first, last = min(first, memberAt), max(last, memberAt)
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO campaign_members (campaign_id, message_id, chat_id, account_id, at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, id, msgID, chatID, accountID, memberAt)
@@ -86,11 +88,8 @@ func recordCampaign(ctx context.Context, tx *sql.Tx, f campaign.Found) error {
 			return internal("record campaign", err)
 		}
 	}
-	first, last := at, at
 	for _, m := range f.Joined {
-		mat := toMicro(m.At)
-		first, last = min(first, mat), max(last, mat)
-		if err := addMember(m.PostID, m.ChatID, m.AccountID, mat); err != nil {
+		if err := addMember(m.PostID, m.ChatID, m.AccountID, toMicro(m.At)); err != nil {
 			return err
 		}
 	}
@@ -187,7 +186,9 @@ func (db *DB) ListCampaignMembers(ctx context.Context, id int64) ([]*campaign.St
 	return out, nil
 }
 
-// DecideCampaign sets a campaign's status, with an audit entry.
+// DecideCampaign sets an open campaign's status, with an audit entry; the
+// status is checked and set in one statement, so that of two decisions at
+// once only the first takes effect.
 func (db *DB) DecideCampaign(ctx context.Context, id int64, status string, by int64, at time.Time) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -195,12 +196,20 @@ func (db *DB) DecideCampaign(ctx context.Context, id int64, status string, by in
 	}
 	defer tx.Rollback()
 	at = micro(nowOr(at))
-	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?`, status, by, toMicro(at), id)
+	var was string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM campaigns WHERE id = ?`, id).Scan(&was)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "campaign %d not found", id)
+	} else if err != nil {
+		return internal("decide campaign", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = ?`,
+		status, by, toMicro(at), id, campaign.StatusOpen)
 	if err != nil {
 		return internal("decide campaign", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.ENotFound, "campaign %d not found", id)
+		return parley.Errorf(parley.EConflict, "campaign %d is %s already", id, was)
 	}
 	details, _ := json.Marshal(map[string]any{"status": status})
 	if err := appendAudit(ctx, tx, &parley.AuditEntry{At: at, ActorID: by, Action: "campaign.decided",

@@ -75,9 +75,10 @@ func (db *DB) RecordRescan(ctx context.Context, r *screen.Rescan) error {
 // afterID in id order, at most limit: the one pass of re-screening over
 // every stored image reads only what it compares.
 func (db *DB) ScanMediaHashes(ctx context.Context, afterID string, minQuality, limit int) ([]screen.MediaHash, error) {
+	limit = pageLimit(limit, 10_000) // before it sizes the page: the caller's limit may be anything
 	rows, err := db.reads.QueryContext(ctx, `SELECT id, pdq FROM media
 		WHERE id > ? AND status = '' AND pdq != '' AND pdq_quality >= ? ORDER BY id LIMIT ?`,
-		afterID, minQuality, pageLimit(limit, 10_000))
+		afterID, minQuality, limit)
 	if err != nil {
 		return nil, internal("scan media", err)
 	}

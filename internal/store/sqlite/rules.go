@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"parley"
@@ -49,7 +50,7 @@ func (db *DB) CreateRule(ctx context.Context, r rules.Rule, by int64, at time.Ti
 	at = micro(nowOr(at))
 	var one int
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM rules WHERE rule_id = ?`, r.ID).Scan(&one); err == nil {
-		return parley.FieldError("id", "there is already a rule %q", r.ID)
+		return &parley.Error{Code: parley.EConflict, Field: "id", Message: fmt.Sprintf("there is already a rule %q", r.ID)}
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return internal("create rule", err)
 	}

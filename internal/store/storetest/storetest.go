@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite that every storage adapter must
 // pass. It exercises the account store, the messaging store, the hash
-// banks, enforcement and the outbox through their interfaces only, so the
+// banks, enforcement, the review queue, campaigns, the screening rules,
+// re-screening and the outbox through their interfaces only, so the
 // embedded SQLite adapter and the PostgreSQL adapter are held to exactly
 // the same behaviour: the contracts
 // written on the interfaces, the documented error codes, uniqueness rules,
@@ -27,7 +28,10 @@ import (
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/safety/banks"
+	"parley/internal/safety/campaign"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
+	"parley/internal/safety/screen"
 	"parley/internal/stream"
 )
 
@@ -38,6 +42,10 @@ type Store interface {
 	banks.Store
 	stream.Outbox
 	enforce.Store
+	review.Store
+	campaign.Store
+	screen.RuleStore
+	screen.RescanStore
 }
 
 // test is one conformance test, given a fresh store.
@@ -129,6 +137,36 @@ func tests() []test {
 		{"Bank/ChangeLog", testBankChangeLog},
 		{"Bank/ConcurrentAdds", testBankConcurrentAdds},
 		{"Bank/LargeAdd", testBankLargeAdd},
+
+		{"Review/OpenAndFind", testReviewOpenAndFind},
+		{"Review/QueueOrder", testReviewQueueOrder},
+		{"Review/CloseCase", testReviewCloseCase},
+		{"Review/CloseConcurrent", testReviewCloseConcurrent},
+		{"Review/ApproveHeld", testReviewApproveHeld},
+		{"Review/ApproveRace", testReviewApproveRace},
+		{"Review/HeldInsertChecks", testReviewHeldInsertChecks},
+		{"Review/ScreeningMatches", testReviewScreeningMatches},
+
+		{"Campaign/RecordAndFind", testCampaignRecordAndFind},
+		{"Campaign/RecordIdempotent", testCampaignRecordIdempotent},
+		{"Campaign/RecordConcurrent", testCampaignRecordConcurrent},
+		{"Campaign/Absorb", testCampaignAbsorb},
+		{"Campaign/List", testCampaignList},
+		{"Campaign/Decide", testCampaignDecide},
+		{"Campaign/MembersRemoved", testCampaignMembersRemoved},
+		{"Campaign/PostsSince", testCampaignPostsSince},
+
+		{"Rule/CreateAndFind", testRuleCreateAndFind},
+		{"Rule/CreateConcurrent", testRuleCreateConcurrent},
+		{"Rule/AddVersion", testRuleAddVersion},
+		{"Rule/SetEnabled", testRuleSetEnabled},
+		{"Rule/List", testRuleList},
+		{"Rule/ScanMessages", testRuleScanMessages},
+
+		{"Rescan/Cursor", testRescanCursor},
+		{"Rescan/Runs", testRescanRuns},
+		{"Rescan/MediaHashes", testRescanMediaHashes},
+		{"Rescan/MediaByMD5", testRescanMediaByMD5},
 
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
