@@ -21,11 +21,14 @@ import (
 // carries yet (upload, then post). Everyone else gets ENotFound, the same
 // answer as for an id that does not exist.
 //
-// Staff (moderators, legal officers, admins) see any image but a blocked
-// upload, because cases, actions and holds are about images no message
-// shows them; each such view is audited, once per staff member, item and
-// hour. A blocked upload is served to nobody: a hash bank stopped it, and
-// it may be child sexual abuse material, judged by its hashes alone.
+// Staff (moderators, legal officers, admins) see any other image, because
+// cases, actions and holds are about images no message shows them; each
+// such view is audited, once per staff member, item and hour. An upload a
+// hash bank stopped is served to no member, its uploader included, and of
+// staff only to those who decide its review case (moderators and admins):
+// a stopped upload may be child sexual abuse material, so its case page
+// does not show it but links to it, for a moderator who must look (to
+// release a false match), and the view is audited like the others.
 
 // MediaCarrier is a message that carries a media item, with its chat and
 // whether the viewer the store looked for is a member of that chat.
@@ -83,7 +86,7 @@ func (s *Service) OpenMedia(ctx context.Context, actor *parley.User, id string) 
 	if err != nil {
 		return nil, err
 	}
-	if sight != mediaShown && actor.Role.IsStaff() && m.Status != parley.MediaBlocked {
+	if sight != mediaShown && staffMaySee(actor, m) {
 		if err := s.auditStaffView(ctx, actor, m); err != nil {
 			return nil, err
 		}
@@ -100,6 +103,16 @@ func (s *Service) OpenMedia(ctx context.Context, actor *parley.User, id string) 
 		return nil, parley.Errorf(parley.EWithheld, "This image was removed: %s.", reason)
 	}
 	return nil, errMediaNotFound
+}
+
+// staffMaySee reports whether actor, as staff, may be served m whatever
+// messages show them: any image to staff, a stopped upload only to those
+// who decide its case.
+func staffMaySee(actor *parley.User, m *parley.Media) bool {
+	if m.Status == parley.MediaBlocked {
+		return actor.Role.CanModerate()
+	}
+	return actor.Role.IsStaff()
 }
 
 // mediaSight decides what viewer v may see of m: one query for the copies

@@ -117,7 +117,8 @@ func TestHeldPostImage(t *testing.T) {
 
 // TestStaffMediaViewsAuditedHourly: a staff member's views of an image no
 // message shows them are recorded once per staff member, image and hour;
-// a blocked upload is served to nobody, staff included.
+// a blocked upload is served to no member and to no staff member but those
+// who decide its case, audited.
 func TestStaffMediaViewsAuditedHourly(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
@@ -151,17 +152,23 @@ func TestStaffMediaViewsAuditedHourly(t *testing.T) {
 		t.Fatalf("a member's view was audited: %d entries", n)
 	}
 
-	// A blocked upload: kept as evidence, served to nobody.
+	// A blocked upload: kept as evidence, served to no member (its
+	// uploader included) and to no legal officer; a moderator deciding its
+	// case may open it, and that is audited.
 	blocked := &parley.Media{ID: strings.Repeat("b1", 32), Mime: "image/png", Size: 10, Width: 1, Height: 1,
 		ThumbID: strings.Repeat("b2", 32), UploaderID: a.ID, Status: parley.MediaBlocked, SHA256: strings.Repeat("b3", 32)}
 	if err := f.db.SaveMedia(ctx, blocked); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []*parley.User{a, mod, legal} {
+	for _, u := range []*parley.User{a, b, legal} {
 		f.wantNoMedia(t, "a blocked upload", u, blocked.ID)
 	}
 	if n := views(); n != 3 {
 		t.Fatalf("refused views of a blocked upload were audited: %d entries", n)
+	}
+	f.wantMedia(t, "a moderator opening a stopped upload", mod, blocked.ID)
+	if v := f.mediaViews(t); len(v) != 4 || v[3].ActorID != mod.ID || v[3].TargetID != blocked.ID || !strings.Contains(v[3].Details, `"blocked"`) {
+		t.Fatalf("the moderator's view of the stopped upload was not audited with its status: %+v", v)
 	}
 	_, err := f.svc.OpenMedia(ctx, nil, img.ID)
 	wantErr(t, "nobody signed in", err, parley.EUnauthorized, "")

@@ -439,7 +439,12 @@ func TestReviewQueueBlockedUploads(t *testing.T) {
 		`<a href="/users/author">@author</a>`, "2 strikes", // one for each stopped upload
 		"<td>Protection of minors</td>",
 		`action="`+cases[bridgeID]+`/confirm"`, `action="`+cases[bridgeID]+`/release"`)
-	p.lacks(t, "blocked upload", "<img", "/media/"+bridgeID, `/approve"`)
+	// Not shown, only linked: a moderator who must look opens it on purpose,
+	// and that view is audited.
+	p.lacks(t, "blocked upload", "<img", "/media/"+bridgeID+"?thumb", `/approve"`)
+	p.contains(t, "blocked upload", `<a href="/media/`+bridgeID+`" target="_blank" rel="noopener noreferrer">open the image</a>`)
+	mod.get("/media/"+bridgeID).wantStatus(t, "the moderator opens the stopped upload", http.StatusOK)
+	author.get("/media/"+bridgeID).wantStatus(t, "its uploader", http.StatusNotFound)
 
 	mod.post(cases[bridgeID]+"/confirm", nil).wantRedirect(t, "confirm", "/moderation/queue")
 	mod.get("/moderation/queue").contains(t, "confirmed", "the block is confirmed")
