@@ -249,8 +249,10 @@ type Action struct {
 	// Kind.Strike); restoring it takes the strike back.
 	Strike bool `json:"strike,omitempty"`
 	// ActorID is the moderator or officer who took it; 0 for the automated
-	// screen.
-	ActorID   int64     `json:"actor_id"`
+	// screen. It is for staff only, as are Note, ReversedBy and
+	// ReversalReason: the affected account's view (Service.Find, Mine)
+	// leaves them out.
+	ActorID   int64     `json:"actor_id,omitempty"`
 	Automated bool      `json:"automated"`
 	CreatedAt time.Time `json:"created_at"`
 
@@ -266,6 +268,15 @@ type Action struct {
 
 // Standing reports whether the action is in effect (not reversed).
 func (a *Action) Standing() bool { return a.ReversedAt == nil }
+
+// forAffected returns the action as the account it affects may read it:
+// without what is for staff only (who took and who reversed the decision,
+// why it was reversed, the staff note).
+func (a *Action) forAffected() *Action {
+	v := *a
+	v.Note, v.ActorID, v.ReversedBy, v.ReversalReason = "", 0, 0, ""
+	return &v
+}
 
 // facts are what a statement of reasons needs to know of a target: whose
 // it is, when it was posted, what kind of item it is and where.

@@ -188,20 +188,20 @@ func (s *Service) Restore(ctx context.Context, actor *parley.User, id int64, rea
 }
 
 // Find returns action id to a member of staff or to the account it
-// affects, who may read its statement of reasons; to anyone else it does
-// not exist.
+// affects, who may read its statement of reasons (but not what is for
+// staff only: see Action.ActorID); to anyone else it does not exist.
 func (s *Service) Find(ctx context.Context, viewer *parley.User, id int64) (*Action, error) {
 	a, err := s.Store.FindAction(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if viewer == nil || (!IsStaff(viewer) && viewer.ID != a.AffectedUserID) {
+	if IsStaff(viewer) {
+		return a, nil
+	}
+	if viewer == nil || viewer.ID != a.AffectedUserID {
 		return nil, parley.Errorf(parley.ENotFound, "statement %d not found", id)
 	}
-	if !IsStaff(viewer) {
-		a.Note = "" // for staff only
-	}
-	return a, nil
+	return a.forAffected(), nil
 }
 
 // List returns actions for staff, newest first.
@@ -216,16 +216,23 @@ func (s *Service) List(ctx context.Context, actor *parley.User, f Filter) ([]*Ac
 }
 
 // Mine returns the actions that affect the actor, newest first: the
-// statements of reasons the account has received.
+// statements of reasons the account has received, as the affected account
+// reads them (without what is for staff only, unless the actor is staff).
 func (s *Service) Mine(ctx context.Context, actor *parley.User, beforeID int64, limit int) ([]*Action, error) {
+	if actor == nil {
+		return nil, parley.Errorf(parley.EForbidden, "sign in to read your statements of reasons")
+	}
 	if limit <= 0 || limit > 200 {
 		limit = 200
 	}
 	list, err := s.Store.ListActions(ctx, Filter{AffectedUserID: actor.ID, BeforeID: beforeID, Limit: limit})
-	for _, a := range list {
-		a.Note = ""
+	if err != nil || IsStaff(actor) {
+		return list, err
 	}
-	return list, err
+	for i, a := range list {
+		list[i] = a.forAffected()
+	}
+	return list, nil
 }
 
 // Statements returns the statements of reasons of the actions taken in a

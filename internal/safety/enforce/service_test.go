@@ -195,22 +195,39 @@ func TestStatementVisibleToAffectedAccountOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := w.svc.Find(ctx, w.member, a.ID)
-	if err != nil || mine.Note != "" || mine.Statement.PUID != a.PUID {
-		t.Fatalf("the author's view of the statement = %+v, %v; want it without the staff note", mine, err)
+	if len(w.changed) == 0 || w.changed[len(w.changed)-1] != w.member.ID {
+		t.Fatalf("accounts told of a change = %v; want the author's strike", w.changed)
+	}
+	if _, err := w.svc.Restore(ctx, w.mod, a.ID, "appeal upheld by the second reviewer"); err != nil {
+		t.Fatal(err)
 	}
 	_, err = w.svc.Find(ctx, w.outsider, a.ID)
 	wantCode(t, "someone else reads the statement", err, parley.ENotFound)
+	// Staff see who took and who reversed the decision, and why.
 	staff, err := w.svc.Find(ctx, w.legal, a.ID)
-	if err != nil || staff.Note != "internal: wave 12" {
+	if err != nil || staff.Note != "internal: wave 12" || staff.ActorID != w.mod.ID || staff.ReversedBy != w.mod.ID ||
+		staff.ReversalReason != "appeal upheld by the second reviewer" || staff.ReversedAt == nil {
 		t.Fatalf("staff view = %+v, %v", staff, err)
 	}
+	// The author reads the statement and that it was reversed, without
+	// what is for staff only.
+	mine, err := w.svc.Find(ctx, w.member, a.ID)
+	if err != nil || mine.Statement.PUID != a.PUID || mine.ReversedAt == nil {
+		t.Fatalf("the author's view of the statement = %+v, %v", mine, err)
+	}
 	list, err := w.svc.Mine(ctx, w.member, 0, 10)
-	if err != nil || len(list) != 1 || list[0].ID != a.ID {
+	if err != nil || len(list) != 1 || list[0].ID != a.ID || list[0].ReversedAt == nil {
 		t.Fatalf("the author's statements = %+v, %v", list, err)
 	}
-	if len(w.changed) == 0 || w.changed[len(w.changed)-1] != w.member.ID {
-		t.Fatalf("accounts told of a change = %v; want the author's strike", w.changed)
+	for _, v := range []*enforce.Action{mine, list[0]} {
+		if v.Note != "" || v.ActorID != 0 || v.ReversedBy != 0 || v.ReversalReason != "" {
+			t.Fatalf("the author's view has what is for staff only: note %q, actor %d, reversed by %d (%q)", v.Note, v.ActorID, v.ReversedBy, v.ReversalReason)
+		}
+	}
+	// What the author was given is a copy: staff reading it again still
+	// see all of it.
+	if again, err := w.svc.Find(ctx, w.mod, a.ID); err != nil || again.ActorID != w.mod.ID {
+		t.Fatalf("staff view after the author's = %+v, %v", again, err)
 	}
 }
 
