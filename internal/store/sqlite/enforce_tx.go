@@ -284,11 +284,18 @@ func (w *enforceTx) Publish(subject, kind string, payload any) error {
 	return nil
 }
 
+// KeepEvidence inserts with Exec and reads the id from the result: a
+// removal keeps evidence for every copy, and RETURNING through QueryRow
+// costs the driver a rows object each time.
 func (w *enforceTx) KeepEvidence(e *enforce.Evidence) error {
-	if err := w.q.QueryRowContext(w.ctx, `
+	res, err := w.q.ExecContext(w.ctx, `
 		INSERT INTO evidence (action_id, target_type, target_id, content, kept_until, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		e.ActionID, e.Target.Type, e.Target.ID(), e.Content, toMicro(e.KeptUntil), toMicro(e.CreatedAt)).Scan(&e.ID); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		e.ActionID, e.Target.Type, e.Target.ID(), e.Content, toMicro(e.KeptUntil), toMicro(e.CreatedAt))
+	if err == nil {
+		e.ID, err = res.LastInsertId()
+	}
+	if err != nil {
 		return internal("keep evidence", err)
 	}
 	return nil
