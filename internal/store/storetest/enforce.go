@@ -47,6 +47,19 @@ func newEnforcer(t *testing.T, s Store) *enforcer {
 	return e
 }
 
+// apply takes one action as the automated screen takes it (no actor), at
+// t0+1h on testGrounds, through the real service: for tests that need an
+// item acted on. req's Kind, Target, Countries, AlsoUnknown, Label, Until,
+// Note and Media are the request.
+func apply(t *testing.T, s Store, req enforce.Action) *enforce.Action {
+	t.Helper()
+	svc := &enforce.Service{Store: s, Clock: testclock.At(at(time.Hour)), Namespace: "test", Retention: 180*24*time.Hour - time.Hour}
+	a, err := svc.Apply(t.Context(), nil, enforce.Request{Kind: req.Kind, Target: req.Target, Countries: req.Countries,
+		AlsoUnknown: req.AlsoUnknown, Label: req.Label, Until: req.Until, Note: req.Note, Media: req.Media, Grounds: testGrounds})
+	must(t, err)
+	return a
+}
+
 func newStaff(t *testing.T, s Store, name string, role parley.Role) *parley.User {
 	t.Helper()
 	u := newUser(t, s, name)
@@ -487,9 +500,7 @@ func testEnforceBlockUpload(t *testing.T, s Store) {
 	e := newEnforcer(t, s)
 	u := newUser(t, s, "uploader")
 	img := &parley.Media{ID: strings.Repeat("ef", 32), Mime: "image/jpeg", Size: 5, UploaderID: u.ID, CreatedAt: t0}
-	a, err := e.Apply(ctx, nil, enforce.Request{Kind: enforce.BlockUpload, Target: enforce.Target{Type: enforce.TargetMedia, MediaID: img.ID},
-		Media: img, Grounds: testGrounds})
-	must(t, err)
+	a := apply(t, s, enforce.Action{Kind: enforce.BlockUpload, Target: enforce.Target{Type: enforce.TargetMedia, MediaID: img.ID}, Media: img})
 	m, err := s.FindMedia(ctx, img.ID)
 	must(t, err)
 	if m.Status != parley.MediaBlocked || m.Moderation == nil || m.Moderation.Removed.ActionID != a.ID || a.AffectedUserID != u.ID || !a.Strike {
@@ -726,8 +737,10 @@ func testEnforceSettlesReviewCases(t *testing.T, s Store) {
 	}
 
 	// The screen's own removal of the held post settles its case.
-	ha, err := e.Apply(ctx, nil, enforce.Request{Kind: enforce.RemoveMessage, Target: messageTarget(ch.ID, held.Seq), Grounds: testGrounds})
-	must(t, err)
+	ha := apply(t, s, enforce.Action{Kind: enforce.RemoveMessage, Target: messageTarget(ch.ID, held.Seq)})
+	if !ha.Automated || ha.ActorID != 0 {
+		t.Fatalf("the screen's removal = %+v", ha)
+	}
 	m := findMsg(t, s, ch.ID, held.Seq)
 	if m.Moderation == nil || m.Moderation.Held != nil || m.Moderation.Removed == nil || m.Moderation.Removed.ActionID != ha.ID {
 		t.Fatalf("held post after its removal: %+v", m.Moderation)
