@@ -1,4 +1,4 @@
--- 0008_action_strike: each enforcement action records whether it counted a
+-- 0009_action_strike: each enforcement action records whether it counted a
 -- strike against the account it affects, so that restoring it takes back
 -- exactly what it gave (one decision counts at most one strike against each
 -- account; a restore used to recompute this from the kind). Until now every
