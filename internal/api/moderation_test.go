@@ -102,6 +102,60 @@ func TestModeratorRemovesAndRestoresMessage(t *testing.T) {
 	}
 }
 
+// TestStatementWithoutStaffOnlyFields: the account a decision affects
+// reads its statement through the API without what is for staff only (who
+// took the decision, who reversed it and why, the note); staff read all
+// of it.
+func TestStatementWithoutStaffOnlyFields(t *testing.T) {
+	s := start(t)
+	mod := s.staffClient(t, "moddy", parley.RoleModerator)
+	author := s.signUp(t, "author")
+	ch := author.channel(t, "cryptodeals", "Crypto deals")
+	m := author.post(t, ch.ID, "send 1 BTC, get 2 back")
+	var a enforce.Action
+	mod.mustJSON(t, "POST", "/api/v1/moderation/actions", map[string]any{"kind": "remove_message",
+		"target": map[string]any{"type": "message", "chat_id": ch.ID, "seq": m.Seq}, "grounds": scamGrounds, "note": "wave 3"},
+		http.StatusCreated, &a)
+	mod.mustJSON(t, "POST", fmt.Sprintf("/api/v1/moderation/actions/%d/restore", a.ID), map[string]any{"reason": "appeal upheld, ticket 91"}, http.StatusOK, nil)
+
+	one := fmt.Sprintf("/api/v1/moderation/actions/%d", a.ID)
+	staffOnly := []string{"actor_id", "reversed_by", "reversal_reason", "note"}
+	read := func(c *client, path string) map[string]any {
+		t.Helper()
+		resp, data := c.do(t, "GET", path, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s as %s = %d %s", path, c.user.Username, resp.StatusCode, data)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatal(err)
+		}
+		if list, ok := v["actions"].([]any); ok {
+			if len(list) != 1 {
+				t.Fatalf("%s as %s: %d actions, want 1", path, c.user.Username, len(list))
+			}
+			v = list[0].(map[string]any)
+		}
+		return v
+	}
+	staff := read(mod, one)
+	if staff["actor_id"] != float64(mod.user.ID) || staff["reversed_by"] != float64(mod.user.ID) ||
+		staff["reversal_reason"] != "appeal upheld, ticket 91" || staff["note"] != "wave 3" {
+		t.Fatalf("staff read %v; want every field", staff)
+	}
+	for _, path := range []string{one, "/api/v1/me/statements"} {
+		mine := read(author, path)
+		if mine["puid"] != a.PUID || mine["reversed_at"] == nil {
+			t.Fatalf("%s as the author = %v; want the statement, reversed", path, mine)
+		}
+		for _, k := range staffOnly {
+			if v, ok := mine[k]; ok {
+				t.Errorf("%s as the author has %s = %v, which is for staff only", path, k, v)
+			}
+		}
+	}
+}
+
 func TestWithheldOnlyInItsCountry(t *testing.T) {
 	s := start(t, func(c *app.Config) {
 		c.CountryHeader, c.TrustedProxies = "X-Viewer-Country", "127.0.0.1"

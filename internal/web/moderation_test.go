@@ -125,10 +125,16 @@ func TestStatementOfReasonsForTheAffectedAccountOnly(t *testing.T) {
 	// Staff read it as the account does, and are told so.
 	mod.get(statement).wantStatus(t, "staff read the statement", http.StatusOK).contains(t, "staff statement", "staff-banner", "Your message was removed")
 
-	// Restored, the statement says so and the message is back.
-	mod.post(loc+"/restore", url.Values{"reason": {"appeal upheld"}}).wantRedirect(t, "restore", loc)
-	author.get(statement).contains(t, "restored statement", "This decision was reversed on")
-	author.get("/statements").contains(t, "restored list", "Reversed")
+	// Restored, the statement says so and the message is back. Who
+	// restored it and why is for staff only.
+	mod.post(loc+"/restore", url.Values{"reason": {"appeal upheld, see ticket 91"}}).wantRedirect(t, "restore", loc)
+	mod.get(loc).contains(t, "restored action page", "by @moddy: appeal upheld, see ticket 91")
+	p = author.get(statement)
+	p.contains(t, "restored statement", "This decision was reversed on")
+	p.lacks(t, "restored statement", "ticket 91", "moddy")
+	p = author.get("/statements")
+	p.contains(t, "restored list", "Reversed")
+	p.lacks(t, "restored list", "ticket 91", "moddy")
 	p = reader.get(chat)
 	p.contains(t, "restored chat", "send 1 BTC, get 2 back")
 	p.lacks(t, "restored chat", `class="notice"`)

@@ -85,6 +85,13 @@ func (k Kind) TargetType() string {
 // Strike reports whether an action of kind k counts against the account it
 // affects (parley.User.Strikes) while it stands: removals, blocks and bans
 // do; labels, age restrictions and withholdings in one country do not.
+//
+// One decision counts at most one strike against each account it affects.
+// A RemoveMedia strikes the uploader once, for the image; each removed
+// copy strikes its author once, unless the author was struck by the same
+// decision already (the uploader's own copy, or a second copy by the same
+// account). Each action records whether it counted a strike (Action.Strike),
+// and its restore takes back exactly that.
 func (k Kind) Strike() bool {
 	switch k {
 	case RemoveMessage, RemoveMedia, BlockUpload, BanChat:
@@ -210,6 +217,10 @@ type Request struct {
 	// in the same transaction as the action, so that it is never usable even
 	// for a moment.
 	Media *parley.Media `json:"-"`
+	// Settles names the review case this decision settles (the review
+	// queue sets it, never a client): the case is closed in the action's
+	// transaction, and the action fails if the case was decided meanwhile.
+	Settles int64 `json:"-"`
 }
 
 // Action is one enforcement decision as stored.
@@ -234,9 +245,14 @@ type Action struct {
 	Children  int            `json:"children,omitempty"`
 	Statement *sor.Statement `json:"statement"`
 	PUID      string         `json:"puid"`
+	// Strike says the action counted a strike against AffectedUserID (see
+	// Kind.Strike); restoring it takes the strike back.
+	Strike bool `json:"strike,omitempty"`
 	// ActorID is the moderator or officer who took it; 0 for the automated
-	// screen.
-	ActorID   int64     `json:"actor_id"`
+	// screen. It is for staff only, as are Note, ReversedBy and
+	// ReversalReason: the affected account's view (Service.Find, Mine)
+	// leaves them out.
+	ActorID   int64     `json:"actor_id,omitempty"`
 	Automated bool      `json:"automated"`
 	CreatedAt time.Time `json:"created_at"`
 
@@ -246,24 +262,30 @@ type Action struct {
 
 	// Media is Request.Media, for the store; it is not kept with the action.
 	Media *parley.Media `json:"-"`
+	// settles is Request.Settles.
+	settles int64
 }
 
 // Standing reports whether the action is in effect (not reversed).
 func (a *Action) Standing() bool { return a.ReversedAt == nil }
 
-// Facts are what the store knows of a target that a statement of reasons
-// needs: whose it is, when it was posted, what kind of item it is and where.
-type Facts struct {
+// forAffected returns the action as the account it affects may read it:
+// without what is for staff only (who took and who reversed the decision,
+// why it was reversed, the staff note).
+func (a *Action) forAffected() *Action {
+	v := *a
+	v.Note, v.ActorID, v.ReversedBy, v.ReversalReason = "", 0, 0, ""
+	return &v
+}
+
+// facts are what a statement of reasons needs to know of a target: whose
+// it is, when it was posted, what kind of item it is and where.
+type facts struct {
 	AffectedUserID int64
 	ContentPosted  time.Time
 	Items          []sor.ItemKind
 	Chat           parley.ChatKind
 }
-
-// StatementFunc builds the statement of reasons of action a (whose ID is
-// set) about a target with facts f. The store calls it inside the
-// transaction that applies a, once it knows both.
-type StatementFunc func(a *Action, f Facts) (*sor.Statement, error)
 
 // Filter selects actions for a list: newest first, before BeforeID when it
 // is not zero.

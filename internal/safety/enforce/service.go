@@ -2,7 +2,6 @@ package enforce
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -59,42 +58,63 @@ func (s *Service) retention() time.Duration {
 	return DefaultRetention
 }
 
+// now is the service's time, to the microsecond: what stores keep (SQLite
+// as integers, PostgreSQL natively), so that what the service returns is
+// what reads back.
+func (s *Service) now() time.Time {
+	return s.Clock.Now().UTC().Truncate(time.Microsecond)
+}
+
 // Apply takes one action. actor is the moderator or officer taking it; nil
 // means the platform's automated screen, which only code inside the server
 // can pass. The request is checked in full (including the statement of
-// reasons it will produce) before anything is written.
+// reasons it will produce) before anything is written; the effect, the
+// action with its statement, the strike, the evidence, the review case it
+// settles, the audit entries and the events that tell clients are written
+// in one transaction.
 func (s *Service) Apply(ctx context.Context, actor *parley.User, req Request) (*Action, error) {
 	if actor != nil && !IsStaff(actor) {
 		return nil, parley.Errorf(parley.EForbidden, "only moderators, legal officers and admins take enforcement actions")
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	a, err := s.prepare(actor, req, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.ApplyAction(ctx, a, s.statement, now.Add(s.retention())); err != nil {
+	var changed []int64
+	err = s.Store.EnforceTx(ctx, func(tx Tx) error {
+		o := s.newOp(tx, now)
+		if err := o.apply(a); err != nil {
+			return err
+		}
+		changed = o.changed
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.log().Info("enforcement action", "id", a.ID, "kind", a.Kind, "target", a.Target.ID(), "actor", a.ActorID,
 		"automated", a.Automated, "children", a.Children)
-	s.accountChanged(a)
+	s.accountsChanged(changed)
 	return a, nil
 }
 
 // ApplyMany takes many automated actions (actor nil) or actions by one
 // person at once, committed together: what re-screening uses to remove a
 // batch of copies with one fsync. Each request is checked as Apply checks
-// it; the errors are by index (nil for an action taken), and the error
-// returned is for the whole batch.
+// it, and each action is applied in a savepoint of its own, so that one
+// that cannot be taken (already removed, say) fails alone and leaves
+// nothing of itself. The errors are by index (nil for an action taken),
+// and the error returned is for the whole batch, when nothing was
+// committed.
 func (s *Service) ApplyMany(ctx context.Context, actor *parley.User, reqs []Request) ([]*Action, []error, error) {
 	if actor != nil && !IsStaff(actor) {
 		return nil, nil, parley.Errorf(parley.EForbidden, "only moderators, legal officers and admins take enforcement actions")
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	actions := make([]*Action, len(reqs))
 	errs := make([]error, len(reqs))
-	var todo []*Action
-	var where []int
+	var todo []int
 	for i, req := range reqs {
 		a, err := s.prepare(actor, req, now)
 		if err != nil {
@@ -102,28 +122,45 @@ func (s *Service) ApplyMany(ctx context.Context, actor *parley.User, reqs []Requ
 			continue
 		}
 		actions[i] = a
-		todo, where = append(todo, a), append(where, i)
+		todo = append(todo, i)
 	}
+	var changed []int64
 	if len(todo) > 0 {
-		stored, err := s.Store.ApplyActions(ctx, todo, s.statement, now.Add(s.retention()))
+		err := s.Store.EnforceTx(ctx, func(tx Tx) error {
+			o := s.newOp(tx, now)
+			for _, i := range todo {
+				mark := len(o.changed)
+				if err := tx.Try(func() error { return o.apply(actions[i]) }); err != nil {
+					errs[i] = err
+					o.changed = o.changed[:mark]
+				}
+			}
+			changed = o.changed
+			return nil
+		})
 		if err != nil {
 			return nil, nil, err
 		}
-		for j, err := range stored {
-			errs[where[j]] = err
-			if err == nil {
-				s.accountChanged(todo[j])
-			} else {
-				actions[where[j]] = nil
-			}
+	}
+	taken := 0
+	for i := range actions {
+		if errs[i] != nil {
+			actions[i] = nil
+		} else {
+			taken++
 		}
 	}
-	s.log().Info("enforcement actions", "taken", len(todo), "asked", len(reqs), "actor", actor != nil)
+	s.accountsChanged(changed)
+	s.log().Info("enforcement actions", "taken", taken, "asked", len(reqs), "actor", actor != nil)
 	return actions, errs, nil
 }
 
-// Restore takes back action id exactly; reason says why (a successful
-// appeal, a mistaken match) and goes to the audit log.
+// Restore takes back action id exactly (and its children: the copies a
+// RemoveMedia removed): its part of its target's moderation, leaving the
+// parts of other actions on the same target, and the strikes it counted.
+// reason says why (a successful appeal, a mistaken match) and goes to the
+// audit log. EConflict if it was restored already, or is a child (restore
+// its parent).
 func (s *Service) Restore(ctx context.Context, actor *parley.User, id int64, reason string) (*Action, error) {
 	if !IsStaff(actor) {
 		return nil, parley.Errorf(parley.EForbidden, "only moderators, legal officers and admins restore enforcement actions")
@@ -132,30 +169,39 @@ func (s *Service) Restore(ctx context.Context, actor *parley.User, id int64, rea
 	if reason == "" || utf8.RuneCountInString(reason) > MaxReasonLen {
 		return nil, parley.FieldError("reason", "say why the action is restored, in at most %d characters", MaxReasonLen)
 	}
-	a, err := s.Store.RestoreAction(ctx, id, actor.ID, reason, s.Clock.Now())
+	now := s.now()
+	var a *Action
+	var changed []int64
+	err := s.Store.EnforceTx(ctx, func(tx Tx) error {
+		o := s.newOp(tx, now)
+		var err error
+		a, err = o.restoreAction(id, actor.ID, reason)
+		changed = o.changed
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.log().Info("enforcement action restored", "id", a.ID, "kind", a.Kind, "by", actor.ID)
-	s.accountChanged(a)
+	s.accountsChanged(changed)
 	return a, nil
 }
 
 // Find returns action id to a member of staff or to the account it
-// affects, who may read its statement of reasons; to anyone else it does
-// not exist.
+// affects, who may read its statement of reasons (but not what is for
+// staff only: see Action.ActorID); to anyone else it does not exist.
 func (s *Service) Find(ctx context.Context, viewer *parley.User, id int64) (*Action, error) {
 	a, err := s.Store.FindAction(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if viewer == nil || (!IsStaff(viewer) && viewer.ID != a.AffectedUserID) {
+	if IsStaff(viewer) {
+		return a, nil
+	}
+	if viewer == nil || viewer.ID != a.AffectedUserID {
 		return nil, parley.Errorf(parley.ENotFound, "statement %d not found", id)
 	}
-	if !IsStaff(viewer) {
-		a.Note = "" // for staff only
-	}
-	return a, nil
+	return a.forAffected(), nil
 }
 
 // List returns actions for staff, newest first.
@@ -170,83 +216,23 @@ func (s *Service) List(ctx context.Context, actor *parley.User, f Filter) ([]*Ac
 }
 
 // Mine returns the actions that affect the actor, newest first: the
-// statements of reasons the account has received.
+// statements of reasons the account has received, as the affected account
+// reads them (without what is for staff only, unless the actor is staff).
 func (s *Service) Mine(ctx context.Context, actor *parley.User, beforeID int64, limit int) ([]*Action, error) {
+	if actor == nil {
+		return nil, parley.Errorf(parley.EForbidden, "sign in to read your statements of reasons")
+	}
 	if limit <= 0 || limit > 200 {
 		limit = 200
 	}
 	list, err := s.Store.ListActions(ctx, Filter{AffectedUserID: actor.ID, BeforeID: beforeID, Limit: limit})
-	for _, a := range list {
-		a.Note = ""
+	if err != nil || IsStaff(actor) {
+		return list, err
 	}
-	return list, err
-}
-
-// PlaceHold keeps all evidence about a target until the hold is released.
-
-// Holds returns the legal holds in force, oldest first: staff see them (a
-// moderator must know what evidence may not be purged).
-func (s *Service) Holds(ctx context.Context, actor *parley.User) ([]*LegalHold, error) {
-	if !IsStaff(actor) {
-		return nil, parley.Errorf(parley.EForbidden, "only staff see the legal holds")
+	for i, a := range list {
+		list[i] = a.forAffected()
 	}
-	return s.Store.ListLegalHolds(ctx)
-}
-
-// Legal officers and admins may.
-func (s *Service) PlaceHold(ctx context.Context, actor *parley.User, t Target, reason string) (*LegalHold, error) {
-	if actor == nil || !actor.Role.CanPlaceHolds() {
-		return nil, parley.Errorf(parley.EForbidden, "only legal officers and admins place legal holds")
-	}
-	if err := checkTarget(t); err != nil {
-		return nil, err
-	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" || utf8.RuneCountInString(reason) > MaxReasonLen {
-		return nil, parley.FieldError("reason", "say why the hold is placed (an order's reference, say), in at most %d characters", MaxReasonLen)
-	}
-	h := &LegalHold{Target: t, Reason: reason, CreatedBy: actor.ID, CreatedAt: s.Clock.Now()}
-	if err := s.Store.PlaceLegalHold(ctx, h); err != nil {
-		return nil, err
-	}
-	return h, nil
-}
-
-// ReleaseHold ends a legal hold.
-func (s *Service) ReleaseHold(ctx context.Context, actor *parley.User, id int64) error {
-	if actor == nil || !actor.Role.CanPlaceHolds() {
-		return parley.Errorf(parley.EForbidden, "only legal officers and admins release legal holds")
-	}
-	return s.Store.ReleaseLegalHold(ctx, id, actor.ID, s.Clock.Now())
-}
-
-// PurgeEvidence deletes evidence whose retention has passed and that no
-// legal hold covers, with the files of purged media, and returns how many
-// items went. It runs periodically in the server.
-func (s *Service) PurgeEvidence(ctx context.Context) (int, error) {
-	purged, err := s.Store.PurgeEvidence(ctx, s.Clock.Now())
-	if err != nil {
-		return 0, err
-	}
-	for _, e := range purged {
-		if e.Target.Type != TargetMedia || s.Blobs == nil {
-			continue
-		}
-		ids := []string{e.Target.MediaID}
-		var m parley.Media
-		if json.Unmarshal([]byte(e.Content), &m) == nil && m.ThumbID != "" {
-			ids = append(ids, m.ThumbID)
-		}
-		for _, id := range ids {
-			if err := s.Blobs.Remove(id); err != nil {
-				s.log().Warn("purge evidence: cannot delete media file", "blob", id, "err", err)
-			}
-		}
-	}
-	if len(purged) > 0 {
-		s.log().Info("evidence purged after its retention", "items", len(purged))
-	}
-	return len(purged), nil
+	return list, nil
 }
 
 // Statements returns the statements of reasons of the actions taken in a
@@ -273,15 +259,18 @@ func (s *Service) log() *slog.Logger {
 	return s.Log
 }
 
-func (s *Service) accountChanged(a *Action) {
+// accountsChanged tells AccountChanged of each account whose standing a
+// committed transaction changed, once each.
+func (s *Service) accountsChanged(ids []int64) {
 	if s.AccountChanged == nil {
 		return
 	}
-	if a.Target.Type == TargetUser {
-		s.AccountChanged(a.Target.UserID)
-	}
-	if a.AffectedUserID != 0 {
-		s.AccountChanged(a.AffectedUserID)
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			s.AccountChanged(id)
+		}
 	}
 }
 
@@ -329,7 +318,7 @@ func (s *Service) check(req Request, now time.Time) (*Action, error) {
 	if err := checkTarget(t); err != nil {
 		return nil, err
 	}
-	a := &Action{Kind: req.Kind, Target: t, Grounds: req.Grounds, Until: req.Until, Media: req.Media}
+	a := &Action{Kind: req.Kind, Target: t, Grounds: req.Grounds, Until: req.Until, Media: req.Media, settles: req.Settles}
 	if req.Kind == BlockUpload && (req.Media == nil || req.Media.ID != t.MediaID) {
 		return nil, parley.FieldError("media", "a blocked upload needs the upload itself")
 	}
@@ -395,8 +384,8 @@ func checkTarget(t Target) error {
 }
 
 // dryFacts are facts of the right shape for a kind, for checking a request.
-func dryFacts(k Kind, now time.Time) Facts {
-	f := Facts{ContentPosted: now, Chat: parley.ChatChannel}
+func dryFacts(k Kind, now time.Time) facts {
+	f := facts{ContentPosted: now, Chat: parley.ChatChannel}
 	switch k.TargetType() {
 	case TargetMessage:
 		f.Items = []sor.ItemKind{sor.ItemText}
@@ -410,9 +399,9 @@ func dryFacts(k Kind, now time.Time) Facts {
 	return f
 }
 
-// statement builds the statement of reasons of a about a target with facts
-// f: the StatementFunc the store calls.
-func (s *Service) statement(a *Action, f Facts) (*sor.Statement, error) {
+// statement builds the statement of reasons of a (whose ID is set) about a
+// target with facts f.
+func (s *Service) statement(a *Action, f facts) (*sor.Statement, error) {
 	g := a.Grounds
 	d := sor.Decision{
 		Namespace:            s.Namespace,

@@ -4,34 +4,23 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"parley"
 	"parley/internal/safety/enforce"
+	"parley/internal/safety/review"
 	"parley/internal/sor"
 	"parley/internal/store/sqlite"
+	"parley/internal/testclock"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // world is the enforcement service on a real SQLite store, with a group,
 // a channel and accounts of each role.
 type world struct {
 	svc                          *enforce.Service
 	db                           *sqlite.DB
-	clock                        *fakeClock
+	clock                        *testclock.Clock
 	mod, legal, member, outsider *parley.User
 	group, channel               *parley.Chat
 	changed                      []int64
@@ -45,7 +34,7 @@ func setup(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &world{db: db, clock: &fakeClock{now: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)}}
+	w := &world{db: db, clock: testclock.At(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))}
 	w.svc = &enforce.Service{Store: db, Clock: w.clock, Namespace: "parley_test",
 		AccountChanged: func(id int64) { w.changed = append(w.changed, id) }}
 	mk := func(name string, role parley.Role) *parley.User {
@@ -206,22 +195,70 @@ func TestStatementVisibleToAffectedAccountOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := w.svc.Find(ctx, w.member, a.ID)
-	if err != nil || mine.Note != "" || mine.Statement.PUID != a.PUID {
-		t.Fatalf("the author's view of the statement = %+v, %v; want it without the staff note", mine, err)
+	if len(w.changed) == 0 || w.changed[len(w.changed)-1] != w.member.ID {
+		t.Fatalf("accounts told of a change = %v; want the author's strike", w.changed)
+	}
+	if _, err := w.svc.Restore(ctx, w.mod, a.ID, "appeal upheld by the second reviewer"); err != nil {
+		t.Fatal(err)
 	}
 	_, err = w.svc.Find(ctx, w.outsider, a.ID)
 	wantCode(t, "someone else reads the statement", err, parley.ENotFound)
+	// Staff see who took and who reversed the decision, and why.
 	staff, err := w.svc.Find(ctx, w.legal, a.ID)
-	if err != nil || staff.Note != "internal: wave 12" {
+	if err != nil || staff.Note != "internal: wave 12" || staff.ActorID != w.mod.ID || staff.ReversedBy != w.mod.ID ||
+		staff.ReversalReason != "appeal upheld by the second reviewer" || staff.ReversedAt == nil {
 		t.Fatalf("staff view = %+v, %v", staff, err)
 	}
+	// The author reads the statement and that it was reversed, without
+	// what is for staff only.
+	mine, err := w.svc.Find(ctx, w.member, a.ID)
+	if err != nil || mine.Statement.PUID != a.PUID || mine.ReversedAt == nil {
+		t.Fatalf("the author's view of the statement = %+v, %v", mine, err)
+	}
 	list, err := w.svc.Mine(ctx, w.member, 0, 10)
-	if err != nil || len(list) != 1 || list[0].ID != a.ID {
+	if err != nil || len(list) != 1 || list[0].ID != a.ID || list[0].ReversedAt == nil {
 		t.Fatalf("the author's statements = %+v, %v", list, err)
 	}
-	if len(w.changed) == 0 || w.changed[len(w.changed)-1] != w.member.ID {
-		t.Fatalf("accounts told of a change = %v; want the author's strike", w.changed)
+	for _, v := range []*enforce.Action{mine, list[0]} {
+		if v.Note != "" || v.ActorID != 0 || v.ReversedBy != 0 || v.ReversalReason != "" {
+			t.Fatalf("the author's view has what is for staff only: note %q, actor %d, reversed by %d (%q)", v.Note, v.ActorID, v.ReversedBy, v.ReversalReason)
+		}
+	}
+	// What the author was given is a copy: staff reading it again still
+	// see all of it.
+	if again, err := w.svc.Find(ctx, w.mod, a.ID); err != nil || again.ActorID != w.mod.ID {
+		t.Fatalf("staff view after the author's = %+v, %v", again, err)
+	}
+}
+
+// TestRestoreLeavesTheHold: a post held for review keeps its hold when an
+// action on it is restored, even an action whose id is the hold's case id.
+func TestRestoreLeavesTheHold(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	by := &parley.ScreeningMatch{Source: parley.MatchRule, SourceID: "r1", Name: "words", Decision: parley.ScreenHold, Category: string(sor.CategoryScamsAndFraud)}
+	held := &parley.Message{ChatID: w.channel.ID, SenderID: w.member.ID, Text: "held", CreatedAt: w.clock.Now()}
+	c := &review.Case{Kind: review.KindHeldPost, Status: review.StatusOpen}
+	if err := w.db.InsertHeldMessage(ctx, held, &parley.Screening{Decision: parley.ScreenHold, Matches: []parley.ScreeningMatch{*by}, By: by}, c); err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.svc.Apply(ctx, w.legal, enforce.Request{Kind: enforce.WithholdMessage,
+		Target: enforce.Target{Type: enforce.TargetMessage, ChatID: held.ChatID, Seq: held.Seq}, Countries: []string{"DE"}, Grounds: law})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != c.ID {
+		t.Fatalf("action %d, case %d: the test needs the same id", a.ID, c.ID)
+	}
+	if _, err := w.svc.Restore(ctx, w.mod, a.ID, "order lifted"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.db.FindMessage(ctx, held.ChatID, held.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Moderation == nil || m.Moderation.Held == nil || len(m.Moderation.Withheld) != 0 {
+		t.Fatalf("held post after its withholding was restored: %+v; want it still held, not withheld", m.Moderation)
 	}
 }
 
@@ -268,7 +305,7 @@ func TestHoldsAndPurge(t *testing.T) {
 	if holds, err := w.svc.Holds(ctx, w.mod); err != nil || len(holds) != 1 || holds[0].ID != h.ID {
 		t.Fatalf("holds a moderator sees = %+v, %v; want the one placed", holds, err)
 	}
-	w.clock.Add(48 * time.Hour)
+	w.clock.Advance(48 * time.Hour)
 	if n, err := w.svc.PurgeEvidence(ctx); err != nil || n != 0 {
 		t.Fatalf("purge under a hold on the chat = %d, %v; want nothing", n, err)
 	}

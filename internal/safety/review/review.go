@@ -31,11 +31,11 @@ const (
 
 // Decisions.
 const (
-	DecisionApproved  = "approved"  // the post is fine: it becomes visible
-	DecisionRemoved   = "removed"   // the post is removed, with a statement of reasons
-	DecisionConfirmed = "confirmed" // the upload block was right
-	DecisionReleased  = "released"  // the upload block was a false positive: the image is usable
-	DecisionAutomated = "automated" // the screen's own action (label, removal) settled it
+	DecisionApproved  = "approved"                    // the post is fine: it becomes visible
+	DecisionRemoved   = enforce.CaseDecisionRemoved   // the post is removed, with a statement of reasons
+	DecisionConfirmed = "confirmed"                   // the upload block was right
+	DecisionReleased  = "released"                    // the upload block was a false positive: the image is usable
+	DecisionAutomated = enforce.CaseDecisionAutomated // the screen's own action (label, removal) settled it
 )
 
 // Target types of cases: those of the enforcement actions a case leads to.
@@ -241,17 +241,10 @@ func (s *Service) Remove(ctx context.Context, actor *parley.User, id int64, g en
 		}
 		g.AutomatedDetection = true
 	}
-	a, err := s.Enforce.Apply(ctx, actor, enforce.Request{Kind: kind, Target: t, Grounds: g,
-		Note: "review case " + strconv.FormatInt(id, 10)})
-	if err != nil {
-		return nil, err
-	}
-	// Removing a held message closes its case in the same transaction; a
-	// case about a visible post is closed here.
-	if err := s.Store.CloseCase(ctx, c.ID, DecisionRemoved, actor.ID, a.ID, s.Clock.Now()); err != nil && parley.ErrorCode(err) != parley.EConflict {
-		return a, err
-	}
-	return a, nil
+	// The action settles the case in its own transaction: both happen, or
+	// neither (a case another moderator decided meanwhile refuses it).
+	return s.Enforce.Apply(ctx, actor, enforce.Request{Kind: kind, Target: t, Grounds: g,
+		Note: "review case " + strconv.FormatInt(id, 10), Settles: c.ID})
 }
 
 // ConfirmBlock decides that an upload stopped by a hash bank was rightly

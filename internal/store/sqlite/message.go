@@ -369,28 +369,33 @@ func (db *DB) ListMessages(ctx context.Context, chatID, viewerID, beforeSeq int6
 	if beforeSeq <= 0 {
 		beforeSeq = math.MaxInt64
 	}
-	rows, err := db.reads.QueryContext(ctx, `
-		SELECT `+messageColumns+` FROM messages m LEFT JOIN users s ON s.id = m.sender_id
+	return listMessages(ctx, db.reads, "list messages", `
 		WHERE m.chat_id = ? AND m.seq < ? AND m.deleted_at IS NULL AND (m.status != 'held' OR m.sender_id = ?)
 		ORDER BY m.seq DESC LIMIT ?`, chatID, beforeSeq, viewerID, pageLimit(limit, parley.MaxPageSize))
+}
+
+// listMessages reads the messages (with their senders' names) that where
+// selects, through q; what names the read in errors.
+func listMessages(ctx context.Context, q queryer, what, where string, args ...any) ([]*parley.Message, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m LEFT JOIN users s ON s.id = m.sender_id `+where, args...)
 	if err != nil {
-		return nil, internal("list messages", err)
+		return nil, internal(what, err)
 	}
 	defer rows.Close()
 	msgs := []*parley.Message{}
 	for rows.Next() {
 		var r nullMessageRow
 		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, internal("list messages", err)
+			return nil, internal(what, err)
 		}
 		m, err := r.message()
 		if err != nil {
-			return nil, internal("list messages", err)
+			return nil, internal(what, err)
 		}
 		msgs = append(msgs, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, internal("list messages", err)
+		return nil, internal(what, err)
 	}
 	return msgs, nil
 }

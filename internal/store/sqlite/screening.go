@@ -219,22 +219,22 @@ func (db *DB) CountCases(ctx context.Context, status string) (int64, error) {
 	return n, nil
 }
 
-// closeCase marks a case decided, inside tx; a case decided already is
-// EConflict.
-func closeCase(ctx context.Context, tx queryer, id int64, decision string, by, actionID int64, at time.Time) error {
+// closeCase marks a case decided, inside tx, and returns its kind; a case
+// that is not open (decided already, or none) is EConflict.
+func closeCase(ctx context.Context, tx queryer, id int64, decision string, by, actionID int64, at time.Time) (string, error) {
 	var action sql.NullInt64
 	if actionID != 0 {
 		action = sql.NullInt64{Int64: actionID, Valid: true}
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE review_cases SET status = ?, decision = ?, decided_by = ?, decided_at = ?, action_id = ?
-		WHERE id = ? AND status = ?`, review.StatusDecided, decision, by, toMicro(at), action, id, review.StatusOpen)
-	if err != nil {
-		return internal("decide review case", err)
+	var kind string
+	err := tx.QueryRowContext(ctx, `UPDATE review_cases SET status = ?, decision = ?, decided_by = ?, decided_at = ?, action_id = ?
+		WHERE id = ? AND status = ? RETURNING kind`, review.StatusDecided, decision, by, toMicro(at), action, id, review.StatusOpen).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", parley.Errorf(parley.EConflict, "review case %d was already decided", id)
+	} else if err != nil {
+		return "", internal("decide review case", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.EConflict, "review case %d was already decided", id)
-	}
-	return nil
+	return kind, nil
 }
 
 // CloseCase records a decision on a case that changes nothing else (an
@@ -250,7 +250,7 @@ func (db *DB) CloseCase(ctx context.Context, id int64, decision string, by, acti
 		return err
 	}
 	at = micro(nowOr(at))
-	if err := closeCase(ctx, tx, id, decision, by, actionID, at); err != nil {
+	if _, err := closeCase(ctx, tx, id, decision, by, actionID, at); err != nil {
 		return err
 	}
 	if err := auditCase(ctx, tx, c, decision, by, at); err != nil {
@@ -283,8 +283,7 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 		return parley.Errorf(parley.EConflict, "case %d is not about a held message", caseID)
 	}
 	at = micro(nowOr(at))
-	w.now = at
-	if err := closeCase(ctx, tx, caseID, review.DecisionApproved, by, 0, at); err != nil {
+	if _, err := closeCase(ctx, tx, caseID, review.DecisionApproved, by, 0, at); err != nil {
 		return err
 	}
 	chatID, seq, err := splitMessageTarget(c.TargetID)
@@ -298,7 +297,16 @@ func (db *DB) ApproveHeld(ctx context.Context, caseID, by int64, at time.Time) e
 	mod := m.Moderation.Clone()
 	if mod != nil && mod.Held != nil && mod.Held.ActionID == caseID && !m.Deleted() {
 		mod.Held = nil
-		if err := w.setMessageModeration(m, mod); err != nil {
+		if mod.IsZero() {
+			mod = nil
+		}
+		if err := w.SetMessageModeration(m.ID, mod.Status(), mod); err != nil {
+			return err
+		}
+		// The snapshot has the content: a held message is not removed.
+		snap := *m
+		snap.Moderation = mod
+		if err := w.MessageModerated(&snap, at); err != nil {
 			return err
 		}
 	}

@@ -119,6 +119,7 @@ func tests() []test {
 
 		{"Enforce/RemoveAndRestoreMessage", testEnforceRemoveAndRestoreMessage},
 		{"Enforce/ApplyActionsIsolated", testEnforceApplyActionsIsolated},
+		{"Enforce/FailureLeavesNothing", testEnforceFailureLeavesNothing},
 		{"Enforce/WithholdTwiceRestoreOne", testEnforceWithholdTwiceRestoreOne},
 		{"Enforce/RemoveMediaEveryCopy", testEnforceRemoveMediaEveryCopy},
 		{"Enforce/BlockUpload", testEnforceBlockUpload},
@@ -126,6 +127,7 @@ func tests() []test {
 		{"Enforce/SuspendAccount", testEnforceSuspendAccount},
 		{"Enforce/EvidenceAndHolds", testEnforceEvidenceAndHolds},
 		{"Enforce/StatementRange", testEnforceStatementRange},
+		{"Enforce/SettlesReviewCases", testEnforceSettlesReviewCases},
 
 		{"Bank/CreateAndFind", testBankCreateAndFind},
 		{"Bank/Update", testBankUpdate},
