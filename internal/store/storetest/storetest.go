@@ -125,6 +125,11 @@ func tests() []test {
 		{"Bank/ChangeLog", testBankChangeLog},
 		{"Bank/ConcurrentAdds", testBankConcurrentAdds},
 		{"Bank/LargeAdd", testBankLargeAdd},
+		{"Bank/ImportInvisibleUntilPublished", testBankImportInvisibleUntilPublished},
+		{"Bank/ImportChangePaging", testBankImportChangePaging},
+		{"Bank/ImportAbort", testBankImportAbort},
+		{"Bank/ImportAndSingleAdds", testBankImportAndSingleAdds},
+		{"Bank/ImportBeginErrors", testBankImportBeginErrors},
 
 		{"Outbox/PendingDeleteCount", testOutbox},
 		{"Outbox/IDsNeverReused", testOutboxIDsNeverReused},
