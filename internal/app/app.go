@@ -254,6 +254,11 @@ func (a *App) Start() error {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		a.cleanImports(ctx)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
 		if err := a.CampaignsWorker.Rebuild(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
 			a.Log.Warn("campaigns: rebuilding the detector's window failed", "err", err)
 		}
@@ -432,6 +437,26 @@ func (a *App) purgeEvidence(ctx context.Context) {
 	for {
 		if _, err := a.Enforce.PurgeEvidence(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("evidence purge failed; retrying later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// cleanImports deletes what abandoned bank imports wrote (invisible, but
+// it takes space and keeps its bank from another import) now and every
+// banks.ImportStaleAfter, until ctx ends.
+func (a *App) cleanImports(ctx context.Context) {
+	t := time.NewTicker(banks.ImportStaleAfter)
+	defer t.Stop()
+	for {
+		if n, err := a.Banks.CleanImports(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("cleaning up abandoned bank imports failed; retrying later", "err", err)
+		} else if n > 0 {
+			a.Log.Info("abandoned bank imports cleaned up", "imports", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -44,6 +44,9 @@ type ImportOptions struct {
 	// MaxEntries and MaxLineBytes override the defaults when positive.
 	MaxEntries   int64
 	MaxLineBytes int
+	// Batch is how many entries each transaction of the store writes;
+	// zero or less means ImportBatch.
+	Batch int
 	// Progress, when set, is called as the import goes.
 	Progress func(Progress)
 	// OnError, when set, is called for every bad line as it is found.
@@ -269,7 +272,7 @@ const abortBatch = 2000
 // batch per transaction and publishes it, recording act. When anything
 // fails the import is given up and what it wrote deleted; nothing of it
 // was ever visible.
-func (s *Service) writeImport(ctx context.Context, a Actor, bankID int64, sp *spool, total int64, progress func(int64, bool), act Act) (Outcome, error) {
+func (s *Service) writeImport(ctx context.Context, a Actor, bankID int64, sp *spool, total int64, batch int, progress func(int64, bool), act Act) (Outcome, error) {
 	imp := &Import{BankID: bankID, Owner: s.owner, AddedBy: a.UserID, StartedAt: act.At, Total: total}
 	if err := s.store.BeginBankImport(ctx, imp); err != nil {
 		return Outcome{}, err
@@ -282,7 +285,7 @@ func (s *Service) writeImport(ctx context.Context, a Actor, bankID int64, sp *sp
 		delete(s.mine, imp.ID)
 		s.mu.Unlock()
 	}()
-	o, err := s.writeBatches(ctx, imp, sp, progress, act)
+	o, err := s.writeBatches(ctx, imp, sp, batch, progress, act)
 	if err != nil {
 		// Deleting needs the store even when ctx has ended (the import
 		// was cancelled). If this fails too, CleanImports deletes it.
@@ -294,9 +297,12 @@ func (s *Service) writeImport(ctx context.Context, a Actor, bankID int64, sp *sp
 	return o, nil
 }
 
-func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, progress func(int64, bool), act Act) (Outcome, error) {
-	buf := make([]Entry, 0, ImportBatch)
-	batch := make([]*Entry, 0, ImportBatch)
+func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, size int, progress func(int64, bool), act Act) (Outcome, error) {
+	if size <= 0 {
+		size = ImportBatch
+	}
+	buf := make([]Entry, 0, size)
+	batch := make([]*Entry, 0, size)
 	var written int64
 	flush := func() error {
 		if len(buf) == 0 {
@@ -305,12 +311,23 @@ func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, prog
 		for i := range buf {
 			batch = append(batch, &buf[i])
 		}
+		start := time.Now()
 		if _, _, err := s.store.WriteBankImport(ctx, imp.ID, batch, s.clock.Now()); err != nil {
 			return err
 		}
 		written += int64(len(buf))
 		buf, batch = buf[:0], batch[:0]
 		progress(written, false)
+		// Rest as long as the batch took: the writer is free at least
+		// half of the time, for other processes too, whose SQLite busy
+		// handler polls for it, and the import takes at most about half
+		// of a CPU from posting on a small machine.
+		pause := time.NewTimer(time.Since(start))
+		defer pause.Stop()
+		select {
+		case <-pause.C:
+		case <-ctx.Done():
+		}
 		return ctx.Err()
 	}
 	progress(0, false)
@@ -319,7 +336,7 @@ func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, prog
 			return Outcome{}, err
 		}
 		buf = append(buf, *e) // the spool reuses e; its strings are its own
-		if len(buf) == ImportBatch {
+		if len(buf) == size {
 			if err := flush(); err != nil {
 				return Outcome{}, err
 			}

@@ -306,7 +306,7 @@ func (s *Service) Import(ctx context.Context, a Actor, bankID int64, r io.Reader
 			opts.Progress(Progress{Phase: PhaseWriting, Bytes: rep.Bytes, Lines: rep.Lines, Entries: n, Total: rep.Entries, Done: done})
 		}
 	}
-	o, err := s.writeImport(ctx, a, bankID, sp, rep.Entries, progress, s.act(a, AuditEntriesImported, details))
+	o, err := s.writeImport(ctx, a, bankID, sp, rep.Entries, opts.Batch, progress, s.act(a, AuditEntriesImported, details))
 	if err != nil {
 		return rep, err
 	}
