@@ -16,6 +16,7 @@ import (
 
 	"parley"
 	"parley/internal/api"
+	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/geo"
 	"parley/internal/media"
@@ -212,7 +213,7 @@ func (a *App) Handler() http.Handler {
 	if a.Web == nil {
 		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks,
 			Rules: a.Rules, Review: a.Review, Campaigns: a.Campaigns, API: a.API, Log: a.Log,
-			UserContact: a.Config.UserContact}
+			Audit: &audit.Log{Store: a.DB, Clock: a.Clock}, UserContact: a.Config.UserContact}
 	}
 	a.Web.Register(mux)
 	return a.API.Middleware(mux)

@@ -255,7 +255,7 @@ func checkImportOptions(opts *ImportOptions, p *lineParser) error {
 // 15 ms on the 2-core machine of docs/benchmarks.md, which keeps a post's
 // wait within its usual latency; larger batches gain little (the cost per
 // entry is the insert itself, not the transaction).
-const ImportBatch = 1000
+const ImportBatch = 500
 
 // ImportStaleAfter is how long an import may go without writing a batch
 // before it counts as abandoned although its process cannot be shown dead

@@ -34,6 +34,7 @@ import (
 // Store is everything a storage adapter implements.
 type Store interface {
 	auth.Store
+	audit.Store
 	messaging.Store
 	banks.Store
 	stream.Outbox
@@ -68,6 +69,8 @@ func tests() []test {
 		{"User/SetUserRole", testUserSetRole},
 		{"User/ListUsers", testUserList},
 		{"Audit/Chain", testAuditChain},
+		{"Audit/Checkpoints", testAuditCheckpoints},
+		{"Audit/Incremental", testAuditIncremental},
 
 		{"Session/CreateAndFind", testSessionCreateAndFind},
 		{"Session/FindWithUser", testSessionFindWithUser},
