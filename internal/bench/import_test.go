@@ -69,7 +69,8 @@ func TestPostingDuringImport(t *testing.T) {
 	bin := BuildParley(t)
 	args := []string{"-data-dir", dataDir, "-signin-per-minute", "100000"}
 	// PARLEY_BENCH_PROFILE names a directory for a CPU profile of the
-	// server in each window (its first PARLEY_BENCH_DURATION).
+	// server in each window (its first PARLEY_BENCH_DURATION), and with
+	// PARLEY_BENCH_TRACE set an execution trace of 5 seconds after it.
 	profileDir := os.Getenv("PARLEY_BENCH_PROFILE")
 	debugAddr := ""
 	var profiling sync.Mutex
@@ -113,11 +114,18 @@ func TestPostingDuringImport(t *testing.T) {
 	measure := func(name string, until func() (<-chan struct{}, error)) Run {
 		if profileDir != "" && profiling.TryLock() {
 			// One profile at a time: a window shorter than the last
-			// profile goes without.
-			go func(path string) {
+			// profile goes without. With PARLEY_BENCH_TRACE, an import's
+			// window gets an execution trace of 5 seconds instead, from
+			// 10 seconds in.
+			go func(path string, importing bool) {
 				defer profiling.Unlock()
-				saveProfile(ctx, t, debugAddr, window, path)
-			}(filepath.Join(profileDir, fmt.Sprintf("%02d.prof", len(rows))))
+				if os.Getenv("PARLEY_BENCH_TRACE") != "" && importing {
+					time.Sleep(10 * time.Second)
+					saveProfile(ctx, t, debugAddr, "trace", 5*time.Second, path+".trace")
+					return
+				}
+				saveProfile(ctx, t, debugAddr, "profile", window, path+".prof")
+			}(filepath.Join(profileDir, fmt.Sprintf("%02d", len(rows))), strings.Contains(name, " while "))
 		}
 		r, err := Paced(ctx, clients, rate, until, post, srv.PID())
 		if err != nil {
@@ -247,9 +255,10 @@ func TestPostingDuringImport(t *testing.T) {
 	}
 }
 
-// saveProfile saves a CPU profile of d from the profiler at addr.
-func saveProfile(ctx context.Context, t *testing.T, addr string, d time.Duration, path string) {
-	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())), nil)
+// saveProfile saves a CPU profile ("profile") or an execution trace
+// ("trace") of d from the profiler at addr.
+func saveProfile(ctx context.Context, t *testing.T, addr, kind string, d time.Duration, path string) {
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, int(d.Seconds())), nil)
 	if err != nil {
 		t.Log(err)
 		return

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"parley"
+	"parley/internal/pace"
 )
 
 // Import limits. A line holds one entry, so MaxLineBytes bounds the memory
@@ -121,6 +122,7 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 		maxEntries = DefaultMaxImportEntries
 	}
 	lr := newLineReader(r, maxLine)
+	pace := pace.New(ctx)
 	bad := func(le LineError) {
 		rep.BadLines++
 		if len(rep.Errors) < MaxReportedErrors {
@@ -148,7 +150,7 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 			break
 		}
 		if lr.line%4096 == 0 {
-			if err := ctx.Err(); err != nil {
+			if err := pace.Rest(); err != nil {
 				return rep, err
 			}
 		}
@@ -304,6 +306,7 @@ func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, size
 	buf := make([]Entry, 0, size)
 	batch := make([]*Entry, 0, size)
 	var written int64
+	pace := pace.New(ctx)
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
@@ -311,27 +314,18 @@ func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, size
 		for i := range buf {
 			batch = append(batch, &buf[i])
 		}
-		start := time.Now()
 		if _, _, err := s.store.WriteBankImport(ctx, imp.ID, batch, s.clock.Now()); err != nil {
 			return err
 		}
 		written += int64(len(buf))
 		buf, batch = buf[:0], batch[:0]
 		progress(written, false)
-		// Rest as long as the batch took: the writer is free at least
-		// half of the time, for other processes too, whose SQLite busy
-		// handler polls for it, and the import takes at most about half
-		// of a CPU from posting on a small machine.
-		pause := time.NewTimer(time.Since(start))
-		defer pause.Stop()
-		select {
-		case <-pause.C:
-		case <-ctx.Done():
-		}
-		return ctx.Err()
+		// The writer is then free at least half of the time, for
+		// other processes too, whose SQLite busy handler polls for it.
+		return pace.Rest()
 	}
 	progress(0, false)
-	for e, err := range sp.sorted() {
+	for e, err := range sp.sorted(pace) {
 		if err != nil {
 			return Outcome{}, err
 		}

@@ -11,6 +11,8 @@ import (
 	"iter"
 	"os"
 	"slices"
+
+	"parley/internal/pace"
 )
 
 // spool holds the checked entries of an import in a temporary file between
@@ -109,19 +111,21 @@ func (s *spool) rewind() (*bufio.Reader, error) {
 
 // sortRunBytes bounds the memory of sorting: the records of one run, and
 // the slice that orders them, are at most this large. Beyond it, sorted
-// runs go to temporary files and are merged.
-var sortRunBytes = 32 << 20
+// runs go to temporary files and are merged. It also bounds how long one
+// sort runs without a rest (pace).
+var sortRunBytes = 16 << 20
 
 // recordOverhead is what a record costs beyond its bytes in a run held in
-// memory: its slice header in the run.
-const recordOverhead = 24
+// memory: its place in the slice that orders the run.
+const recordOverhead = 8
 
 // sorted returns the spooled entries in order of type and value; entries
 // with the same type and value keep the order they were put in (so the
 // first of them in the file is the one added). At most sortRunBytes of
 // records are held at once: a larger spool is sorted in runs, each written
-// to a temporary file, which are merged.
-func (s *spool) sorted() iter.Seq2[*Entry, error] {
+// to a temporary file, which are merged. After sorting each run it rests
+// (pace.Pacer), so that sorting millions does not take a CPU for seconds.
+func (s *spool) sorted(pace *pace.Pacer) iter.Seq2[*Entry, error] {
 	return func(yield func(*Entry, error) bool) {
 		r, err := s.rewind()
 		if err != nil {
@@ -130,29 +134,36 @@ func (s *spool) sorted() iter.Seq2[*Entry, error] {
 		}
 		var (
 			arena []byte   // the records of the run, back to back
-			ends  []int    // where each record ends in arena
-			run   [][]byte // the records, sorted
+			run   []record // where each is in arena, sorted
 			rec   []byte
 		)
 		readRun := func(read *int64) error {
-			arena, ends = arena[:0], ends[:0]
-			for *read < s.n && len(arena)+recordOverhead*len(ends) < sortRunBytes {
+			arena, run = arena[:0], run[:0]
+			for *read < s.n && len(arena)+recordOverhead*len(run) < sortRunBytes {
 				var err error
 				if rec, err = readRecord(r, rec); err != nil {
 					return fmt.Errorf("banks: import spool: record %d: %w", *read, err)
 				}
+				run = append(run, record{start: int32(len(arena)), end: int32(len(arena) + len(rec))})
 				arena = append(arena, rec...)
-				ends = append(ends, len(arena))
 				*read++
 			}
-			run = run[:0]
-			start := 0
-			for _, end := range ends {
-				run = append(run, arena[start:end:end])
-				start = end
+			// Records of the same type and value stay in the order they
+			// were put: the one that comes first in the arena first.
+			slices.SortFunc(run, func(a, b record) int {
+				if c := compareRecords(arena[a.start:a.end], arena[b.start:b.end]); c != 0 {
+					return c
+				}
+				return int(a.start - b.start)
+			})
+			return pace.Rest()
+		}
+		records := func(yield func([]byte) bool) {
+			for _, x := range run {
+				if !yield(arena[x.start:x.end]) {
+					return
+				}
 			}
-			slices.SortStableFunc(run, compareRecords)
-			return nil
 		}
 		var read int64
 		if err := readRun(&read); err != nil {
@@ -161,11 +172,11 @@ func (s *spool) sorted() iter.Seq2[*Entry, error] {
 		}
 		if read == s.n {
 			// Everything fit in one run: no temporary files.
-			yieldRecords(slices.Values(run), yield)
+			yieldRecords(records, yield)
 			return
 		}
 		for {
-			if err := s.writeRun(run); err != nil {
+			if err := s.writeRun(records); err != nil {
 				yield(nil, err)
 				return
 			}
@@ -177,10 +188,13 @@ func (s *spool) sorted() iter.Seq2[*Entry, error] {
 				return
 			}
 		}
-		arena, ends, run = nil, nil, nil
+		arena, run = nil, nil
 		s.merge(yield)
 	}
 }
+
+// record is where a spooled record is in the arena of a run.
+type record struct{ start, end int32 }
 
 // compareRecords orders spooled records by type, then value.
 func compareRecords(a, b []byte) int {
@@ -221,14 +235,14 @@ func yieldRecords(recs iter.Seq[[]byte], yield func(*Entry, error) bool) bool {
 }
 
 // writeRun writes a sorted run to a temporary file of its own.
-func (s *spool) writeRun(run [][]byte) error {
+func (s *spool) writeRun(run iter.Seq[[]byte]) error {
 	f, err := os.CreateTemp("", "parley-bank-import-run-*")
 	if err != nil {
 		return fmt.Errorf("banks: import spool: %w", err)
 	}
 	s.runs = append(s.runs, f)
 	w := bufio.NewWriterSize(f, 256<<10)
-	for _, rec := range run {
+	for rec := range run {
 		if err := writeRecord(w, rec); err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"parley/internal/pace"
 )
 
 // TestSpoolSorted: the spool gives its entries back sorted by type and
@@ -21,7 +23,7 @@ func TestSpoolSorted(t *testing.T) {
 		runBytes int
 		wantRuns bool
 	}{
-		{"one run in memory", 32 << 20, false},
+		{"one run in memory", 16 << 20, false},
 		{"merged runs", 4 << 10, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,7 +52,7 @@ func TestSpoolSorted(t *testing.T) {
 				return strings.Compare(string(a.Type)+"\x00"+a.Value, string(b.Type)+"\x00"+b.Value)
 			})
 			var got []Entry
-			for e, err := range sp.sorted() {
+			for e, err := range sp.sorted(pace.New(t.Context())) {
 				if err != nil {
 					t.Fatal(err)
 				}

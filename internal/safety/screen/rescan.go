@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/pace"
 	"parley/internal/pdq"
 	"parley/internal/safety/banks"
 	"parley/internal/safety/enforce"
@@ -179,6 +180,7 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 func (r *Rescanner) gatherBankChanges(ctx context.Context, cursor int64) (map[int64]*newEntries, int64, error) {
 	byBank := map[int64]*newEntries{}
 	pending := 0
+	p := pace.New(ctx)
 	for pending < maxPendingEntries {
 		changes, err := r.Store.ListBankChanges(ctx, cursor, banks.MaxListLimit)
 		if err != nil {
@@ -214,6 +216,10 @@ func (r *Rescanner) gatherBankChanges(ctx context.Context, cursor int64) (map[in
 			break
 		}
 		cursor = changes[len(changes)-1].ID
+		// A large import: read it at about half a CPU (package pace).
+		if err := p.Rest(); err != nil {
+			return nil, cursor, err
+		}
 	}
 	return byBank, cursor, nil
 }
@@ -296,6 +302,7 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			idx.AddBatch(ne.pdqIDs, ne.pdq)
 		}
 		var after string
+		p := pace.New(ctx)
 		for {
 			page, err := r.Store.ScanMediaHashes(ctx, after, pdq.MinQuality, 10_000)
 			if err != nil {
@@ -324,7 +331,9 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 					}
 				}
 			}
-			if err := ctx.Err(); err != nil {
+			// A pass over a million stored images takes seconds of a
+			// CPU: at about half of one (package pace).
+			if err := p.Rest(); err != nil {
 				return err
 			}
 		}
