@@ -297,10 +297,6 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 	// so that the pass costs about the same whatever their number.
 	if len(ne.pdq) > 0 {
 		var idx *pdq.Index
-		if len(ne.pdq) > directCompareMax {
-			idx = pdq.NewIndex()
-			idx.AddBatch(ne.pdqIDs, ne.pdq)
-		}
 		var after string
 		p := pace.New(ctx)
 		for {
@@ -310,6 +306,13 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			}
 			if len(page) == 0 {
 				break
+			}
+			// The index is built once there is a stored image to look
+			// for: building one of a million entries takes seconds of
+			// a CPU, for nothing on a server with no images.
+			if idx == nil && len(ne.pdq) > directCompareMax {
+				idx = pdq.NewIndex()
+				idx.AddBatch(ne.pdqIDs, ne.pdq)
 			}
 			for _, m := range page {
 				run.Scanned++
