@@ -405,9 +405,9 @@ const RemovalBudget = 25
 // copies.
 const maxRemovalImages = 100
 
-// applyInBatches takes automated actions a batch per transaction and
-// returns how many actions (copies included) were taken. An item that was
-// acted on meanwhile (EConflict) is skipped.
+// applyInBatches takes automated actions a batch per transaction, resting
+// between them, and returns how many actions (copies included) were taken.
+// An item that was acted on meanwhile (EConflict) is skipped.
 //
 // How many images make RemovalBudget removals depends on how many posts
 // carry each, which only the removal finds out: each transaction is sized
@@ -417,6 +417,7 @@ const maxRemovalImages = 100
 func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) (int64, error) {
 	var n int64
 	size := RemovalBudget / 2 // an image and the post that carries it, at the least
+	p := pace.New(ctx)
 	for len(reqs) > 0 {
 		chunk := reqs[:min(size, len(reqs))]
 		reqs = reqs[len(chunk):]
@@ -439,6 +440,14 @@ func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) 
 		if images > 0 {
 			perImage := max(1, (taken+images-1)/images)
 			size = int(max(1, min(maxRemovalImages, RemovalBudget/perImage)))
+		}
+		// Each removal is also an update to fan out to every member of
+		// its chat: at about half a CPU and half the writer (package
+		// pace), posting goes on beside a purge of thousands.
+		if len(reqs) > 0 {
+			if err := p.Rest(); err != nil {
+				return n, err
+			}
 		}
 	}
 	return n, nil
