@@ -358,6 +358,26 @@ func (s *Service) abortImport(ctx context.Context, id int64) error {
 	}
 }
 
+// Imports returns the imports into a bank that are not published yet
+// (under way, or given up and being deleted), for a page to show their
+// progress.
+func (s *Service) Imports(ctx context.Context, a Actor, bankID int64) ([]*Import, error) {
+	if _, err := s.Bank(ctx, a, bankID); err != nil {
+		return nil, err
+	}
+	all, err := s.store.ListBankImports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Import
+	for _, imp := range all {
+		if imp.BankID == bankID {
+			out = append(out, imp)
+		}
+	}
+	return out, nil
+}
+
 // CleanImports gives up every import that was abandoned and deletes what it
 // wrote (none of which was ever visible), and returns how many it gave up.
 // An import is abandoned when it was aborted already (and the deleting
