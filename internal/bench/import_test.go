@@ -136,17 +136,8 @@ func TestPostingDuringImport(t *testing.T) {
 			Ms(r.P(50)), Ms(r.P(99)), Ms(r.P(100)), r.Errors)
 		return r
 	}
-	forWindow := func() (<-chan struct{}, error) {
-		done := make(chan struct{})
-		time.AfterFunc(window, func() { close(done) })
-		return done, nil
-	}
-	// A short warm-up, not counted.
-	Paced(ctx, clients, rate, func() (<-chan struct{}, error) {
-		done := make(chan struct{})
-		time.AfterFunc(2*time.Second, func() { close(done) })
-		return done, nil
-	}, post, 0)
+	forWindow := forDuration(window)
+	Paced(ctx, clients, rate, forDuration(2*time.Second), post, 0) // a warm-up, not counted
 
 	alone := measure("posting alone", forWindow)
 	imports := map[string]time.Duration{}
@@ -167,22 +158,14 @@ func TestPostingDuringImport(t *testing.T) {
 		var importing func() (<-chan struct{}, error)
 		switch way {
 		case "api":
-			importing = func() (<-chan struct{}, error) {
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					f, err := os.Open(file)
-					if err != nil {
-						importErr = err
-						return
-					}
-					defer f.Close()
-					start := time.Now()
-					importErr = api.Upload(ctx, fmt.Sprintf("/api/v1/moderation/banks/%d/import?format=hma&type=pdq&source=bench", bankID), modToken, f, size)
-					took = time.Since(start)
-				}()
-				return done, nil
-			}
+			importing = whileRunning(func() error {
+				f, err := os.Open(file)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				return api.Upload(ctx, fmt.Sprintf("/api/v1/moderation/banks/%d/import?format=hma&type=pdq&source=bench", bankID), modToken, f, size)
+			}, &took, &importErr)
 		case "cli":
 			importing = func() (<-chan struct{}, error) {
 				cmd := exec.CommandContext(ctx, bin, "banks", "import", "-data-dir", dataDir, "-bank", bank, "-format", "hma", "-type", "pdq", "-source", "bench", file)
@@ -377,6 +360,31 @@ func withoutParleyEnv() []string {
 	return env
 }
 
+// forDuration is a Paced window of d.
+func forDuration(d time.Duration) func() (<-chan struct{}, error) {
+	return func() (<-chan struct{}, error) {
+		done := make(chan struct{})
+		time.AfterFunc(d, func() { close(done) })
+		return done, nil
+	}
+}
+
+// whileRunning is a Paced window that lasts as long as job, which it runs
+// in a goroutine; once the window is over, *took is how long the job ran
+// and *err what it returned.
+func whileRunning(job func() error, took *time.Duration, err *error) func() (<-chan struct{}, error) {
+	return func() (<-chan struct{}, error) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			start := time.Now()
+			*err = job()
+			*took = time.Since(start)
+		}()
+		return done, nil
+	}
+}
+
 // Paced runs op from workers goroutines that together start rate
 // operations a second, each worker at its own evenly spaced slots, from
 // when until is called until the channel it returns is closed. A latency
@@ -483,11 +491,7 @@ func TestImportBatchSize(t *testing.T) {
 			_, err := db.InsertMessage(ctx, &parley.Message{ChatID: chats[w%groups], SenderID: users[w], Text: ingestText(w, i)})
 			return err
 		}
-		alone, err := Paced(ctx, clients, rate, func() (<-chan struct{}, error) {
-			done := make(chan struct{})
-			time.AfterFunc(window, func() { close(done) })
-			return done, nil
-		}, post, 0)
+		alone, err := Paced(ctx, clients, rate, forDuration(window), post, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -501,22 +505,15 @@ func TestImportBatchSize(t *testing.T) {
 		}
 		var took time.Duration
 		var importErr error
-		during, err := Paced(ctx, clients, rate, func() (<-chan struct{}, error) {
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				f, err := os.Open(file)
-				if err != nil {
-					importErr = err
-					return
-				}
-				defer f.Close()
-				start := time.Now()
-				_, importErr = svc.Import(ctx, actor, bank.ID, f, banks.ImportOptions{Format: banks.FormatHMA, Type: banks.TypePDQ, Source: "bench", Batch: size})
-				took = time.Since(start)
-			}()
-			return done, nil
-		}, post, 0)
+		during, err := Paced(ctx, clients, rate, whileRunning(func() error {
+			f, err := os.Open(file)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = svc.Import(ctx, actor, bank.ID, f, banks.ImportOptions{Format: banks.FormatHMA, Type: banks.TypePDQ, Source: "bench", Batch: size})
+			return err
+		}, &took, &importErr), post, 0)
 		if err != nil || importErr != nil {
 			t.Fatalf("batch %d: %v, %v", size, err, importErr)
 		}

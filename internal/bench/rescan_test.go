@@ -203,11 +203,7 @@ func TestPostingDuringPurge(t *testing.T) {
 			Ms(r.P(50)), Ms(r.P(99)), Ms(r.P(100)), r.Errors)
 		return r
 	}
-	forWindow := func() (<-chan struct{}, error) {
-		done := make(chan struct{})
-		time.AfterFunc(window, func() { close(done) })
-		return done, nil
-	}
+	forWindow := forDuration(window)
 	// until returns a window that ends when count() reaches want, and
 	// sets took to the time it took.
 	until := func(count func() int64, want int64, begin func() error, took *time.Duration) func() (<-chan struct{}, error) {
@@ -229,11 +225,7 @@ func TestPostingDuringPurge(t *testing.T) {
 			return done, nil
 		}
 	}
-	Paced(ctx, clients, rate, func() (<-chan struct{}, error) { // warm-up
-		done := make(chan struct{})
-		time.AfterFunc(2*time.Second, func() { close(done) })
-		return done, nil
-	}, post, 0)
+	Paced(ctx, clients, rate, forDuration(2*time.Second), post, 0) // a warm-up, not counted
 	alone := measure("posting alone", post, srv.PID(), forWindow, nil)
 
 	// Re-screening: one new entry matches every copy.
@@ -292,16 +284,10 @@ func TestPostingDuringPurge(t *testing.T) {
 	svc := &enforce.Service{Store: db, Clock: parley.SystemClock{}, Namespace: "parley"}
 	var purge time.Duration
 	var purgeErr error
-	purging := measure(fmt.Sprintf("posting through the store while %d evidence rows are purged", rowsBefore), storePost, 0, func() (<-chan struct{}, error) {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			start := time.Now()
-			_, purgeErr = svc.PurgeEvidence(ctx)
-			purge = time.Since(start)
-		}()
-		return done, nil
-	}, &purge)
+	purging := measure(fmt.Sprintf("posting through the store while %d evidence rows are purged", rowsBefore), storePost, 0, whileRunning(func() error {
+		_, err := svc.PurgeEvidence(ctx)
+		return err
+	}, &purge, &purgeErr), &purge)
 	if purgeErr != nil {
 		t.Fatal(purgeErr)
 	}

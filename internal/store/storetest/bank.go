@@ -126,6 +126,23 @@ func wantBankEvent(t *testing.T, evs []parley.Event, bankID int64, o banks.Outco
 	}
 }
 
+// wantOnlyAudited fails unless the last act, which changed nothing (an
+// import of values the bank held), wrote no change and no event but one
+// audit entry: the change log still has changes rows, the audit log
+// audits+1.
+func wantOnlyAudited(t *testing.T, s Store, changes, audits int) {
+	t.Helper()
+	if cs := allChanges(t, s); len(cs) != changes {
+		t.Fatalf("change log grew from %d to %d", changes, len(cs))
+	}
+	if evs := takeEvents(t, s); len(evs) != 0 {
+		t.Fatalf("%d events for an act that changed nothing", len(evs))
+	}
+	if n := auditCount(t, s); n != audits+1 {
+		t.Fatalf("%d audit entries, want %d", n, audits+1)
+	}
+}
+
 func allChanges(t *testing.T, s Store) []*banks.Change {
 	t.Helper()
 	cs, err := s.ListBankChanges(t.Context(), 0, 0)
@@ -361,15 +378,7 @@ func testBankDuplicatesChangeNothing(t *testing.T, s Store) {
 	if o != (banks.Outcome{Duplicates: 2}) {
 		t.Fatalf("outcome %+v, want 2 duplicates and nothing else", o)
 	}
-	if cs := allChanges(t, s); len(cs) != len(before) {
-		t.Fatalf("change log grew from %d to %d", len(before), len(cs))
-	}
-	if evs := takeEvents(t, s); len(evs) != 0 {
-		t.Fatalf("%d events for an import that changed nothing", len(evs))
-	}
-	if n := auditCount(t, s); n != audits+1 {
-		t.Fatalf("audit entries %d, want %d", n, audits+1)
-	}
+	wantOnlyAudited(t, s, len(before), audits)
 	if d := auditDetails(t, lastAudit(t, s)); d["added"] != float64(0) || d["duplicates"] != float64(2) {
 		t.Fatalf("audit details %v", d)
 	}
@@ -1004,13 +1013,5 @@ func testBankImportBeginErrors(t *testing.T, s Store) {
 	if o != (banks.Outcome{Duplicates: 1}) {
 		t.Fatalf("%+v", o)
 	}
-	if cs := allChanges(t, s); len(cs) != len(last) {
-		t.Fatalf("change log grew from %d to %d", len(last), len(cs))
-	}
-	if evs := takeEvents(t, s); len(evs) != 0 {
-		t.Fatalf("%d events for an import that added nothing", len(evs))
-	}
-	if n := auditCount(t, s); n != audits+1 {
-		t.Fatalf("%d audit entries, want %d", n, audits+1)
-	}
+	wantOnlyAudited(t, s, len(last), audits)
 }
