@@ -232,7 +232,7 @@ func TestPostingDuringImport(t *testing.T) {
 	fmt.Fprintln(&b)
 	for _, way := range ways {
 		during := rows[slices.IndexFunc(rows, func(r row) bool { return strings.HasSuffix(r.name, "("+way+")") })].run
-		fmt.Fprintf(&b, "import through %s: %s (%.0f entries/s), the server busy with it until %s after; posting p99 during it %.1f× posting alone (aim ≤ 2×): %s\n",
+		fmt.Fprintf(&b, "import through %s: %s (%.0f entries/s), the server quiet again %s after it; posting p99 during it %.1f× posting alone (aim ≤ 2×): %s\n",
 			way, imports[way].Round(100*time.Millisecond), float64(n)/imports[way].Seconds(), busy[way].Round(time.Second),
 			float64(during.P(99))/float64(alone.P(99)), verdict(during.P(99) <= 2*alone.P(99)))
 	}
