@@ -7,14 +7,18 @@ import (
 	"fmt"
 	"io"
 
+	"parley"
 	"parley/internal/app"
 	"parley/internal/audit"
 	"parley/internal/store/sqlite"
 )
 
-// runAudit implements 'parley audit verify': it walks the audit log's hash
-// chain and names the first broken link. It exits non-zero when the chain is
-// broken, so it can run from cron or a monitoring check.
+// runAudit implements 'parley audit verify': it walks the audit log's whole
+// hash chain, checks every checkpoint that earlier verifications recorded
+// (the audit page verifies from the newest one on), names the first broken
+// link, and records a checkpoint at the end when all of it holds. It exits
+// non-zero when the chain is broken, so it can run from cron or a
+// monitoring check.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		fmt.Fprintln(stderr, "usage: parley audit verify [-data-dir DIR | -database-url sqlite:PATH]")
@@ -35,7 +39,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	r, err := audit.Verify(ctx, db.ListAuditEntries)
+	r, err := (&audit.Log{Store: db, Clock: parley.SystemClock{}}).VerifyAll(ctx)
 	if err != nil {
 		return err
 	}

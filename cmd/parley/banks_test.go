@@ -93,7 +93,8 @@ func TestBanksCommand(t *testing.T) {
 
 	// Export to stdout and to a file; the export imports back.
 	out, errOut = mustRunBanks(t, dir, "", "export", "-bank", "csam", "-format", "threatexchange")
-	want := "collab,signal_type,signal_str,category,tags\nNCMEC,pdq," + cliPDQ + ",TRUE_POSITIVE,csam\nNCMEC,video_md5," + cliMD5 + ",TRUE_POSITIVE,\nmoderator,url,t.me/joinchat/abc,TRUE_POSITIVE,\n"
+	// An import is stored in order of type and value (md5 before pdq).
+	want := "collab,signal_type,signal_str,category,tags\nNCMEC,video_md5," + cliMD5 + ",TRUE_POSITIVE,\nNCMEC,pdq," + cliPDQ + ",TRUE_POSITIVE,csam\nmoderator,url,t.me/joinchat/abc,TRUE_POSITIVE,\n"
 	if out != want || !strings.Contains(errOut, "exported 3 entries of bank csam") {
 		t.Fatalf("export:\n%s\nstderr %q", out, errOut)
 	}

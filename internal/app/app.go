@@ -16,6 +16,7 @@ import (
 
 	"parley"
 	"parley/internal/api"
+	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/geo"
 	"parley/internal/media"
@@ -219,7 +220,7 @@ func (a *App) Handler() http.Handler {
 	if a.Web == nil {
 		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks,
 			Rules: a.Rules, Review: a.Review, Campaigns: a.Campaigns, API: a.API, Log: a.Log,
-			UserContact: a.Config.UserContact}
+			Audit: &audit.Log{Store: a.DB, Clock: a.Clock}, UserContact: a.Config.UserContact}
 	}
 	a.Web.Register(mux)
 	return a.API.Middleware(mux)
@@ -257,6 +258,11 @@ func (a *App) Start() error {
 	go func() {
 		defer a.wg.Done()
 		a.purgeEvidence(ctx)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.cleanImports(ctx)
 	}()
 	a.wg.Add(1)
 	go func() {
@@ -465,6 +471,26 @@ func (a *App) purgeEvidence(ctx context.Context) {
 	for {
 		if _, err := a.Enforce.PurgeEvidence(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("evidence purge failed; retrying later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// cleanImports deletes what abandoned bank imports wrote (invisible, but
+// it takes space and keeps its bank from another import) now and every
+// banks.ImportStaleAfter, until ctx ends.
+func (a *App) cleanImports(ctx context.Context) {
+	t := time.NewTicker(banks.ImportStaleAfter)
+	defer t.Stop()
+	for {
+		if n, err := a.Banks.CleanImports(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("cleaning up abandoned bank imports failed; retrying later", "err", err)
+		} else if n > 0 {
+			a.Log.Info("abandoned bank imports cleaned up", "imports", n)
 		}
 		select {
 		case <-ctx.Done():

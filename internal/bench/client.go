@@ -88,6 +88,31 @@ func (c *Client) Do(ctx context.Context, method, path, token string, in, out any
 	return resp.StatusCode, nil
 }
 
+// Upload sends body (of size bytes) to path with POST, as text/csv, with
+// no time limit but ctx's: a bank import of a million lines takes minutes.
+func (c *Client) Upload(ctx context.Context, path, token string, body io.Reader, size int64) error {
+	req, err := http.NewRequestWithContext(ctx, "POST", c.Base+path, body)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Transport: c.HTTP.Transport}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("POST %s: reading the answer: %w", path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &APIError{Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	}
+	return nil
+}
+
 // Session is a signed-up account and its bearer token.
 type Session struct {
 	User  parley.User `json:"user"`

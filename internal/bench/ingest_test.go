@@ -242,8 +242,14 @@ func verdict(ok bool) string {
 // user w being a member of group w%groups.
 func seedStore(t *testing.T, users, groups int) (*sqlite.DB, []int64, []int64) {
 	t.Helper()
+	return seedStoreAt(t, filepath.Join(t.TempDir(), "parley.db"), users, groups)
+}
+
+// seedStoreAt is seedStore with the database at path.
+func seedStoreAt(t *testing.T, path string, users, groups int) (*sqlite.DB, []int64, []int64) {
+	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

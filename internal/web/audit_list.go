@@ -1,9 +1,11 @@
 package web
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 
 	"parley"
 	"parley/internal/audit"
@@ -24,17 +26,34 @@ type auditPage struct {
 type auditRow struct {
 	*parley.AuditEntry
 	Actor string
+	// Fields are the details as a list of fields, when they are a JSON
+	// object (they always are, as Parley writes them); empty otherwise,
+	// and the details are shown as they are.
+	Fields []auditField
 }
 
-// auditList shows the audit log to admins, newest first (?before=ID), with
-// the verification of its hash chain at the top. The API gives the log to
-// admins only, and so does this page.
+// auditField is one field of an entry's details: a nested object's fields
+// are named by their path ("changed.description.to").
+type auditField struct {
+	Key, Value string
+}
+
+// auditList shows the audit log to admins, newest first, a page at a time
+// (?before=ID), with the verification of its hash chain at the top. The
+// verification is incremental (audit.Log.Verify): it starts at the newest
+// checkpoint, so a page costs what was added since, not the whole log;
+// 'parley audit verify' walks all of it. The API gives the log to admins
+// only, and so does this page.
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request, u *parley.User) error {
 	before, err := queryID(r, "before")
 	if err != nil {
 		return err
 	}
-	report, last, err := s.verifyAudit(r.Context())
+	report, err := s.Audit.Verify(r.Context())
+	if err != nil {
+		return err
+	}
+	last, err := s.Audit.Store.LastAuditEntryID(r.Context())
 	if err != nil {
 		return err
 	}
@@ -53,7 +72,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, u *parley.Use
 	n := s.names(r.Context())
 	for _, e := range entries {
 		if e.ID < before {
-			p.Entries = append(p.Entries, auditRow{AuditEntry: e, Actor: n.username(e.ActorID, "system")})
+			p.Entries = append(p.Entries, auditRow{AuditEntry: e, Actor: n.username(e.ActorID, "system"), Fields: auditFields(e.Details)})
 		}
 	}
 	slices.Reverse(p.Entries)
@@ -64,30 +83,85 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, u *parley.Use
 	return nil
 }
 
-// verifyAudit checks the whole chain, as 'parley audit verify' does, and
-// returns the id of the newest entry, reading the log once: when the chain
-// breaks early the rest is read only for its last id.
-func (s *Server) verifyAudit(ctx context.Context) (audit.Report, int64, error) {
-	var last int64
-	list := func(ctx context.Context, afterID int64, limit int) ([]*parley.AuditEntry, error) {
-		page, err := s.Auth.Store.ListAuditEntries(ctx, afterID, limit)
-		if len(page) > 0 {
-			last = max(last, page[len(page)-1].ID)
-		}
-		return page, err
+// maxAuditFields bounds the fields shown of one entry; the rest are left
+// out, saying so.
+const maxAuditFields = 40
+
+// auditFields lists the fields of details that are a JSON object, in the
+// order they were written; nested objects are flattened into paths, lists
+// of plain values are joined with commas. Nil when details are not an
+// object: the page shows them as they are.
+func auditFields(details string) []auditField {
+	d := json.NewDecoder(strings.NewReader(details))
+	d.UseNumber()
+	var out []auditField
+	if !flattenObject(d, "", &out) || d.More() {
+		return nil
 	}
-	report, err := audit.Verify(ctx, list)
-	if err != nil {
-		return report, 0, err
+	if len(out) > maxAuditFields {
+		n := len(out) - maxAuditFields
+		out = append(out[:maxAuditFields], auditField{Key: "…", Value: plural(int64(n), "more field", "more fields") + " not shown"})
 	}
-	for !report.Intact {
-		page, err := list(ctx, last, 1000)
+	return out
+}
+
+// flattenObject reads one JSON object from d into fields named prefix+key,
+// and reports whether it was one.
+func flattenObject(d *json.Decoder, prefix string, out *[]auditField) bool {
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for d.More() {
+		tok, err := d.Token()
 		if err != nil {
-			return report, 0, err
+			return false
 		}
-		if len(page) < 1000 {
-			break
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return false
+		}
+		name := prefix + key
+		raw = bytes.TrimSpace(raw)
+		switch {
+		case len(raw) > 0 && raw[0] == '{' && len(raw) > 2:
+			if !flattenObject(json.NewDecoder(bytes.NewReader(raw)), name+".", out) {
+				return false
+			}
+		default:
+			*out = append(*out, auditField{Key: name, Value: plainJSON(raw)})
 		}
 	}
-	return report, last, nil
+	_, err := d.Token() // the closing brace
+	return err == nil
+}
+
+// plainJSON shows a JSON value as a person reads it: a string without
+// quotes, a list of plain values joined with commas, anything else as
+// compact JSON.
+func plainJSON(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []any
+	if json.Unmarshal(raw, &list) == nil {
+		parts := make([]string, 0, len(list))
+		for _, v := range list {
+			switch v := v.(type) {
+			case string:
+				parts = append(parts, v)
+			case float64, bool:
+				b, _ := json.Marshal(v)
+				parts = append(parts, string(b))
+			default:
+				return string(raw)
+			}
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, ", ")
+	}
+	return string(raw)
 }

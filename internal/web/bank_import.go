@@ -11,9 +11,10 @@ import (
 )
 
 // maxImportBytes bounds a file imported through the web page. The service
-// reads any size in bounded memory, but a browser upload holds a request
-// (and, in SQLite, the one writer) for as long as it takes; millions of
-// entries go through `parley banks import` instead (docs/banks.md).
+// reads any size in bounded memory and writes it in small transactions
+// that posts go on between, but the page's answer waits for the whole
+// import, with no progress shown; millions of entries go through `parley
+// banks import`, which shows its progress (docs/banks.md).
 const maxImportBytes = 16 << 20
 
 // bankImport imports a CSV file into a bank, all or nothing: when any line

@@ -29,6 +29,9 @@ type bankPage struct {
 	// Report is the outcome of an import with bad lines: nothing was
 	// imported, and each bad line is listed.
 	Report *banks.ImportReport
+	// Importing are the imports into the bank under way (from this page,
+	// the API or the command line), with their progress.
+	Importing []*banks.Import
 }
 
 // entryRow is one entry in the list.
@@ -147,6 +150,9 @@ func (s *Server) loadBankPage(ctx context.Context, r *http.Request, u *parley.Us
 	p.Add.Values["source"] = "moderator"
 	p.Import.Values["import_format"] = string(banks.FormatThreatExchange)
 	p.Export.Values["export_format"] = string(banks.FormatThreatExchange)
+	if p.Importing, err = s.Banks.Imports(ctx, banks.UserActor(u), id); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

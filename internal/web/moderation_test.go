@@ -15,6 +15,7 @@ import (
 
 	"parley"
 	"parley/internal/app"
+	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/safety/enforce"
@@ -604,27 +605,47 @@ func TestAuditLogPageVerifiesTheChain(t *testing.T) {
 	}
 	p := admin.get("/moderation/audit").wantStatus(t, "audit", http.StatusOK)
 	p.contains(t, "audit", `<p class="chain chain-ok" role="status"><strong>Verified:</strong> every link of the hash chain holds, up to entry 55.</p>`,
-		`id="audit-55"`, "<code>bank.created</code>", "@root", "bank 55", `&#34;name&#34;:&#34;bank-54&#34;}`,
+		`id="audit-55"`, "<code>bank.created</code>", "@root", "bank 55", `<dt>name</dt><dd>bank-54</dd>`, `<dt>kind</dt><dd>allow</dd>`,
 		`href="/moderation/audit?before=6">Older entries</a>`)
 	p.lacks(t, "audit", `id="audit-5"`)
 	p = admin.get("/moderation/audit?before=6")
 	p.contains(t, "older", `id="audit-5"`, `id="audit-1"`, `href="/moderation/audit">Newest entries</a>`)
 	p.lacks(t, "older", `id="audit-6"`, "Older entries")
 
-	// Someone with access to the database changes an entry: the page names
-	// the first broken link, in red.
+	// 'parley audit verify' walks the whole log and leaves a checkpoint;
+	// the page then verifies only what came after it.
+	full := &audit.Log{Store: s.DB, Clock: parley.SystemClock{}}
+	if r, err := full.VerifyAll(t.Context()); err != nil || !r.Intact || r.Entries != 55 {
+		t.Fatalf("full verification %+v, %v", r, err)
+	}
+	for i := range 2 {
+		admin.post("/moderation/banks", url.Values{"name": {fmt.Sprintf("late-%d", i)}, "kind": {"allow"}}).wantRedirect(t, "create bank", "/moderation/banks/")
+	}
+	admin.get("/moderation/audit").contains(t, "from the checkpoint", "every link of the hash chain holds, up to entry 57. Entries up to 55 were verified on ",
+		"this page checked the 3 entries from there")
+
+	// Someone with access to the database changes entries. One after the
+	// checkpoint: the page names it as the first broken link, in red.
 	db, err := sql.Open("sqlite", s.Config.DatabasePath()+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET details = '{"name":"innocent"}' WHERE id = 7`} {
+	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET details = '{"name":"innocent"}' WHERE id = 56`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	p = admin.get("/moderation/audit").wantStatus(t, "broken audit", http.StatusOK)
-	p.contains(t, "broken audit", `<p class="chain chain-broken" role="alert"><strong>The chain is broken at entry 7:</strong> its contents do not match its hash`,
-		"Entries before it are verified.", `id="audit-55"`)
-	admin.get("/moderation/audit?before=8").contains(t, "broken row", `<tr id="audit-7" class="row-broken">`, "innocent")
+	p.contains(t, "broken audit", `<p class="chain chain-broken" role="alert"><strong>The chain is broken at entry 56:</strong> its contents do not match its hash`,
+		"Entries before it are verified.", `id="audit-57"`, `<tr id="audit-56" class="row-broken">`, "innocent")
+	// One before the checkpoint: the full walk finds it (the page does
+	// not read those entries again).
+	if _, err := db.Exec(`UPDATE audit_log SET details = '{"name":"innocent"}' WHERE id = 7`); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := full.VerifyAll(t.Context()); err != nil || r.Intact || r.FirstBroken != 7 {
+		t.Fatalf("full verification after tampering %+v, %v; want broken at 7", r, err)
+	}
+	admin.get("/moderation/audit?before=8").contains(t, "broken row", `<td data-label="Entry">7</td>`, "innocent")
 }

@@ -20,6 +20,7 @@ import (
 
 	"parley"
 	"parley/internal/api"
+	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/messaging"
 	"parley/internal/safety/banks"
@@ -40,6 +41,8 @@ type Server struct {
 	Rules     *screen.RuleBook
 	Review    *review.Service
 	Campaigns *campaign.Service
+	// Audit verifies the audit log for its page, from the checkpoints.
+	Audit *audit.Log
 	// API is the JSON API server. The web client shares its session cookie
 	// helpers and its sign-in rate limiter, so one session works for both
 	// (the scripts call the API with the page's cookie) and an attacker

@@ -282,10 +282,43 @@ func (a Act) Event(bankID int64, o Outcome) (ChangedEvent, bool) {
 		Added: o.Added, Removed: o.Removed, Action: a.Action}, true
 }
 
+// Import is a bank import under way. Its entries are written a batch at a
+// time, each batch a short transaction of its own, so that a list of
+// millions never holds the store's writer for long; none of them is
+// visible to any reader (FindBankEntry, ListBankEntries, ListBankChanges,
+// the bank's entry count) until PublishBankImport makes them all visible at
+// once. An import that is never published, because its process died or it
+// failed, is aborted and its entries deleted (Service.CleanImports).
+type Import struct {
+	ID     int64 `json:"id"`
+	BankID int64 `json:"bank_id"`
+	// Owner names the process writing the import: "host:pid".
+	Owner string `json:"owner"`
+	// AddedBy and StartedAt become every entry's AddedBy and AddedAt.
+	AddedBy   int64     `json:"added_by"`
+	StartedAt time.Time `json:"started_at"`
+	// Total is the number of entries to write (the good lines of the file);
+	// Written counts those written so far, duplicates included, and Added
+	// those new to the bank.
+	Total   int64 `json:"total"`
+	Written int64 `json:"written"`
+	Added   int64 `json:"added"`
+	// WrittenAt is when the last batch was written (StartedAt before the
+	// first): an import that has not moved for long has lost its process.
+	WrittenAt time.Time `json:"written_at"`
+	// Aborted is set once the import was given up; its entries are being
+	// deleted and it can no longer be written or published.
+	Aborted bool `json:"aborted"`
+}
+
 // Store is what banks need from storage. Every method that changes a bank
 // records the Act in the audit log (Act.Audit), appends to the change log
 // and, when something changed, writes the bank.changed outbox event
 // (Act.Event), all in the transaction of the change.
+//
+// Readers never see part of an import: entries written by an import that
+// is not published are invisible to every read below, and a bank's
+// change log gains the whole import in one step.
 type Store interface {
 	// CreateBank inserts b, setting b.ID, b.CreatedAt and b.UpdatedAt
 	// (from act.At) and b.Entries (0), and writes one OpBank change.
@@ -305,18 +338,22 @@ type Store interface {
 
 	// AddBankEntries adds the entries of the sequence to bank bankID, all
 	// in one transaction: if the sequence yields an error, or any insert
-	// fails, nothing is added and that error is returned. An entry whose
+	// fails, nothing is added and that error is returned. It is for the
+	// few entries of one act (a moderator's entry); imports go through
+	// BeginBankImport, which does not hold the writer. An entry whose
 	// type and value the bank already holds (or that came earlier in the
 	// sequence) is a duplicate, ignored and counted. Each added entry is
 	// added by act.Actor at act.At and gets one OpAdd change, in the order
 	// of the sequence; the change ids of one call are consecutive. The
-	// sequence may reuse the entry it yields (an import streams millions),
-	// so the store copies what it needs and sets nothing in it; when
-	// exactly one entry is added, Outcome.EntryID is its id. ENotFound if
-	// there is no such bank.
+	// sequence may reuse the entry it yields, so the store copies what it
+	// needs and sets nothing in it; when exactly one entry is added,
+	// Outcome.EntryID is its id. ENotFound if there is no such bank;
+	// EConflict if an import under way into the bank has written one of
+	// the values (it becomes the bank's when the import is published).
 	AddBankEntries(ctx context.Context, bankID int64, entries iter.Seq2[*Entry, error], act Act) (Outcome, error)
 	// RemoveBankEntry removes entry entryID from bank bankID and writes one
-	// OpRemove change. ENotFound if the bank holds no such entry (any more).
+	// OpRemove change. ENotFound if the bank holds no such entry (any more,
+	// or not yet: an entry of an import under way).
 	RemoveBankEntry(ctx context.Context, bankID, entryID int64, act Act) (Outcome, error)
 	// FindBankEntry returns the entry of the bank with that type and
 	// canonical value; ENotFound if none.
@@ -324,6 +361,42 @@ type Store interface {
 	// ListBankEntries returns the entries of a bank with id > afterID, by
 	// id, at most limit (at most 10,000; zero or less means 10,000).
 	ListBankEntries(ctx context.Context, bankID, afterID int64, limit int) ([]*Entry, error)
+
+	// BeginBankImport records a new import into bank imp.BankID by
+	// imp.AddedBy at imp.StartedAt, of imp.Total entries, written by
+	// imp.Owner, and sets imp.ID (never given again) and imp.WrittenAt.
+	// ENotFound if there is no such bank; EConflict if the bank has an
+	// import not yet published or forgotten, aborted ones included (one at
+	// a time per bank: the entries an import has written count as held
+	// when the next looks for duplicates, until they are deleted).
+	BeginBankImport(ctx context.Context, imp *Import) error
+	// WriteBankImport writes a batch of entries of import importID in one
+	// transaction, as AddBankEntries would (a value the bank holds, or
+	// that the import wrote before, is a duplicate), but invisibly, and
+	// records the progress (Written, Added, WrittenAt = at). It returns
+	// how many of the batch were added and how many were duplicates. The
+	// store copies what it needs of the entries. ENotFound if the import
+	// is not under way (published, aborted or forgotten).
+	WriteBankImport(ctx context.Context, importID int64, entries []*Entry, at time.Time) (added, duplicates int64, err error)
+	// PublishBankImport makes every entry import importID wrote visible, in
+	// one transaction whose work does not grow with the entries: they get
+	// one OpAdd change each with consecutive ids, in the order written, the
+	// bank's entry count grows by them, and the act is recorded with
+	// Outcome{Added, Duplicates, FirstChange, LastChange} (EntryID when one
+	// entry was added) in the audit log and the bank.changed event (none
+	// when nothing was added). The import is then forgotten. ENotFound if
+	// the import is not under way.
+	PublishBankImport(ctx context.Context, importID int64, act Act) (Outcome, error)
+	// ListBankImports returns every import not yet published or forgotten,
+	// aborted ones included, by id.
+	ListBankImports(ctx context.Context) ([]*Import, error)
+	// AbortBankImport gives import importID up: it can no longer be written
+	// or published, its entries stay invisible, and up to limit of them
+	// (at most 10,000; zero or less means 10,000) are deleted in one
+	// transaction. It returns done once every entry is deleted and the
+	// import forgotten; call it until then. ENotFound if there is no such
+	// import (forgotten, or published).
+	AbortBankImport(ctx context.Context, importID int64, limit int) (done bool, err error)
 
 	// ListBankChanges returns the changes with id > afterID, by id, at most
 	// limit (at most 10,000; zero or less means 10,000), each add and

@@ -1,19 +1,20 @@
 package banks
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"parley"
+	"parley/internal/pace"
 )
 
 // Import limits. A line holds one entry, so MaxLineBytes bounds the memory
@@ -44,6 +45,9 @@ type ImportOptions struct {
 	// MaxEntries and MaxLineBytes override the defaults when positive.
 	MaxEntries   int64
 	MaxLineBytes int
+	// Batch is how many entries each transaction of the store writes;
+	// zero or less means ImportBatch.
+	Batch int
 	// Progress, when set, is called as the import goes.
 	Progress func(Progress)
 	// OnError, when set, is called for every bad line as it is found.
@@ -118,6 +122,7 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 		maxEntries = DefaultMaxImportEntries
 	}
 	lr := newLineReader(r, maxLine)
+	pace := pace.New(ctx)
 	bad := func(le LineError) {
 		rep.BadLines++
 		if len(rep.Errors) < MaxReportedErrors {
@@ -145,7 +150,7 @@ func readImport(ctx context.Context, r io.Reader, bank *Bank, opts ImportOptions
 			break
 		}
 		if lr.line%4096 == 0 {
-			if err := ctx.Err(); err != nil {
+			if err := pace.Rest(); err != nil {
 				return rep, err
 			}
 		}
@@ -246,135 +251,198 @@ func checkImportOptions(opts *ImportOptions, p *lineParser) error {
 	return nil
 }
 
-// spool holds the checked entries of an import in a temporary file between
-// reading and writing, so that an import of millions of lines needs no more
-// memory than one line, and the store's transaction starts only once every
-// line is known to be good (it then holds the single writer only for as long
-// as the inserts take, not for as long as the upload).
-type spool struct {
-	f   *os.File
-	w   *bufio.Writer
-	n   int64
-	buf []byte
-}
+// ImportBatch is how many entries of an import one transaction of the
+// store writes. SQLite has one writer: while a batch is written, every
+// other write (a post) waits for it. A batch of 1,000 entries takes about
+// 15 ms on the 2-core machine of docs/benchmarks.md, which keeps a post's
+// wait within its usual latency; larger batches gain little (the cost per
+// entry is the insert itself, not the transaction).
+const ImportBatch = 500
 
-func newSpool() (*spool, error) {
-	f, err := os.CreateTemp("", "parley-bank-import-*")
+// ImportStaleAfter is how long an import may go without writing a batch
+// before it counts as abandoned although its process cannot be shown dead
+// (it ran on another host, or its process id was given to another
+// process). A live import writes a batch every few milliseconds, and waits
+// at most the store's busy timeout (seconds) for the writer.
+const ImportStaleAfter = 10 * time.Minute
+
+// abortBatch is how many entries of an abandoned import one transaction
+// deletes.
+const abortBatch = 2000
+
+// writeImport writes the spooled entries into a new import of the bank a
+// batch per transaction and publishes it, recording act. When anything
+// fails the import is given up and what it wrote deleted; nothing of it
+// was ever visible.
+func (s *Service) writeImport(ctx context.Context, a Actor, bankID int64, sp *spool, total int64, batch int, progress func(int64, bool), act Act) (Outcome, error) {
+	imp := &Import{BankID: bankID, Owner: s.owner, AddedBy: a.UserID, StartedAt: act.At, Total: total}
+	if err := s.store.BeginBankImport(ctx, imp); err != nil {
+		return Outcome{}, err
+	}
+	s.mu.Lock()
+	s.mine[imp.ID] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.mine, imp.ID)
+		s.mu.Unlock()
+	}()
+	o, err := s.writeBatches(ctx, imp, sp, batch, progress, act)
 	if err != nil {
-		return nil, fmt.Errorf("banks: import spool: %w", err)
+		// Deleting needs the store even when ctx has ended (the import
+		// was cancelled). If this fails too, CleanImports deletes it.
+		if aerr := s.abortImport(context.WithoutCancel(ctx), imp.ID); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("banks: the import's invisible entries are deleted at the next start or import: %w", aerr))
+		}
+		return Outcome{}, err
 	}
-	return &spool{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	return o, nil
 }
 
-// put appends one entry: its type and length-prefixed fields.
-func (s *spool) put(e *Entry) error {
-	b := s.buf[:0]
-	b = appendString(b, string(e.Type))
-	b = appendString(b, e.Value)
-	b = binary.AppendUvarint(b, uint64(e.Quality))
-	b = appendString(b, e.Source)
-	b = appendString(b, e.ExternalID)
-	b = appendString(b, e.Note)
-	b = binary.AppendUvarint(b, uint64(len(e.Tags)))
-	for _, t := range e.Tags {
-		b = appendString(b, t)
+func (s *Service) writeBatches(ctx context.Context, imp *Import, sp *spool, size int, progress func(int64, bool), act Act) (Outcome, error) {
+	if size <= 0 {
+		size = ImportBatch
 	}
-	s.buf = b
-	s.n++
-	if _, err := s.w.Write(binary.AppendUvarint(nil, uint64(len(b)))); err != nil {
-		return fmt.Errorf("banks: import spool: %w", err)
+	buf := make([]Entry, 0, size)
+	batch := make([]*Entry, 0, size)
+	var written int64
+	pace := pace.New(ctx)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		for i := range buf {
+			batch = append(batch, &buf[i])
+		}
+		if _, _, err := s.store.WriteBankImport(ctx, imp.ID, batch, s.clock.Now()); err != nil {
+			return err
+		}
+		written += int64(len(buf))
+		buf, batch = buf[:0], batch[:0]
+		progress(written, false)
+		// The writer is then free at least half of the time, for
+		// other processes too, whose SQLite busy handler polls for it.
+		return pace.Rest()
 	}
-	if _, err := s.w.Write(b); err != nil {
-		return fmt.Errorf("banks: import spool: %w", err)
-	}
-	return nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// entries reads the spooled entries back, calling progress every so often
-// with the number read so far.
-func (s *spool) entries(progress func(n int64, done bool)) iter.Seq2[*Entry, error] {
-	return func(yield func(*Entry, error) bool) {
-		if err := s.w.Flush(); err != nil {
-			yield(nil, fmt.Errorf("banks: import spool: %w", err))
-			return
-		}
-		if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-			yield(nil, fmt.Errorf("banks: import spool: %w", err))
-			return
-		}
-		r := bufio.NewReaderSize(s.f, 256<<10)
-		var e Entry
-		var rec []byte
-		for i := int64(0); i < s.n; i++ {
-			n, err := binary.ReadUvarint(r)
-			if err == nil {
-				rec = append(rec[:0], make([]byte, n)...)
-				_, err = io.ReadFull(r, rec)
-			}
-			if err == nil {
-				err = decodeEntry(rec, &e)
-			}
-			if err != nil {
-				yield(nil, fmt.Errorf("banks: import spool: record %d: %w", i, err))
-				return
-			}
-			if progress != nil && (i+1)%8192 == 0 {
-				progress(i+1, false)
-			}
-			if !yield(&e, nil) {
-				return
-			}
-		}
-		if progress != nil {
-			progress(s.n, true)
-		}
-	}
-}
-
-func decodeEntry(b []byte, e *Entry) error {
-	var err error
-	str := func() string {
+	progress(0, false)
+	for e, err := range sp.sorted(pace) {
 		if err != nil {
-			return ""
+			return Outcome{}, err
 		}
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			err = errors.New("truncated")
-			return ""
-		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
-		return s
-	}
-	num := func() uint64 {
-		if err != nil {
-			return 0
-		}
-		n, k := binary.Uvarint(b)
-		if k <= 0 {
-			err = errors.New("truncated")
-			return 0
-		}
-		b = b[k:]
-		return n
-	}
-	*e = Entry{Type: EntryType(str()), Value: str(), Quality: int(num()), Source: str(), ExternalID: str(), Note: str()}
-	if nt := num(); nt > 0 && err == nil {
-		e.Tags = make([]string, 0, min(nt, MaxTags))
-		for range nt {
-			e.Tags = append(e.Tags, str())
+		buf = append(buf, *e) // the spool reuses e; its strings are its own
+		if len(buf) == size {
+			if err := flush(); err != nil {
+				return Outcome{}, err
+			}
 		}
 	}
-	return err
+	if err := flush(); err != nil {
+		return Outcome{}, err
+	}
+	o, err := s.store.PublishBankImport(ctx, imp.ID, act)
+	if err != nil {
+		return Outcome{}, err
+	}
+	progress(written, true)
+	return o, nil
 }
 
-// close removes the spool file.
-func (s *spool) close() {
-	s.f.Close()
-	os.Remove(s.f.Name())
+// abortImport gives an import up and deletes what it wrote, a batch per
+// transaction.
+func (s *Service) abortImport(ctx context.Context, id int64) error {
+	for {
+		done, err := s.store.AbortBankImport(ctx, id, abortBatch)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// Imports returns the imports into a bank that are not published yet
+// (under way, or given up and being deleted), for a page to show their
+// progress.
+func (s *Service) Imports(ctx context.Context, a Actor, bankID int64) ([]*Import, error) {
+	if _, err := s.Bank(ctx, a, bankID); err != nil {
+		return nil, err
+	}
+	all, err := s.store.ListBankImports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Import
+	for _, imp := range all {
+		if imp.BankID == bankID {
+			out = append(out, imp)
+		}
+	}
+	return out, nil
+}
+
+// CleanImports gives up every import that was abandoned and deletes what it
+// wrote (none of which was ever visible), and returns how many it gave up.
+// An import is abandoned when it was aborted already (and the deleting
+// stopped part-way), when it was this process's but is no longer being
+// written here, when its process on this host has ended, or when it has
+// written nothing for ImportStaleAfter. Import calls it first; the server
+// calls it when it starts and every ImportStaleAfter.
+func (s *Service) CleanImports(ctx context.Context) (int, error) {
+	imps, err := s.store.ListBankImports(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, imp := range imps {
+		if !s.abandoned(imp) {
+			continue
+		}
+		if err := s.abortImport(ctx, imp.ID); err != nil && parley.ErrorCode(err) != parley.ENotFound {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Service) abandoned(imp *Import) bool {
+	if imp.Aborted || s.clock.Now().Sub(imp.WrittenAt) > ImportStaleAfter {
+		return true
+	}
+	if imp.Owner == s.owner {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return !s.mine[imp.ID]
+	}
+	host, pid, ok := splitOwner(imp.Owner)
+	return ok && host == hostname() && !processAlive(pid)
+}
+
+// processOwner names this process in the imports it writes: "host:pid".
+func processOwner() string { return hostname() + ":" + strconv.Itoa(os.Getpid()) }
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown-host"
+	}
+	return h
+}
+
+func splitOwner(owner string) (host string, pid int, ok bool) {
+	i := strings.LastIndexByte(owner, ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(owner[i+1:])
+	return owner[:i], pid, err == nil && pid > 0
+}
+
+// processAlive reports whether process pid of this host runs. Where that
+// cannot be told (signal 0 unsupported, another user's process), it is
+// taken to run: an import is never given up while it may be written.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return true
+	}
+	return !errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"parley/internal/pace"
 	"parley/internal/pdq"
 	"parley/internal/safety/rules"
 )
@@ -126,7 +127,7 @@ func (m *Matcher) Load(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err = m.refreshLocked(ctx, max(head, m.ChangeID()))
+	_, err = m.refreshLocked(ctx, max(head, m.ChangeID()), false)
 	return err
 }
 
@@ -135,7 +136,7 @@ func (m *Matcher) Load(ctx context.Context) error {
 func (m *Matcher) Refresh(ctx context.Context) (int, error) {
 	m.refreshMu.Lock()
 	defer m.refreshMu.Unlock()
-	return m.refreshLocked(ctx, m.ChangeID())
+	return m.refreshLocked(ctx, m.ChangeID(), true)
 }
 
 // refreshLocked applies the changes after id from, then publishes the
@@ -144,8 +145,15 @@ func (m *Matcher) Refresh(ctx context.Context) (int, error) {
 // must never claim a change whose entries it could not yet match. After an
 // error nothing more is published, and the next Refresh applies those
 // changes again, which is harmless.
-func (m *Matcher) refreshLocked(ctx context.Context, from int64) (int, error) {
+//
+// A refresh of more than a page of changes (an import of a million
+// entries) is paced when paced is set (package pace): it rests after each page as long as
+// the page took, so that taking a large import in uses about half of a
+// CPU, not all of one, while the server goes on serving; the import's
+// entries match a few seconds later than they could.
+func (m *Matcher) refreshLocked(ctx context.Context, from int64, paced bool) (int, error) {
 	applied, next := 0, from
+	p := pace.New(ctx)
 	for {
 		changes, err := m.src.ListBankChanges(ctx, next, pageSize)
 		if err != nil {
@@ -160,6 +168,11 @@ func (m *Matcher) refreshLocked(ctx context.Context, from int64) (int, error) {
 			}
 			applied++
 			next = c.ID
+		}
+		if paced && len(changes) == pageSize {
+			if err := p.Rest(); err != nil {
+				return applied, err
+			}
 		}
 	}
 	m.flushPending()

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"sync"
 
 	"parley"
 )
@@ -19,11 +20,20 @@ import (
 type Service struct {
 	store Store
 	clock parley.Clock
+
+	// owner names this process in the imports it writes; mine holds the
+	// ids of those under way here, so that an import of this process's
+	// that is not among them (its goroutine is gone) counts as abandoned.
+	owner string
+	mu    sync.Mutex
+	mine  map[int64]bool
 }
 
 // NewService returns a Service over store, telling the time with clock.
+// A process has one Service per store: it tells its own imports from
+// those of other processes by it.
 func NewService(store Store, clock parley.Clock) *Service {
-	return &Service{store: store, clock: clock}
+	return &Service{store: store, clock: clock, owner: processOwner(), mine: map[int64]bool{}}
 }
 
 // authorize allows moderators, administrators and the system (an actor
@@ -252,13 +262,21 @@ func (s *Service) RemoveEntryByValue(ctx context.Context, a Actor, bankID int64,
 // Import reads entries in one of the formats into a bank, all or nothing:
 // every line is checked first, and if any is bad the report lists the bad
 // lines (each with its line number, column and what is wrong), the error is
-// EInvalid and nothing is stored. Good files are stored in one transaction
-// of the store; entries the bank already holds are counted as duplicates and
-// ignored, so importing the same file twice changes nothing the second time.
-// The report is returned with the error too.
+// EInvalid and nothing is stored. A good file is written ImportBatch
+// entries per transaction of the store, so that other writes go on
+// between them, and none of it is visible to anyone until the last batch
+// is written and the whole import is published at once (writeImport).
+// Entries the bank already holds are counted as duplicates and ignored, so
+// importing the same file twice changes nothing the second time. The report
+// is returned with the error too.
 func (s *Service) Import(ctx context.Context, a Actor, bankID int64, r io.Reader, opts ImportOptions) (*ImportReport, error) {
 	b, err := s.Bank(ctx, a, bankID)
 	if err != nil {
+		return &ImportReport{Format: opts.Format}, err
+	}
+	// What imports that died left behind goes first: it is invisible, but
+	// it takes space and would keep this bank from another import.
+	if _, err := s.CleanImports(ctx); err != nil {
 		return &ImportReport{Format: opts.Format}, err
 	}
 	sp, err := newSpool()
@@ -288,8 +306,7 @@ func (s *Service) Import(ctx context.Context, a Actor, bankID int64, r io.Reader
 			opts.Progress(Progress{Phase: PhaseWriting, Bytes: rep.Bytes, Lines: rep.Lines, Entries: n, Total: rep.Entries, Done: done})
 		}
 	}
-	progress(0, false)
-	o, err := s.store.AddBankEntries(ctx, bankID, sp.entries(progress), s.act(a, AuditEntriesImported, details))
+	o, err := s.writeImport(ctx, a, bankID, sp, rep.Entries, opts.Batch, progress, s.act(a, AuditEntriesImported, details))
 	if err != nil {
 		return rep, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/pace"
 	"parley/internal/pdq"
 	"parley/internal/safety/banks"
 	"parley/internal/safety/enforce"
@@ -95,9 +96,10 @@ const bankCursor = "bank_changes"
 // exactly the work that is left, and the enforcement service refuses to
 // act twice on one item (EConflict), which makes a repeated run harmless.
 type Rescanner struct {
-	Store   RescanStore
-	Screen  *Screener
-	Enforce *enforce.Service
+	Store  RescanStore
+	Screen *Screener
+	// Enforce takes the removals (an *enforce.Service).
+	Enforce Remover
 	Clock   parley.Clock
 	Log     *slog.Logger
 
@@ -200,6 +202,7 @@ func (r *Rescanner) rescanBanks(ctx context.Context) error {
 func (r *Rescanner) gatherBankChanges(ctx context.Context, cursor int64) (map[int64]*newEntries, int64, error) {
 	byBank := map[int64]*newEntries{}
 	pending := 0
+	p := pace.New(ctx)
 	for pending < maxPendingEntries {
 		changes, err := r.Store.ListBankChanges(ctx, cursor, banks.MaxListLimit)
 		if err != nil {
@@ -235,6 +238,10 @@ func (r *Rescanner) gatherBankChanges(ctx context.Context, cursor int64) (map[in
 			break
 		}
 		cursor = changes[len(changes)-1].ID
+		// A large import: read it at about half a CPU (package pace).
+		if err := p.Rest(); err != nil {
+			return nil, cursor, err
+		}
 	}
 	return byBank, cursor, nil
 }
@@ -310,11 +317,8 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 	// so that the pass costs about the same whatever their number.
 	if len(ne.pdq) > 0 {
 		var idx *pdq.Index
-		if len(ne.pdq) > directCompareMax {
-			idx = pdq.NewIndex()
-			idx.AddBatch(ne.pdqIDs, ne.pdq)
-		}
 		var after string
+		p := pace.New(ctx)
 		for {
 			page, err := r.Store.ScanMediaHashes(ctx, after, pdq.MinQuality, 10_000)
 			if err != nil {
@@ -322,6 +326,13 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 			}
 			if len(page) == 0 {
 				break
+			}
+			// The index is built once there is a stored image to look
+			// for: building one of a million entries takes seconds of
+			// a CPU, for nothing on a server with no images.
+			if idx == nil && len(ne.pdq) > directCompareMax {
+				idx = pdq.NewIndex()
+				idx.AddBatch(ne.pdqIDs, ne.pdq)
 			}
 			for _, m := range page {
 				run.Scanned++
@@ -343,7 +354,9 @@ func (r *Rescanner) rescanBank(ctx context.Context, ne *newEntries, version int6
 					}
 				}
 			}
-			if err := ctx.Err(); err != nil {
+			// A pass over a million stored images takes seconds of a
+			// CPU: at about half of one (package pace).
+			if err := p.Rest(); err != nil {
 				return err
 			}
 		}
@@ -414,30 +427,68 @@ func (r *Rescanner) findByHash(ctx context.Context, find func(ctx context.Contex
 	}
 }
 
-// removalBatch is how many removals one transaction carries: enough to
-// share the fsync among many, few enough that the writer is not held for
-// long (each removal of an image carries the removal of its copies).
-const removalBatch = 100
+// Remover takes automated actions, many in one transaction:
+// enforce.Service.ApplyMany.
+type Remover interface {
+	ApplyMany(ctx context.Context, actor *parley.User, reqs []enforce.Request) ([]*enforce.Action, []error, error)
+}
 
-// applyInBatches takes automated actions a batch per transaction and
-// returns how many actions (copies included) were taken. An item that was
-// acted on meanwhile (EConflict) is skipped.
+// RemovalBudget is how many removals one transaction of re-screening
+// aims at, counting an image and each post that carries it: enough to
+// share a commit among many, few enough that the writer is not held for
+// long, since every other write (a post) waits for the transaction. A
+// removal with its statement of reasons, evidence and audit entry takes
+// about 0.2 ms of the writer on the machine of docs/benchmarks.md, so a
+// transaction takes 2 to 4 ms, as a batch of a bank import does (posting
+// p99 beside a purge of 10,000 copies was 29 ms at 10, 42 ms at 25).
+const RemovalBudget = 10
+
+// maxRemovalImages bounds the images of one transaction whatever their
+// copies.
+const maxRemovalImages = 100
+
+// applyInBatches takes automated actions a batch per transaction, resting
+// between them, and returns how many actions (copies included) were taken.
+// An item that was acted on meanwhile (EConflict) is skipped.
+//
+// How many images make RemovalBudget removals depends on how many posts
+// carry each, which only the removal finds out: each transaction is sized
+// by what the one before took per image. An image carried by more posts
+// than the budget is still removed with all its copies in one
+// transaction (1,000 copies take about 150 ms).
 func (r *Rescanner) applyInBatches(ctx context.Context, reqs []enforce.Request) (int64, error) {
 	var n int64
+	size := RemovalBudget / 2 // an image and the post that carries it, at the least
+	p := pace.New(ctx)
 	for len(reqs) > 0 {
-		chunk := reqs[:min(removalBatch, len(reqs))]
+		chunk := reqs[:min(size, len(reqs))]
 		reqs = reqs[len(chunk):]
 		actions, errs, err := r.Enforce.ApplyMany(ctx, nil, chunk)
 		if err != nil {
 			return n, err
 		}
+		var taken, images int64
 		for i, a := range actions {
 			switch {
 			case errs[i] == nil:
-				n += int64(1 + a.Children)
+				taken += int64(1 + a.Children)
+				images++
 			case parley.ErrorCode(errs[i]) == parley.EConflict:
 			default:
 				r.log().Warn("re-screening: an action could not be taken", "target", chunk[i].Target.ID(), "err", errs[i])
+			}
+		}
+		n += taken
+		if images > 0 {
+			perImage := max(1, (taken+images-1)/images)
+			size = int(max(1, min(maxRemovalImages, RemovalBudget/perImage)))
+		}
+		// Each removal is also an update to fan out to every member of
+		// its chat: at about half a CPU and half the writer (package
+		// pace), posting goes on beside a purge of thousands.
+		if len(reqs) > 0 {
+			if err := p.Rest(); err != nil {
+				return n, err
 			}
 		}
 	}

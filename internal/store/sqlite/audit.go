@@ -105,3 +105,69 @@ func (db *DB) AppendAuditOnce(ctx context.Context, e *parley.AuditEntry, since t
 	}
 	return true, nil
 }
+
+var _ audit.Store = (*DB)(nil)
+
+// LastAuditEntryID returns the id of the newest entry, 0 if none.
+func (db *DB) LastAuditEntryID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := db.reads.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM audit_log`).Scan(&id); err != nil {
+		return 0, internal("last audit entry", err)
+	}
+	return id, nil
+}
+
+// LastAuditCheckpoint returns the checkpoint of the highest entry, nil if
+// there is none.
+func (db *DB) LastAuditCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
+	var c audit.Checkpoint
+	var at int64
+	err := db.reads.QueryRowContext(ctx, `SELECT entry_id, hash, verified_at FROM audit_checkpoints ORDER BY entry_id DESC LIMIT 1`).Scan(&c.EntryID, &c.Hash, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, internal("read audit checkpoint", err)
+	}
+	c.VerifiedAt = fromMicro(at)
+	return &c, nil
+}
+
+// ListAuditCheckpoints returns checkpoints with entry id > afterID, by
+// entry id, at most limit (at most 1000).
+func (db *DB) ListAuditCheckpoints(ctx context.Context, afterID int64, limit int) ([]*audit.Checkpoint, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT entry_id, hash, verified_at FROM audit_checkpoints
+		WHERE entry_id > ? ORDER BY entry_id LIMIT ?`, afterID, pageLimit(limit, 1000))
+	if err != nil {
+		return nil, internal("list audit checkpoints", err)
+	}
+	defer rows.Close()
+	out := []*audit.Checkpoint{}
+	for rows.Next() {
+		var c audit.Checkpoint
+		var at int64
+		if err := rows.Scan(&c.EntryID, &c.Hash, &at); err != nil {
+			return nil, internal("list audit checkpoints", err)
+		}
+		c.VerifiedAt = fromMicro(at)
+		out = append(out, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list audit checkpoints", err)
+	}
+	return out, nil
+}
+
+// SaveAuditCheckpoint records a checkpoint; one for an entry that has one
+// is left as it was.
+func (db *DB) SaveAuditCheckpoint(ctx context.Context, c *audit.Checkpoint) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (entry_id, hash, verified_at) VALUES (?, ?, ?)
+		ON CONFLICT (entry_id) DO NOTHING`, c.EntryID, c.Hash, toMicro(nowOr(c.VerifiedAt))); err != nil {
+		return internal("save audit checkpoint", err)
+	}
+	return db.commit(tx, false)
+}

@@ -8,10 +8,3 @@ func (db *DB) ExecForTest(ctx context.Context, query string) error {
 	_, err := db.writer.ExecContext(ctx, query)
 	return err
 }
-
-// WriterCacheSizeForTest returns the writer connection's cache_size.
-func (db *DB) WriterCacheSizeForTest(ctx context.Context) (int64, error) {
-	var n int64
-	err := db.writer.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&n)
-	return n, err
-}

@@ -126,6 +126,23 @@ func wantBankEvent(t *testing.T, evs []parley.Event, bankID int64, o banks.Outco
 	}
 }
 
+// wantOnlyAudited fails unless the last act, which changed nothing (an
+// import of values the bank held), wrote no change and no event but one
+// audit entry: the change log still has changes rows, the audit log
+// audits+1.
+func wantOnlyAudited(t *testing.T, s Store, changes, audits int) {
+	t.Helper()
+	if cs := allChanges(t, s); len(cs) != changes {
+		t.Fatalf("change log grew from %d to %d", changes, len(cs))
+	}
+	if evs := takeEvents(t, s); len(evs) != 0 {
+		t.Fatalf("%d events for an act that changed nothing", len(evs))
+	}
+	if n := auditCount(t, s); n != audits+1 {
+		t.Fatalf("%d audit entries, want %d", n, audits+1)
+	}
+}
+
 func allChanges(t *testing.T, s Store) []*banks.Change {
 	t.Helper()
 	cs, err := s.ListBankChanges(t.Context(), 0, 0)
@@ -361,15 +378,7 @@ func testBankDuplicatesChangeNothing(t *testing.T, s Store) {
 	if o != (banks.Outcome{Duplicates: 2}) {
 		t.Fatalf("outcome %+v, want 2 duplicates and nothing else", o)
 	}
-	if cs := allChanges(t, s); len(cs) != len(before) {
-		t.Fatalf("change log grew from %d to %d", len(before), len(cs))
-	}
-	if evs := takeEvents(t, s); len(evs) != 0 {
-		t.Fatalf("%d events for an import that changed nothing", len(evs))
-	}
-	if n := auditCount(t, s); n != audits+1 {
-		t.Fatalf("audit entries %d, want %d", n, audits+1)
-	}
+	wantOnlyAudited(t, s, len(before), audits)
 	if d := auditDetails(t, lastAudit(t, s)); d["added"] != float64(0) || d["duplicates"] != float64(2) {
 		t.Fatalf("audit details %v", d)
 	}
@@ -584,4 +593,425 @@ func testBankLargeAdd(t *testing.T, s Store) {
 			t.Fatalf("change %d: %+v, want value %s", i, c, want)
 		}
 	}
+}
+
+// --- staged imports ---
+
+// beginImport begins an import of total entries into bank by moderator 7.
+func beginImport(t *testing.T, s Store, bankID, total int64) *banks.Import {
+	t.Helper()
+	imp := &banks.Import{BankID: bankID, Owner: "host-a:123", AddedBy: 7, StartedAt: at(time.Hour), Total: total}
+	must(t, s.BeginBankImport(t.Context(), imp))
+	if imp.ID == 0 {
+		t.Fatal("BeginBankImport set no id")
+	}
+	return imp
+}
+
+// writeImport writes a batch of an import and checks the counts.
+func writeImport(t *testing.T, s Store, importID int64, es []*banks.Entry, wantAdded, wantDups int64) {
+	t.Helper()
+	added, dups, err := s.WriteBankImport(t.Context(), importID, es, at(2*time.Hour))
+	must(t, err)
+	if added != wantAdded || dups != wantDups {
+		t.Fatalf("batch: %d added, %d duplicates; want %d and %d", added, dups, wantAdded, wantDups)
+	}
+}
+
+// bankView is everything a reader can see of a bank: its entries, its
+// count, the change log, the newest change and the audit log's length.
+type bankView struct {
+	entries []*banks.Entry
+	count   int64
+	changes []*banks.Change
+	last    int64
+	audits  int
+}
+
+func viewBank(t *testing.T, s Store, bankID int64) bankView {
+	t.Helper()
+	var v bankView
+	var err error
+	v.entries, err = s.ListBankEntries(t.Context(), bankID, 0, 0)
+	must(t, err)
+	b, err := s.FindBankByID(t.Context(), bankID)
+	must(t, err)
+	v.count = b.Entries
+	v.changes = allChanges(t, s)
+	v.last, err = s.LastBankChange(t.Context())
+	must(t, err)
+	v.audits = auditCount(t, s)
+	return v
+}
+
+// sameView fails unless a reader sees exactly what it saw before.
+func sameView(t *testing.T, what string, got, want bankView) {
+	t.Helper()
+	sameJSON(t, what+": entries", got.entries, want.entries)
+	sameJSON(t, what+": change log", got.changes, want.changes)
+	if got.count != want.count || got.last != want.last || got.audits != want.audits {
+		t.Fatalf("%s: count %d, last change %d, %d audit entries; want %d, %d, %d", what,
+			got.count, got.last, got.audits, want.count, want.last, want.audits)
+	}
+}
+
+// testBankImportInvisibleUntilPublished: while an import is written, a
+// reader sees the bank as it was (entries, count, change log, audit log,
+// events); publishing makes every entry visible at once, with one change
+// each, consecutive, in the order written, one audit entry and one event.
+func testBankImportInvisibleUntilPublished(t *testing.T, s Store) {
+	ctx := t.Context()
+	b := newBank(t, s, "csam", banks.KindBlock)
+	old := []*banks.Entry{entry(banks.TypeMD5, 1), entry(banks.TypeMD5, 2)}
+	_, err := s.AddBankEntries(ctx, b.ID, seq(old...), bankAct(banks.AuditEntriesImported, 0))
+	must(t, err)
+	takeEvents(t, s)
+	before := viewBank(t, s, b.ID)
+
+	imp := beginImport(t, s, b.ID, 7)
+	imps, err := s.ListBankImports(ctx)
+	must(t, err)
+	sameJSON(t, "ListBankImports after begin", imps, []*banks.Import{imp})
+	if imp.Written != 0 || imp.Aborted || !imp.WrittenAt.Equal(imp.StartedAt) {
+		t.Fatalf("new import %+v", imp)
+	}
+	first := []*banks.Entry{entry(banks.TypeSHA256, 3), entry(banks.TypeMD5, 1), entry(banks.TypePDQ, 4)}
+	writeImport(t, s, imp.ID, first, 2, 1) // md5 1 is held
+	sameView(t, "after a batch", viewBank(t, s, b.ID), before)
+	for _, e := range first {
+		if e.Type != banks.TypeMD5 {
+			_, err := s.FindBankEntry(ctx, b.ID, e.Type, e.Value)
+			wantCode(t, err, parley.ENotFound)
+		}
+	}
+	if evs := takeEvents(t, s); len(evs) != 0 {
+		t.Fatalf("%d events while an import is written", len(evs))
+	}
+	// Another write between the batches: it is visible at once, and its
+	// change comes before the import's.
+	other := newBank(t, s, "other", banks.KindAllow)
+	o1, err := s.AddBankEntries(ctx, other.ID, seq(entry(banks.TypeURL, 9)), bankAct(banks.AuditEntryAdded, 0))
+	must(t, err)
+	takeEvents(t, s)
+	second := []*banks.Entry{entry(banks.TypeURL, 5), entry(banks.TypePDQ, 4), entry(banks.TypeDomain, 6), entry(banks.TypeURL, 5)}
+	writeImport(t, s, imp.ID, second, 2, 2) // pdq 4 written before, url 5 twice
+	imps, err = s.ListBankImports(ctx)
+	must(t, err)
+	if len(imps) != 1 || imps[0].Written != 7 || imps[0].Added != 4 || imps[0].Total != 7 || imps[0].Aborted ||
+		!imps[0].WrittenAt.Equal(at(2*time.Hour)) || imps[0].Owner != "host-a:123" {
+		t.Fatalf("import after two batches %+v", imps[0])
+	}
+	if got, _ := s.ListBankEntries(ctx, b.ID, 0, 0); len(got) != 2 {
+		t.Fatalf("%d entries visible while importing, want the 2 held before", len(got))
+	}
+
+	o, err := s.PublishBankImport(ctx, imp.ID, bankAct(banks.AuditEntriesImported, 3*time.Hour))
+	must(t, err)
+	if o.Added != 4 || o.Duplicates != 3 || o.LastChange-o.FirstChange != 3 || o.FirstChange <= o1.LastChange || o.EntryID != 0 {
+		t.Fatalf("published: %+v (the add between had change %d)", o, o1.LastChange)
+	}
+	added := []*banks.Entry{first[0], first[2], second[0], second[2]}
+	readBack(t, s, b.ID, added...)
+	for _, e := range added {
+		if e.AddedBy != 7 {
+			t.Fatalf("entry %+v: added by %d, want 7", e, e.AddedBy)
+		}
+		sameTime(t, "AddedAt of an imported entry", e.AddedAt, at(time.Hour))
+	}
+	got, err := s.ListBankEntries(ctx, b.ID, 0, 0)
+	must(t, err)
+	if len(got) != 6 {
+		t.Fatalf("%d entries after publishing, want 6", len(got))
+	}
+	if bb, _ := s.FindBankByID(ctx, b.ID); bb.Entries != 6 {
+		t.Fatalf("bank counts %d entries, want 6", bb.Entries)
+	}
+	cs, err := s.ListBankChanges(ctx, o.FirstChange-1, 0)
+	must(t, err)
+	if len(cs) != 4 {
+		t.Fatalf("%d changes after publishing, want 4", len(cs))
+	}
+	for i, c := range cs {
+		if c.ID != o.FirstChange+int64(i) || c.Op != banks.OpAdd || c.BankID != b.ID {
+			t.Fatalf("change %d: %+v", i, c)
+		}
+		sameJSON(t, "published change's entry", c.Entry, added[i])
+		sameTime(t, "published change's time", c.At, at(3*time.Hour))
+	}
+	if last, err := s.LastBankChange(ctx); err != nil || last != o.LastChange {
+		t.Fatalf("LastBankChange = %d, %v; want %d", last, err, o.LastChange)
+	}
+	if n := auditCount(t, s); n != before.audits+3 { // the other bank, its add, and the import
+		t.Fatalf("%d audit entries, want %d", n, before.audits+3)
+	}
+	a := lastAudit(t, s)
+	if d := auditDetails(t, a); a.Action != banks.AuditEntriesImported || d["added"] != float64(4) || d["duplicates"] != float64(3) ||
+		d["first_change"] != float64(o.FirstChange) || d["last_change"] != float64(o.LastChange) {
+		t.Fatalf("audit %+v", a)
+	}
+	wantBankEvent(t, takeEvents(t, s), b.ID, o, banks.AuditEntriesImported)
+	// The import is over: it is forgotten and takes nothing more.
+	imps, err = s.ListBankImports(ctx)
+	must(t, err)
+	if len(imps) != 0 {
+		t.Fatalf("imports after publishing: %+v", imps)
+	}
+	_, _, err = s.WriteBankImport(ctx, imp.ID, []*banks.Entry{entry(banks.TypeMD5, 20)}, at(0))
+	wantCode(t, err, parley.ENotFound)
+	_, err = s.PublishBankImport(ctx, imp.ID, bankAct(banks.AuditEntriesImported, 0))
+	wantCode(t, err, parley.ENotFound)
+	// The next change follows the import's last.
+	o2, err := s.AddBankEntries(ctx, b.ID, seq(entry(banks.TypeMD5, 21)), bankAct(banks.AuditEntryAdded, 0))
+	must(t, err)
+	if o2.FirstChange != o.LastChange+1 {
+		t.Fatalf("next change %d, want %d", o2.FirstChange, o.LastChange+1)
+	}
+}
+
+// testBankImportChangePaging: the changes of a published import page like
+// any others, from any id, whatever the page size, one per entry.
+func testBankImportChangePaging(t *testing.T, s Store) {
+	ctx := t.Context()
+	b := newBank(t, s, "big", banks.KindBlock)
+	other := newBank(t, s, "other", banks.KindBlock)
+	imp := beginImport(t, s, b.ID, 40)
+	var written []*banks.Entry
+	for k := range 4 {
+		var batch []*banks.Entry
+		for i := range 10 {
+			batch = append(batch, entry(banks.TypeMD5, 10*k+i))
+		}
+		writeImport(t, s, imp.ID, batch, 10, 0)
+		written = append(written, batch...)
+		// Adds to another bank between batches split the import's ids.
+		_, err := s.AddBankEntries(ctx, other.ID, seq(entry(banks.TypeMD5, 100+k)), bankAct(banks.AuditEntryAdded, 0))
+		must(t, err)
+	}
+	o, err := s.PublishBankImport(ctx, imp.ID, bankAct(banks.AuditEntriesImported, 0))
+	must(t, err)
+	_, err = s.RemoveBankEntry(ctx, other.ID, mustFind(t, s, other.ID, entry(banks.TypeMD5, 100)).ID, bankAct(banks.AuditEntryRemoved, 0))
+	must(t, err)
+	readBack(t, s, b.ID, written...)
+	all := allChanges(t, s)
+	for i := 1; i < len(all); i++ {
+		if all[i].ID != all[i-1].ID+1 {
+			t.Fatalf("change %d follows %d: the log has a gap", all[i].ID, all[i-1].ID)
+		}
+	}
+	var mine []*banks.Change
+	for _, c := range all {
+		if c.ID >= o.FirstChange && c.ID <= o.LastChange {
+			mine = append(mine, c)
+		}
+	}
+	if len(mine) != 40 {
+		t.Fatalf("%d changes in the import's range, want 40", len(mine))
+	}
+	for i, c := range mine {
+		sameJSON(t, "import change", c.Entry, written[i])
+	}
+	for _, size := range []int{1, 3, 7, 40} {
+		for _, from := range []int64{0, o.FirstChange - 1, o.FirstChange + 4, o.LastChange - 1} {
+			var paged []*banks.Change
+			for after := from; ; {
+				page, err := s.ListBankChanges(ctx, after, size)
+				must(t, err)
+				if len(page) > size {
+					t.Fatalf("page of %d, limit %d", len(page), size)
+				}
+				if len(page) == 0 {
+					break
+				}
+				paged = append(paged, page...)
+				after = page[len(page)-1].ID
+			}
+			var want []*banks.Change
+			for _, c := range all {
+				if c.ID > from {
+					want = append(want, c)
+				}
+			}
+			sameJSON(t, fmt.Sprintf("changes after %d, %d a page", from, size), paged, want)
+		}
+	}
+}
+
+// mustFind returns the entry the bank holds with e's type and value.
+func mustFind(t *testing.T, s Store, bankID int64, e *banks.Entry) *banks.Entry {
+	t.Helper()
+	got, err := s.FindBankEntry(t.Context(), bankID, e.Type, e.Value)
+	must(t, err)
+	return got
+}
+
+// testBankImportAbort: an import given up half way leaves nothing any
+// reader can see, at any point of deleting it, and can be neither written
+// nor published; once forgotten, the bank takes a new import, which does
+// not take the given-up values for duplicates.
+func testBankImportAbort(t *testing.T, s Store) {
+	ctx := t.Context()
+	b := newBank(t, s, "csam", banks.KindBlock)
+	_, err := s.AddBankEntries(ctx, b.ID, seq(entry(banks.TypePDQ, 1)), bankAct(banks.AuditEntryAdded, 0))
+	must(t, err)
+	takeEvents(t, s)
+	before := viewBank(t, s, b.ID)
+	imp := beginImport(t, s, b.ID, 100)
+	var es []*banks.Entry
+	for i := range 25 {
+		es = append(es, entry(banks.TypeSHA256, i))
+	}
+	writeImport(t, s, imp.ID, es[:10], 10, 0)
+	writeImport(t, s, imp.ID, es[10:], 15, 0)
+	// A second import into the bank waits for this one.
+	wantCode(t, s.BeginBankImport(ctx, &banks.Import{BankID: b.ID, Owner: "host-b:1", Total: 1, StartedAt: at(0)}), parley.EConflict)
+
+	calls := 0
+	for {
+		done, err := s.AbortBankImport(ctx, imp.ID, 4)
+		must(t, err)
+		calls++
+		sameView(t, fmt.Sprintf("after abort call %d", calls), viewBank(t, s, b.ID), before)
+		if done {
+			break
+		}
+		imps, err := s.ListBankImports(ctx)
+		must(t, err)
+		if len(imps) != 1 || !imps[0].Aborted {
+			t.Fatalf("imports while aborting: %+v", imps)
+		}
+		if calls == 1 {
+			_, _, err = s.WriteBankImport(ctx, imp.ID, es[:1], at(0))
+			wantCode(t, err, parley.ENotFound)
+			_, err = s.PublishBankImport(ctx, imp.ID, bankAct(banks.AuditEntriesImported, 0))
+			wantCode(t, err, parley.ENotFound)
+			wantCode(t, s.BeginBankImport(ctx, &banks.Import{BankID: b.ID, Owner: "host-b:1", Total: 1, StartedAt: at(0)}), parley.EConflict)
+		}
+		if calls > 20 {
+			t.Fatal("the abort never ends")
+		}
+	}
+	if calls < 7 {
+		t.Fatalf("25 entries deleted 4 at a time in %d calls", calls)
+	}
+	if evs := takeEvents(t, s); len(evs) != 0 {
+		t.Fatalf("%d events from an aborted import", len(evs))
+	}
+	imps, err := s.ListBankImports(ctx)
+	must(t, err)
+	if len(imps) != 0 {
+		t.Fatalf("imports after the abort: %+v", imps)
+	}
+	_, err = s.AbortBankImport(ctx, imp.ID, 0)
+	wantCode(t, err, parley.ENotFound)
+
+	// A new import of the same values adds them all.
+	again := beginImport(t, s, b.ID, 25)
+	writeImport(t, s, again.ID, es, 25, 0)
+	o, err := s.PublishBankImport(ctx, again.ID, bankAct(banks.AuditEntriesImported, 0))
+	must(t, err)
+	if o.Added != 25 {
+		t.Fatalf("%+v", o)
+	}
+	if bb, _ := s.FindBankByID(ctx, b.ID); bb.Entries != 26 {
+		t.Fatalf("bank counts %d entries, want 26", bb.Entries)
+	}
+}
+
+// testBankImportAndSingleAdds: while an import is written, an act adding a
+// value the import has written is refused (EConflict: it becomes the
+// bank's when the import is published), an entry of the import cannot be
+// removed, and other adds go through; the import then counts their values
+// as duplicates. After an import is aborted, its values may be added at
+// once.
+func testBankImportAndSingleAdds(t *testing.T, s Store) {
+	ctx := t.Context()
+	b := newBank(t, s, "csam", banks.KindBlock)
+	imp := beginImport(t, s, b.ID, 3)
+	writeImport(t, s, imp.ID, []*banks.Entry{entry(banks.TypeMD5, 1)}, 1, 0)
+	_, err := s.AddBankEntries(ctx, b.ID, seq(entry(banks.TypeMD5, 1)), bankAct(banks.AuditEntryAdded, 0))
+	wantCode(t, err, parley.EConflict)
+	// The entry written is there, under an id no reader was given: a
+	// removal of any id the bank does not show finds nothing.
+	for id := int64(1); id < 10; id++ {
+		_, err := s.RemoveBankEntry(ctx, b.ID, id, bankAct(banks.AuditEntryRemoved, 0))
+		wantCode(t, err, parley.ENotFound)
+	}
+	o, err := s.AddBankEntries(ctx, b.ID, seq(entry(banks.TypeMD5, 2)), bankAct(banks.AuditEntryAdded, 0))
+	must(t, err)
+	if o.Added != 1 {
+		t.Fatalf("%+v", o)
+	}
+	writeImport(t, s, imp.ID, []*banks.Entry{entry(banks.TypeMD5, 2), entry(banks.TypeMD5, 3)}, 1, 1)
+	po, err := s.PublishBankImport(ctx, imp.ID, bankAct(banks.AuditEntriesImported, 0))
+	must(t, err)
+	if po.Added != 2 || po.Duplicates != 1 || po.FirstChange != o.LastChange+1 {
+		t.Fatalf("published %+v after the add's change %d", po, o.LastChange)
+	}
+	if bb, _ := s.FindBankByID(ctx, b.ID); bb.Entries != 3 {
+		t.Fatalf("bank counts %d entries, want 3", bb.Entries)
+	}
+
+	// An aborted import's value is the next act's to add.
+	imp2 := beginImport(t, s, b.ID, 1)
+	writeImport(t, s, imp2.ID, []*banks.Entry{entry(banks.TypeMD5, 4)}, 1, 0)
+	done, err := s.AbortBankImport(ctx, imp2.ID, 1) // marks it aborted; its entry may remain
+	must(t, err)
+	o, err = s.AddBankEntries(ctx, b.ID, seq(entry(banks.TypeMD5, 4)), bankAct(banks.AuditEntryAdded, 0))
+	must(t, err)
+	if o.Added != 1 {
+		t.Fatalf("adding an aborted import's value: %+v", o)
+	}
+	for !done {
+		done, err = s.AbortBankImport(ctx, imp2.ID, 1)
+		must(t, err)
+	}
+	got := mustFind(t, s, b.ID, entry(banks.TypeMD5, 4))
+	if got.ID != o.EntryID {
+		t.Fatalf("held entry %d, want the added %d", got.ID, o.EntryID)
+	}
+	if bb, _ := s.FindBankByID(ctx, b.ID); bb.Entries != 4 {
+		t.Fatalf("bank counts %d entries, want 4", bb.Entries)
+	}
+}
+
+// testBankImportBeginErrors: an import into a bank that does not exist, or
+// into a bank with one under way, is refused; imports into different banks
+// go on side by side.
+func testBankImportBeginErrors(t *testing.T, s Store) {
+	ctx := t.Context()
+	a := newBank(t, s, "a", banks.KindBlock)
+	b := newBank(t, s, "b", banks.KindBlock)
+	wantCode(t, s.BeginBankImport(ctx, &banks.Import{BankID: b.ID + 100, Owner: "h:1", Total: 1, StartedAt: at(0)}), parley.ENotFound)
+	ia := beginImport(t, s, a.ID, 1)
+	wantCode(t, s.BeginBankImport(ctx, &banks.Import{BankID: a.ID, Owner: "h:1", Total: 1, StartedAt: at(0)}), parley.EConflict)
+	ib := beginImport(t, s, b.ID, 1)
+	if ia.ID == ib.ID {
+		t.Fatal("two imports with one id")
+	}
+	writeImport(t, s, ia.ID, []*banks.Entry{entry(banks.TypeMD5, 1)}, 1, 0)
+	writeImport(t, s, ib.ID, []*banks.Entry{entry(banks.TypeMD5, 1)}, 1, 0) // another bank: not a duplicate
+	_, _, err := s.WriteBankImport(ctx, ib.ID+100, []*banks.Entry{entry(banks.TypeMD5, 2)}, at(0))
+	wantCode(t, err, parley.ENotFound)
+	_, err = s.PublishBankImport(ctx, ib.ID+100, bankAct(banks.AuditEntriesImported, 0))
+	wantCode(t, err, parley.ENotFound)
+	for _, imp := range []*banks.Import{ia, ib} {
+		o, err := s.PublishBankImport(ctx, imp.ID, bankAct(banks.AuditEntriesImported, 0))
+		must(t, err)
+		if o.Added != 1 || o.EntryID == 0 {
+			t.Fatalf("%+v", o)
+		}
+	}
+	// An import that added nothing writes no change and no event, but is
+	// in the audit log.
+	takeEvents(t, s)
+	last := allChanges(t, s)
+	audits := auditCount(t, s)
+	ic := beginImport(t, s, a.ID, 1)
+	writeImport(t, s, ic.ID, []*banks.Entry{entry(banks.TypeMD5, 1)}, 0, 1)
+	o, err := s.PublishBankImport(ctx, ic.ID, bankAct(banks.AuditEntriesImported, 0))
+	must(t, err)
+	if o != (banks.Outcome{Duplicates: 1}) {
+		t.Fatalf("%+v", o)
+	}
+	wantOnlyAudited(t, s, len(last), audits)
 }

@@ -38,6 +38,7 @@ import (
 // Store is everything a storage adapter implements.
 type Store interface {
 	auth.Store
+	audit.Store
 	messaging.Store
 	banks.Store
 	stream.Outbox
@@ -77,6 +78,8 @@ func tests() []test {
 		{"User/ListUsers", testUserList},
 		{"User/SearchUsers", testUserSearch},
 		{"Audit/Chain", testAuditChain},
+		{"Audit/Checkpoints", testAuditCheckpoints},
+		{"Audit/Incremental", testAuditIncremental},
 
 		{"Session/CreateAndFind", testSessionCreateAndFind},
 		{"Session/FindWithUser", testSessionFindWithUser},
@@ -139,6 +142,11 @@ func tests() []test {
 		{"Bank/ChangeLog", testBankChangeLog},
 		{"Bank/ConcurrentAdds", testBankConcurrentAdds},
 		{"Bank/LargeAdd", testBankLargeAdd},
+		{"Bank/ImportInvisibleUntilPublished", testBankImportInvisibleUntilPublished},
+		{"Bank/ImportChangePaging", testBankImportChangePaging},
+		{"Bank/ImportAbort", testBankImportAbort},
+		{"Bank/ImportAndSingleAdds", testBankImportAndSingleAdds},
+		{"Bank/ImportBeginErrors", testBankImportBeginErrors},
 
 		{"Review/OpenAndFind", testReviewOpenAndFind},
 		{"Review/QueueOrder", testReviewQueueOrder},
