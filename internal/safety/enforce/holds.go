@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"parley"
+	"parley/internal/pace"
 )
 
 // Holds returns the legal holds in force, oldest first: staff see them (a
@@ -71,18 +72,21 @@ func (s *Service) ReleaseHold(ctx context.Context, actor *parley.User, id int64)
 	})
 }
 
-// purgePage is how much evidence one transaction of PurgeEvidence looks at:
-// a large purge is many short transactions, so that it never holds the
-// writer for long.
-const purgePage = 1000
+// purgePage is how much evidence one transaction of PurgeEvidence looks at.
+// A page of 100 holds the writer for about 8 ms; between pages the purge
+// rests as long as the page took (package pace), so that a purge of
+// millions of items never keeps posts waiting for more than one page.
+const purgePage = 100
 
 // PurgeEvidence deletes evidence whose retention has passed and that no
 // legal hold covers, with the files of purged media, and returns how many
 // items went. It runs periodically in the server, a page at a time, each
-// page its own transaction; what was purged before an error stays purged.
+// page its own transaction, resting between pages; what was purged before
+// an error stays purged, and its files are deleted.
 func (s *Service) PurgeEvidence(ctx context.Context) (int, error) {
 	now := s.now()
-	var purged []*Evidence
+	pacer := pace.New(ctx)
+	n := 0
 	var err error
 	for after := int64(0); ; {
 		var page []*Evidence
@@ -93,14 +97,17 @@ func (s *Service) PurgeEvidence(ctx context.Context) (int, error) {
 		}); err != nil || last == 0 {
 			break
 		}
-		purged = append(purged, page...)
+		s.removeBlobs(page)
+		n += len(page)
 		after = last
+		if err = pacer.Rest(); err != nil {
+			break
+		}
 	}
-	s.removeBlobs(purged)
-	if len(purged) > 0 {
-		s.log().Info("evidence purged after its retention", "items", len(purged))
+	if n > 0 {
+		s.log().Info("evidence purged after its retention", "items", n)
 	}
-	return len(purged), err
+	return n, err
 }
 
 // purgeEvidencePage purges the due evidence after id after that no hold

@@ -342,3 +342,44 @@ func TestModeratorDecisionIsAReview(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeGoesPageByPage: a purge of more evidence than one page holds
+// goes through every page, and one item a hold covers in the middle stays.
+func TestPurgeGoesPageByPage(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	w.svc.Retention = time.Hour
+	const n = 250 // two and a half pages
+	var reqs []enforce.Request
+	for range n {
+		m, err := w.db.InsertMessage(ctx, &parley.Message{ChatID: w.channel.ID, SenderID: w.member.ID, Text: "spam", CreatedAt: w.clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, enforce.Request{Kind: enforce.RemoveMessage, Grounds: terms,
+			Target: enforce.Target{Type: enforce.TargetMessage, ChatID: m.ChatID, Seq: m.Message.Seq}})
+	}
+	_, errs, err := w.svc.ApplyMany(ctx, w.mod, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("removal %d: %v", i, err)
+		}
+	}
+	kept := reqs[n/2].Target
+	if _, err := w.svc.PlaceHold(ctx, w.legal, kept, "preservation order on one post"); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(2 * time.Hour)
+	if got, err := w.svc.PurgeEvidence(ctx); err != nil || got != n-1 {
+		t.Fatalf("purge = %d, %v; want %d (all but the held one)", got, err, n-1)
+	}
+	if ev, err := w.db.ListEvidence(ctx, kept); err != nil || len(ev) != 1 {
+		t.Fatalf("evidence of the held post = %d items, %v; want it kept", len(ev), err)
+	}
+	if ev, err := w.db.ListEvidence(ctx, reqs[n-1].Target); err != nil || len(ev) != 0 {
+		t.Fatalf("evidence of the last post after the purge = %d items, %v; want none", len(ev), err)
+	}
+}
