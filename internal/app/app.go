@@ -66,6 +66,12 @@ type App struct {
 	// Web is the browser client; Handler builds it on the same services.
 	Web *web.Server
 
+	// banksChanged and rulesChanged ask the safety follower (see
+	// followSafetyChanges) to take a bank change into the matcher or to
+	// put changed rules in force; a request made while one is pending is
+	// the same request.
+	banksChanged, rulesChanged chan struct{}
+
 	// audiences caches chats' kinds and member counts for the campaign
 	// detector (see campaignAudience).
 	audienceMu sync.Mutex
@@ -88,7 +94,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("app: data directory: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: parley.SystemClock{}}
+	a := &App{Config: cfg, Log: log, Clock: parley.SystemClock{},
+		banksChanged: make(chan struct{}, 1), rulesChanged: make(chan struct{}, 1)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -257,6 +264,11 @@ func (a *App) Start() error {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		a.followSafetyChanges(ctx)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
 		a.purgeEvidence(ctx)
 	}()
 	a.wg.Add(1)
@@ -334,14 +346,10 @@ const NoCountrySourceWarning = "no trusted source of viewers' countries is confi
 func (a *App) handleEvent(m stream.Message) {
 	switch m.Kind {
 	case banks.EventBankChanged:
-		if _, err := a.Matcher.Refresh(context.Background()); err != nil {
-			a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
-		}
-		a.Rescan.Wake()
+		signal(a.banksChanged)
 		return
 	case screen.EventRuleChanged:
-		a.reloadRules(context.Background())
-		a.Rescan.Wake()
+		signal(a.rulesChanged)
 		return
 	case parley.UpdateMessageNew, parley.UpdateMessageEdited, parley.UpdateMessageDeleted, parley.UpdateMessageModerated:
 		// Decoded once here for the hub and the campaign detector.
@@ -365,6 +373,36 @@ func (a *App) handleEvent(m stream.Message) {
 		}
 	}
 	a.Hub.HandleEvent(m.Subject, m.Kind, m.Data)
+}
+
+// signal asks the goroutine reading c to act, unless it is asked already.
+func signal(c chan<- struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// followSafetyChanges takes bank changes into the matcher and puts changed
+// screening rules in force, then wakes re-screening, until ctx ends. It
+// runs beside the event consumer, not in it: taking a million-entry import
+// into the matcher takes seconds, and live delivery must not wait for it.
+// Changes that arrive meanwhile are taken in by the next run, which reads
+// the change log from where the matcher stopped.
+func (a *App) followSafetyChanges(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.banksChanged:
+			if _, err := a.Matcher.Refresh(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("hash banks: refresh failed; the next change retries", "err", err)
+			}
+		case <-a.rulesChanged:
+			a.reloadRules(ctx)
+		}
+		a.Rescan.Wake()
+	}
 }
 
 // reloadRules puts the stored screening rules in force, after a change
