@@ -266,6 +266,13 @@ func TestAdminChangesRoles(t *testing.T) {
 	if !report.Intact || report.Entries != 1 {
 		t.Fatalf("audit verification = %+v; want intact with 1 entry", report)
 	}
+	// The whole walk, as 'parley audit verify' makes it, says the same.
+	report.Intact, report.Entries = false, 0
+	admin.mustJSON(t, "GET", "/api/v1/admin/audit/verify?all=true", nil, http.StatusOK, &report)
+	if !report.Intact || report.Entries != 1 {
+		t.Fatalf("whole audit verification = %+v; want intact with 1 entry", report)
+	}
+	admin.wantError(t, "GET", "/api/v1/admin/audit/verify?all=yes", nil, 400, parley.EInvalid, "")
 	mod.wantError(t, "GET", "/api/v1/admin/audit", nil, 403, parley.EForbidden, "")
 	mod.wantError(t, "GET", "/api/v1/admin/audit/verify", nil, 403, parley.EForbidden, "")
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"parley"
-	"parley/internal/audit"
 )
 
 func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) error {
@@ -23,8 +22,20 @@ func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// handleVerifyAudit verifies the audit log from its newest checkpoint
+// (audit.Log.Verify), which costs what was added since; with ?all=true it
+// walks the whole log and checks every checkpoint against it
+// (audit.Log.VerifyAll), as 'parley audit verify' does.
 func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request) error {
-	report, err := audit.Verify(r.Context(), s.Auth.Store.ListAuditEntries)
+	verify := s.Audit.Verify
+	switch r.URL.Query().Get("all") {
+	case "", "false":
+	case "true":
+		verify = s.Audit.VerifyAll
+	default:
+		return parley.Errorf(parley.EInvalid, "all must be true or false")
+	}
+	report, err := verify(r.Context())
 	if err != nil {
 		return err
 	}

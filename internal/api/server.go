@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/internal/audit"
 	"parley/internal/auth"
 	"parley/internal/geo"
 	"parley/internal/messaging"
@@ -39,8 +40,10 @@ type Server struct {
 	Campaigns *campaign.Service
 	Banks     *banks.Service
 	Hub       *realtime.Hub
-	Log       *slog.Logger
-	Clock     parley.Clock
+	// Audit verifies the audit log (GET /api/v1/admin/audit/verify).
+	Audit *audit.Log
+	Log   *slog.Logger
+	Clock parley.Clock
 	// SignInLimiter bounds sign-in and sign-up attempts per client address.
 	SignInLimiter *ratelimit.Limiter
 	// Ready reports whether the server can take traffic (store and stream).

@@ -166,6 +166,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.API = &api.Server{
 		Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Rules: a.Rules, Review: a.Review,
 		Campaigns: a.Campaigns, Banks: a.Banks, Hub: a.Hub, Log: log, Clock: a.Clock,
+		Audit:         &audit.Log{Store: a.DB, Clock: a.Clock},
 		CountryHeader: cfg.CountryHeader, TrustedProxies: proxies,
 		ClientAddressHeader: cfg.ClientAddressHeader, CountryRanges: ranges,
 		SignInLimiter: ratelimit.New(cfg.SignInPerMinute/60, int(cfg.SignInPerMinute), time.Now),
@@ -227,7 +228,7 @@ func (a *App) Handler() http.Handler {
 	if a.Web == nil {
 		a.Web = &web.Server{Auth: a.Auth, Messaging: a.Messaging, Enforce: a.Enforce, Banks: a.Banks,
 			Rules: a.Rules, Review: a.Review, Campaigns: a.Campaigns, API: a.API, Log: a.Log,
-			Audit: &audit.Log{Store: a.DB, Clock: a.Clock}, UserContact: a.Config.UserContact}
+			Audit: a.API.Audit, UserContact: a.Config.UserContact}
 	}
 	a.Web.Register(mux)
 	return a.API.Middleware(mux)
