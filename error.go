@@ -47,6 +47,15 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// RateLimited returns an ERateLimited error whose message ends with how
+// long to wait, in whole seconds rounded up, and whose RetryAfter says the
+// same to the HTTP layer (the Retry-After header).
+func RateLimited(wait time.Duration, format string, args ...any) *Error {
+	secs := int64((wait + time.Second - 1) / time.Second)
+	return &Error{Code: ERateLimited, RetryAfter: wait,
+		Message: fmt.Sprintf(format, args...) + fmt.Sprintf("; try again in %d seconds", max(secs, 1))}
+}
+
 // FieldError returns an EInvalid error that names the offending field.
 func FieldError(field, format string, args ...any) *Error {
 	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}

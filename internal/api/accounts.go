@@ -16,18 +16,20 @@ type sessionResponse struct {
 	ExpiresAt time.Time    `json:"expires_at"`
 }
 
-func (s *Server) limitSignIn(r *http.Request) error {
+// LimitSignIn applies the per-address limit on sign-in and sign-up
+// attempts (the API's and the web forms'); a refusal says when to retry.
+func (s *Server) LimitSignIn(r *http.Request) error {
 	if s.SignInLimiter == nil {
 		return nil
 	}
 	if ok, wait := s.SignInLimiter.Allow(ClientIP(r)); !ok {
-		return parley.Errorf(parley.ERateLimited, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
+		return parley.RateLimited(wait, "too many attempts")
 	}
 	return nil
 }
 
 func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
-	if err := s.limitSignIn(r); err != nil {
+	if err := s.LimitSignIn(r); err != nil {
 		return err
 	}
 	var in auth.SignUpInput
@@ -43,7 +45,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
-	if err := s.limitSignIn(r); err != nil {
+	if err := s.LimitSignIn(r); err != nil {
 		return err
 	}
 	var in struct {

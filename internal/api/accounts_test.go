@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -197,9 +198,14 @@ func TestSignInRateLimit(t *testing.T) {
 			t.Fatalf("attempt %d = %d %s; want 401 within the limit", i+1, resp.StatusCode, data)
 		}
 	}
-	e := a.wantError(t, "POST", "/api/v1/auth/signin", body, http.StatusTooManyRequests, parley.ERateLimited, "")
+	resp, data := a.do(t, "POST", "/api/v1/auth/signin", body)
+	e := checkError(t, "fourth sign-in", resp, data, http.StatusTooManyRequests, parley.ERateLimited, "")
 	if !strings.Contains(e.Message, "try again") {
 		t.Errorf("rate-limit message %q does not say when to try again", e.Message)
+	}
+	// At 3 a minute the next attempt is allowed in about 20 seconds.
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 20 {
+		t.Errorf("Retry-After = %q; want the seconds until the next attempt (1 to 20)", resp.Header.Get("Retry-After"))
 	}
 	// Sign-up shares the limit, so it cannot be used to keep the hasher busy.
 	a.wantError(t, "POST", "/api/v1/auth/signup", map[string]string{"username": "fresh", "password": password}, http.StatusTooManyRequests, parley.ERateLimited, "")

@@ -769,9 +769,7 @@ func (s *Service) RecordViews(ctx context.Context, actor *parley.User, chatID in
 func (s *Service) UploadImage(ctx context.Context, actor *parley.User, data []byte) (*parley.Media, error) {
 	if s.UploadLimiter != nil {
 		if ok, wait := s.UploadLimiter.Allow(strconv.FormatInt(actor.ID, 10)); !ok {
-			e := parley.Errorf(parley.ERateLimited, "you have uploaded too many images in a short time; try again in %d seconds", int(wait.Seconds())+1)
-			e.RetryAfter = wait
-			return nil, e
+			return nil, parley.RateLimited(wait, "you have uploaded too many images in a short time")
 		}
 	}
 	img, err := media.IntakeWithin(ctx, data, s.Limits, s.DecodeMemory)

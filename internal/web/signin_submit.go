@@ -27,6 +27,7 @@ func (s *Server) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 		// A wrong username and a wrong password get the same message, so the
 		// form does not reveal which accounts exist.
 		f.Error = parley.ErrorMessage(err)
+		api.SetRetryAfter(w, err)
 		s.render(w, r, api.StatusOf(err), "signin", &signInPage{page: page{Title: "Sign in"}, Form: f, Next: next})
 		return nil
 	}
@@ -37,11 +38,8 @@ func (s *Server) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 // limitSignIn applies the API's per-address limit on sign-in and sign-up
 // attempts to the web forms too.
 func (s *Server) limitSignIn(r *http.Request) error {
-	if s.API == nil || s.API.SignInLimiter == nil {
+	if s.API == nil {
 		return nil
 	}
-	if ok, wait := s.API.SignInLimiter.Allow(api.ClientIP(r)); !ok {
-		return parley.Errorf(parley.ERateLimited, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
-	}
-	return nil
+	return s.API.LimitSignIn(r)
 }

@@ -33,6 +33,7 @@ func (s *Server) signUpSubmit(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			f.fail(err, nil)
 		}
+		api.SetRetryAfter(w, err)
 		s.render(w, r, api.StatusOf(err), "signup", &signUpPage{page: page{Title: "Create an account"}, Form: f, Next: next})
 		return nil
 	}
