@@ -267,16 +267,9 @@ func (a *App) Start() error {
 		defer a.wg.Done()
 		a.followSafetyChanges(ctx)
 	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.purgeEvidence(ctx)
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.cleanImports(ctx)
-	}()
+	a.every(ctx, evidencePurgeInterval, "evidence past its retention deleted", a.Enforce.PurgeEvidence)
+	a.every(ctx, banks.ImportStaleAfter, "abandoned bank imports cleaned up", a.Banks.CleanImports)
+	a.every(ctx, sessionSweepInterval, "expired sessions deleted", a.Auth.SweepSessions)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -502,41 +495,33 @@ const rescanPoll = time.Minute
 // deleted. Retention is counted in months, so an hour late is nothing.
 const evidencePurgeInterval = time.Hour
 
-// purgeEvidence deletes evidence past its retention (unless a legal hold
-// keeps it) now and every evidencePurgeInterval, until ctx ends.
-func (a *App) purgeEvidence(ctx context.Context) {
-	t := time.NewTicker(evidencePurgeInterval)
-	defer t.Stop()
-	for {
-		if _, err := a.Enforce.PurgeEvidence(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("evidence purge failed; retrying later", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+// sessionSweepInterval is how often expired sessions are deleted.
+const sessionSweepInterval = time.Hour
 
-// cleanImports deletes what abandoned bank imports wrote (invisible, but
-// it takes space and keeps its bank from another import) now and every
-// banks.ImportStaleAfter, until ctx ends.
-func (a *App) cleanImports(ctx context.Context) {
-	t := time.NewTicker(banks.ImportStaleAfter)
-	defer t.Stop()
-	for {
-		if n, err := a.Banks.CleanImports(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("cleaning up abandoned bank imports failed; retrying later", "err", err)
-		} else if n > 0 {
-			a.Log.Info("abandoned bank imports cleaned up", "imports", n)
+// every runs job in its own goroutine now and every interval until ctx
+// ends, logging what it did (done says what, with the count) and its
+// failures; a failed run is retried at the next interval. The evidence
+// purge, the clean-up of abandoned bank imports and the sweep of expired
+// sessions run so.
+func (a *App) every(ctx context.Context, interval time.Duration, done string, job func(context.Context) (int, error)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if n, err := job(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("background job failed; retrying later", "job", done, "err", err)
+			} else if n > 0 {
+				a.Log.Info(done, "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	}()
 }
 
 func natsDescription(c Config) string {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"parley/internal/pace"
 	"regexp"
 	"strings"
 	"time"
@@ -190,6 +191,28 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 		s.sessions.put(sess, u, now.Add(ttl))
 	}
 	return u, sess, nil
+}
+
+// sweepPage is how many expired sessions one transaction of SweepSessions
+// deletes: a short write, whatever the backlog.
+const sweepPage = 500
+
+// SweepSessions deletes the sessions that have expired, a page at a time
+// with a rest between pages (package pace), and returns how many it
+// deleted. Revoked sessions stay until they expire.
+func (s *Service) SweepSessions(ctx context.Context) (int, error) {
+	p := pace.New(ctx)
+	total := 0
+	for {
+		n, err := s.Store.DeleteExpiredSessions(ctx, s.Clock.Now(), sweepPage)
+		total += int(n)
+		if err != nil || n < sweepPage {
+			return total, err
+		}
+		if err := p.Rest(); err != nil {
+			return total, err
+		}
+	}
 }
 
 // SignOut revokes one session.

@@ -50,6 +50,7 @@ type Store interface {
 	RevokeSession(ctx context.Context, id int64, at time.Time) error
 	// RevokeUserSessions revokes every active session of a user.
 	RevokeUserSessions(ctx context.Context, userID int64, at time.Time) error
-	// DeleteExpiredSessions removes sessions that expired before t.
-	DeleteExpiredSessions(ctx context.Context, before time.Time) (int64, error)
+	// DeleteExpiredSessions removes up to limit sessions that expired
+	// before t and returns how many it removed.
+	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int64, error)
 }

@@ -361,16 +361,17 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID int64, at time.Time
 	return db.commit(tx, false)
 }
 
-// DeleteExpiredSessions removes sessions that expired before the given time
-// and returns how many it removed. Revoked sessions that have not expired
-// stay until they do, so a revoked token is still recognised as revoked.
-func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int64, error) {
+// DeleteExpiredSessions removes up to limit sessions that expired before
+// the given time and returns how many it removed. Revoked sessions that
+// have not expired stay until they do, so a revoked token is still
+// recognised as revoked.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int64, error) {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, toMicro(before))
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? LIMIT ?)`, toMicro(before), limit)
 	if err != nil {
 		return 0, internal("delete expired sessions", err)
 	}

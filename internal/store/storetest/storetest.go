@@ -632,20 +632,27 @@ func testSessionDeleteExpired(t *testing.T, s Store) {
 	u := newUser(t, s, "lena")
 	newSession(t, s, u, "old-1", at(-2*time.Hour))
 	newSession(t, s, u, "old-2", at(-time.Hour))
+	newSession(t, s, u, "old-3", at(-time.Minute))
 	newSession(t, s, u, "fresh", at(time.Hour))
-	n, err := s.DeleteExpiredSessions(ctx, t0)
+	// At most limit at a time: the caller pages through a large backlog.
+	n, err := s.DeleteExpiredSessions(ctx, t0, 2)
 	must(t, err)
 	if n != 2 {
-		t.Fatalf("deleted %d sessions, want 2", n)
+		t.Fatalf("deleted %d sessions with a limit of 2, want 2", n)
 	}
-	for _, tok := range []string{"old-1", "old-2"} {
+	n, err = s.DeleteExpiredSessions(ctx, t0, 2)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("the second page deleted %d sessions, want the 1 left", n)
+	}
+	for _, tok := range []string{"old-1", "old-2", "old-3"} {
 		_, err := s.FindSessionByTokenHash(ctx, []byte(tok))
 		wantCode(t, err, parley.ENotFound)
 	}
 	findSession(t, s, "fresh")
-	n, err = s.DeleteExpiredSessions(ctx, t0)
+	n, err = s.DeleteExpiredSessions(ctx, t0, 2)
 	must(t, err)
 	if n != 0 {
-		t.Fatalf("second call deleted %d sessions, want 0", n)
+		t.Fatalf("a call with nothing expired deleted %d sessions, want 0", n)
 	}
 }
